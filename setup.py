@@ -1,0 +1,47 @@
+"""Installs tfgenaug: generative data augmentation for TensorFlow and Keras 3."""
+
+import pathlib
+import re
+
+from setuptools import find_packages
+from setuptools import setup
+
+HERE = pathlib.Path(__file__).parent
+VERSION = re.search(
+    r'__version__ = "([^"]+)"', (HERE / "tfgenaug" / "__init__.py").read_text()
+).group(1)
+
+setup(
+    name="tfgenaug",
+    version=VERSION,
+    description=(
+        "Generative data augmentation for TensorFlow/Keras: conditional GAN "
+        "trainers (WGAN-GP, DCGAN, DADA, DFG), augmentation layers for tf.data, "
+        "SavedModel export."
+    ),
+    long_description=(HERE / "README.md").read_text(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.11",
+    packages=find_packages(include=["tfgenaug", "tfgenaug.*"]),
+    install_requires=[
+        "tensorflow>=2.16",
+        "keras>=3.0",
+        "tensorflow-datasets>=4.9",
+        "absl-py>=1.0",
+        "numpy>=1.26",
+        "scikit-learn>=1.3",
+    ],
+    extras_require={
+        "test": ["pytest>=7", "ruff>=0.4", "imbalanced-learn>=0.12", "matplotlib>=3.7"],
+        "gpu": ["tensorflow[and-cuda]>=2.16"],
+    },
+    entry_points={
+        "console_scripts": [
+            "tfgenaug-train=tfgenaug.bin.train:run",
+        ],
+    },
+    classifiers=[
+        "Programming Language :: Python :: 3.11",
+        "Topic :: Scientific/Engineering :: Artificial Intelligence",
+    ],
+)

@@ -1,0 +1,59 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tfgenaug.trainers import losses
+
+
+def test_wasserstein_losses():
+    real = tf.constant([1.0, 2.0])
+    fake = tf.constant([0.5, -1.0])
+    np.testing.assert_allclose(losses.wasserstein_discriminator_loss(real, fake), [-0.5, -3.0])
+    np.testing.assert_allclose(losses.wasserstein_generator_loss(fake), [-0.5, 1.0])
+
+
+def test_minimax_and_modified_losses_golden():
+    real = tf.constant([0.0, 2.0])
+    fake = tf.constant([0.0, -2.0])
+    softplus = np.log1p(np.exp(-2.0))
+    np.testing.assert_allclose(
+        losses.minimax_discriminator_loss(real, fake), [2 * np.log(2.0), 2 * softplus], rtol=1e-6
+    )
+    np.testing.assert_allclose(
+        losses.modified_generator_loss(fake), [np.log(2.0), np.log1p(np.exp(2.0))], rtol=1e-6
+    )
+
+
+@pytest.mark.parametrize("norm", [0.5, 1.0, 3.0])
+def test_gradient_penalty_of_a_linear_critic(norm):
+    # D(x) = <w, x> has gradient w everywhere, so the penalty is (|w| - 1)^2 for every alpha.
+    w = tf.fill([1, 2, 2, 1], norm / 2.0)  # |w| = sqrt(4 * (norm/2)^2) = norm
+    real = tf.random.stateless_normal([3, 2, 2, 1], seed=[1, 2])
+    fake = tf.random.stateless_normal([3, 2, 2, 1], seed=[3, 4])
+    penalty = losses.gradient_penalty(
+        lambda x: tf.reduce_sum(w * x, axis=[1, 2, 3]), real, fake, tf.constant([0.0, 0.5, 1.0])
+    )
+    np.testing.assert_allclose(penalty, [(norm - 1.0) ** 2] * 3, atol=1e-5)
+
+
+def test_gradient_penalty_interpolates_between_real_and_fake():
+    seen = []
+
+    def critic(x):
+        seen.append(x)
+        return tf.reduce_sum(x, axis=[1, 2, 3])
+
+    real = tf.zeros([2, 1, 1, 1])
+    fake = tf.ones([2, 1, 1, 1])
+    losses.gradient_penalty(critic, real, fake, tf.constant([0.25, 0.75]))
+    np.testing.assert_allclose(tf.reshape(seen[0], [-1]), [0.25, 0.75])
+
+
+def test_auxiliary_classifier_loss():
+    logits = tf.constant([[0.0, 0.0], [10.0, 0.0]])
+    np.testing.assert_allclose(
+        losses.auxiliary_classifier_loss(tf.constant([1, 0]), logits),
+        [np.log(2.0), np.log1p(np.exp(-10.0))],
+        rtol=1e-5,
+        atol=1e-6,
+    )

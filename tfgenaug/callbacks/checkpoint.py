@@ -1,0 +1,97 @@
+"""Checkpoints of a whole trainer (networks, optimizers, step) with resume."""
+
+import keras
+import tensorflow as tf
+from absl import logging
+
+
+class TrainingCheckpoint(keras.callbacks.Callback):
+    """Saves the trainer with `tf.train.CheckpointManager` and restores the newest one.
+
+    The checkpoint holds every variable the trainer tracks: both networks, both
+    optimizers (so their step counters), and the metric trackers. It is saved at the
+    end of every epoch and of training, numbered by the trainer's step. Call
+    `restore()` before `fit()` to continue where a killed run stopped.
+
+    Args:
+        directory: str. Where checkpoints go.
+        max_to_keep: int. Number of checkpoints kept. Defaults to 3.
+        step_fn: callable returning the model's current step; defaults to the
+            iterations of `model.g_optimizer` (the generator steps of a trainer).
+
+    Example:
+    ```python
+    checkpoint = TrainingCheckpoint("runs/wgan/checkpoints")
+    checkpoint.set_model(trainer)
+    start = checkpoint.restore()  # 0 on a fresh directory
+    trainer.fit(ds, steps_per_epoch=250, epochs=12, initial_epoch=start // 250,
+                callbacks=[checkpoint])
+    ```
+    """
+
+    def __init__(self, directory: str, max_to_keep: int = 3, step_fn=None):
+        super().__init__()
+        if max_to_keep < 1:
+            raise ValueError(f"max_to_keep must be >= 1; got {max_to_keep}")
+        self.directory = directory
+        self.max_to_keep = max_to_keep
+        self.step_fn = step_fn or (lambda model: int(model.g_optimizer.iterations))
+        self._manager = None
+
+    def set_model(self, model):
+        if model is not getattr(self, "_model", None):
+            self._manager = None
+        super().set_model(model)
+
+    @property
+    def manager(self) -> tf.train.CheckpointManager:
+        if self._manager is None:
+            checkpoint = tf.train.Checkpoint(trainer=self.model)
+            self._manager = tf.train.CheckpointManager(
+                checkpoint, self.directory, max_to_keep=self.max_to_keep
+            )
+        return self._manager
+
+    def restore(self) -> int:
+        """Restores the newest checkpoint, if any, and returns the restored step (0 if none)."""
+        latest = self.manager.latest_checkpoint
+        if latest is None:
+            return 0
+        self.manager.checkpoint.restore(latest).assert_existing_objects_matched()
+        step = self.step_fn(self.model)
+        logging.info("Restored %s at step %d", latest, step)
+        return step
+
+    def save(self) -> str:
+        """Saves a checkpoint numbered by the current step and returns its path."""
+        step = self.step_fn(self.model)
+        if self.manager.latest_checkpoint and self.manager.checkpoint.save_counter and (
+            self.manager.latest_checkpoint.endswith(f"-{step}")
+        ):
+            return self.manager.latest_checkpoint
+        return self.manager.save(checkpoint_number=step)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.save()
+
+    def on_train_end(self, logs=None):
+        self.save()
+
+
+class StopAtStep(keras.callbacks.Callback):
+    """Stops `fit()` once the model's step reaches `steps` (mid-epoch too).
+
+    Args:
+        steps: int. Step at which to stop.
+        step_fn: callable returning the model's current step; defaults to the
+            generator steps of a trainer.
+    """
+
+    def __init__(self, steps: int, step_fn=None):
+        super().__init__()
+        self.steps = steps
+        self.step_fn = step_fn or (lambda model: int(model.g_optimizer.iterations))
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.step_fn(self.model) >= self.steps:
+            self.model.stop_training = True

@@ -1,0 +1,26 @@
+"""Labelled image data for the trainers: loading, few-shot and imbalanced subsets, value ranges.
+
+Images are float32 NHWC in `[-1, 1]` and labels int32 class ids (see DESIGN.md, "Data").
+"""
+
+from tfgenaug.data.datasets import DatasetInfo
+from tfgenaug.data.datasets import load
+from tfgenaug.data.sampling import as_numpy
+from tfgenaug.data.sampling import class_counts
+from tfgenaug.data.sampling import few_shot
+from tfgenaug.data.sampling import imbalance
+from tfgenaug.data.value_range import check_value_range
+from tfgenaug.data.value_range import from_model_range
+from tfgenaug.data.value_range import to_model_range
+
+__all__ = [
+    "DatasetInfo",
+    "as_numpy",
+    "check_value_range",
+    "class_counts",
+    "few_shot",
+    "from_model_range",
+    "imbalance",
+    "load",
+    "to_model_range",
+]

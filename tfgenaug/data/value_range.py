@@ -1,0 +1,111 @@
+"""Conversions between a user's pixel value range and the trainers' range `[-1, 1]`."""
+
+import numbers
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+
+def check_value_range(value_range: Sequence[float]) -> tuple[float, float]:
+    """Validates a `(low, high)` pixel value range.
+
+    Args:
+        value_range: A pair of finite numbers `(low, high)` with `low < high`, e.g. `(0, 255)`
+            for uint8-style pixels or `(0, 1)`.
+
+    Returns:
+        The range as a tuple of two Python floats.
+
+    Raises:
+        ValueError: If `value_range` is not a pair of finite numbers with `low < high`.
+
+    Example:
+
+    >>> check_value_range((0, 255))
+    (0.0, 255.0)
+    """
+    message = f"value_range must be (low, high) with low < high; got {value_range!r}"
+    if isinstance(value_range, str | bytes) or not isinstance(value_range, Sequence):
+        raise ValueError(message)
+    if len(value_range) != 2:
+        raise ValueError(message)
+    low, high = value_range
+    for value in (low, high):
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ValueError(message)
+        if not np.isfinite(value):
+            raise ValueError(message)
+    if not low < high:
+        raise ValueError(message)
+    return float(low), float(high)
+
+
+def _as_float32(images):
+    """Casts `images` to float32, keeping its kind (NumPy array, tf.Tensor or KerasTensor)."""
+    if tf.is_tensor(images):
+        return tf.cast(images, tf.float32)
+    if isinstance(images, keras.KerasTensor):
+        return keras.ops.cast(images, "float32")
+    return np.asarray(images, dtype=np.float32)
+
+
+def _finish(result):
+    """Keeps NumPy results float32 NumPy arrays (NumPy scalars come back as 0-d arrays)."""
+    if isinstance(result, np.ndarray | np.generic):
+        return np.asarray(result, dtype=np.float32)
+    return result
+
+
+def to_model_range(images, value_range: Sequence[float]):
+    """Maps pixel values from `value_range` to the trainers' range `[-1, 1]`.
+
+    `low` maps to `-1` and `high` to `1` exactly; values outside the range are not clipped.
+    Works on NumPy arrays (returns a NumPy array), TensorFlow tensors (also in graph mode, e.g.
+    inside `tf.data.Dataset.map`) and Keras symbolic tensors.
+
+    Args:
+        images: Pixel values of any shape and numeric dtype.
+        value_range: `(low, high)`, the range `images` are in.
+
+    Returns:
+        float32 values in `[-1, 1]`, of the same shape and array type as `images`.
+
+    Raises:
+        ValueError: If `value_range` is not `(low, high)` with `low < high`.
+
+    Example:
+
+    >>> to_model_range(np.array([0, 255], np.uint8), (0, 255))
+    array([-1.,  1.], dtype=float32)
+    """
+    low, high = check_value_range(value_range)
+    half = (high - low) / 2.0
+    # Dividing by the half-width keeps both endpoints exact in float32.
+    return _finish((_as_float32(images) - low) / half - 1.0)
+
+
+def from_model_range(images, value_range: Sequence[float]):
+    """Maps values from the trainers' range `[-1, 1]` back to `value_range`.
+
+    The inverse of `to_model_range`: `-1` maps to `low` and `1` to `high`; no clipping.
+
+    Args:
+        images: Values in `[-1, 1]`, NumPy array or (graph-mode) TensorFlow / Keras tensor.
+        value_range: `(low, high)`, the range to map into.
+
+    Returns:
+        float32 values in `value_range`, of the same shape and array type as `images`.
+
+    Raises:
+        ValueError: If `value_range` is not `(low, high)` with `low < high`.
+
+    Example:
+
+    >>> from_model_range(np.array([-1.0, 1.0]), (0, 255))
+    array([  0., 255.], dtype=float32)
+    """
+    low, high = check_value_range(value_range)
+    half = (high - low) / 2.0
+    return _finish((_as_float32(images) + 1.0) * half + low)

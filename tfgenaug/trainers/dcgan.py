@@ -1,0 +1,123 @@
+"""Conditional DCGAN (Radford et al. 2016): the non-saturating GAN baseline."""
+
+from collections.abc import Sequence
+
+import keras
+import tensorflow as tf
+
+from tfgenaug.networks import conditional_critic
+from tfgenaug.networks import conditional_generator
+from tfgenaug.trainers import losses
+from tfgenaug.trainers.base import ConditionalGANTrainer
+
+
+@keras.saving.register_keras_serializable(package="tfgenaug")
+class DCGAN(ConditionalGANTrainer):
+    """Class-conditional DCGAN with a projection discriminator.
+
+    One discriminator step (binary cross-entropy on real and generated images of the
+    batch's labels) and one generator step (non-saturating loss) per `train_step`.
+
+    References:
+        - Radford et al., [Unsupervised Representation Learning with Deep
+          Convolutional GANs](https://arxiv.org/abs/1511.06434).
+
+    Args:
+        image_shape: `(size, size, channels)`. Needed unless both networks are given.
+        num_classes: int. Number of classes K.
+        noise_dim: int. Size of the noise vector. Defaults to 128.
+        label_smoothing: float. Real targets are `1 - label_smoothing` for D
+            (one-sided smoothing). Defaults to 0.
+        width: int. Width of the default networks. Defaults to 32.
+        generator: optional generator `keras.Model`.
+        discriminator: optional discriminator `keras.Model` returning `{"logits"}`.
+        seed: int. Seed of the training randomness. Defaults to 0.
+        **kwargs: passed to `ConditionalGANTrainer`.
+
+    Example:
+    ```python
+    trainer = DCGAN(image_shape=(16, 16, 1), num_classes=10)
+    trainer.compile()
+    trainer.fit(dataset.batch(64), epochs=10)
+    ```
+    """
+
+    metric_names = ("d_loss", "g_loss", "d_real_accuracy", "d_fake_accuracy")
+
+    def __init__(
+        self,
+        image_shape: Sequence[int] | None = None,
+        num_classes: int = 10,
+        noise_dim: int = 128,
+        label_smoothing: float = 0.0,
+        width: int = 32,
+        generator: keras.Model | None = None,
+        discriminator: keras.Model | None = None,
+        seed: int = 0,
+        **kwargs,
+    ):
+        if not 0.0 <= label_smoothing < 0.5:
+            raise ValueError(f"label_smoothing must be in [0, 0.5); got {label_smoothing}")
+        if (generator is None or discriminator is None) and image_shape is None:
+            raise ValueError(
+                "image_shape is required unless both generator and discriminator are given"
+            )
+        if generator is None:
+            generator = conditional_generator(image_shape, num_classes, noise_dim, width)
+        if discriminator is None:
+            discriminator = conditional_critic(
+                image_shape, num_classes, width, normalization="layer", name="discriminator"
+            )
+        super().__init__(generator, discriminator, num_classes, noise_dim, seed=seed, **kwargs)
+        self.label_smoothing = float(label_smoothing)
+        self.width = width
+
+    def discriminator_maths(self, images, labels, noise):
+        """Discriminator loss, accuracies and gradients for one replica."""
+        batch = tf.shape(images)[0]
+        fake = self.generator([noise, labels], training=True)
+        with tf.GradientTape() as tape:
+            real_logits = tf.cast(
+                self.discriminator([images, labels], training=True)["logits"], tf.float32
+            )
+            fake_logits = tf.cast(
+                self.discriminator([fake, labels], training=True)["logits"], tf.float32
+            )
+            real_targets = tf.fill(tf.shape(real_logits), 1.0 - self.label_smoothing)
+            per_example = tf.nn.sigmoid_cross_entropy_with_logits(
+                real_targets, real_logits
+            ) + tf.nn.sigmoid_cross_entropy_with_logits(tf.zeros_like(fake_logits), fake_logits)
+            loss = self.average_loss(per_example, batch)
+        grads = tape.gradient(loss, self.discriminator.trainable_variables)
+        terms = {
+            "d_loss": loss,
+            "d_real_accuracy": self.average_loss(tf.cast(real_logits > 0, tf.float32), batch),
+            "d_fake_accuracy": self.average_loss(tf.cast(fake_logits < 0, tf.float32), batch),
+        }
+        return terms, grads
+
+    def generator_maths(self, labels, noise):
+        """Generator loss and gradients for one replica."""
+        batch = tf.shape(labels)[0]
+        with tf.GradientTape() as tape:
+            fake = self.generator([noise, labels], training=True)
+            logits = self.discriminator([fake, labels], training=True)["logits"]
+            loss = self.average_loss(
+                losses.modified_generator_loss(tf.cast(logits, tf.float32)), batch
+            )
+        return loss, tape.gradient(loss, self.generator.trainable_variables)
+
+    def train_step(self, data):
+        images, labels = self.unpack_batch(data)
+        batch = tf.shape(images)[0]
+        noise = self.replica_noise(batch, draw=0)
+        terms, grads = self.xla_maths(self.discriminator_maths)(images, labels, noise)
+        self.apply_update(self.d_optimizer, grads, self.discriminator)
+        noise = self.replica_noise(batch, draw=1)
+        g_loss, g_grads = self.xla_maths(self.generator_maths)(labels, noise)
+        self.apply_update(self.g_optimizer, g_grads, self.generator)
+        return self.update_trackers({**terms, "g_loss": g_loss})
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "label_smoothing": self.label_smoothing,
+                "width": self.width}

@@ -1,0 +1,111 @@
+"""GAN losses as pure functions of logits.
+
+Every function returns a *per-example* loss vector of shape `(N,)`; trainers average
+them with `tf.nn.compute_average_loss`, which divides by the global batch size so that
+`tf.distribute` strategies give the same result as one device.
+"""
+
+from collections.abc import Callable
+
+import tensorflow as tf
+
+
+def wasserstein_discriminator_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor) -> tf.Tensor:
+    """Per-example WGAN critic loss `D(G(z)) - D(x)` (Arjovsky et al. 2017).
+
+    Args:
+        real_logits: `(N,)` critic outputs on real images.
+        fake_logits: `(N,)` critic outputs on generated images.
+
+    Returns:
+        `(N,)` float tensor; its mean is the negative Wasserstein estimate.
+    """
+    return fake_logits - real_logits
+
+
+def wasserstein_generator_loss(fake_logits: tf.Tensor) -> tf.Tensor:
+    """Per-example WGAN generator loss `-D(G(z))`.
+
+    Args:
+        fake_logits: `(N,)` critic outputs on generated images.
+
+    Returns:
+        `(N,)` float tensor.
+    """
+    return -fake_logits
+
+
+def minimax_discriminator_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor) -> tf.Tensor:
+    """Per-example GAN discriminator loss `-log D(x) - log(1 - D(G(z)))` from logits.
+
+    Args:
+        real_logits: `(N,)` discriminator logits on real images.
+        fake_logits: `(N,)` discriminator logits on generated images.
+
+    Returns:
+        `(N,)` float tensor.
+    """
+    real = tf.nn.sigmoid_cross_entropy_with_logits(tf.ones_like(real_logits), real_logits)
+    fake = tf.nn.sigmoid_cross_entropy_with_logits(tf.zeros_like(fake_logits), fake_logits)
+    return real + fake
+
+
+def modified_generator_loss(fake_logits: tf.Tensor) -> tf.Tensor:
+    """Per-example non-saturating generator loss `-log D(G(z))` (Goodfellow et al. 2014).
+
+    Args:
+        fake_logits: `(N,)` discriminator logits on generated images.
+
+    Returns:
+        `(N,)` float tensor.
+    """
+    return tf.nn.sigmoid_cross_entropy_with_logits(tf.ones_like(fake_logits), fake_logits)
+
+
+def gradient_penalty(
+    critic_fn: Callable[[tf.Tensor], tf.Tensor],
+    real: tf.Tensor,
+    fake: tf.Tensor,
+    alpha: tf.Tensor,
+    epsilon: float = 1e-10,
+) -> tf.Tensor:
+    """Per-example WGAN-GP penalty `(||grad_x D(x_hat)||_2 - 1)^2` (Gulrajani et al. 2017).
+
+    `x_hat = real + alpha * (fake - real)` with one alpha per example. The norm is taken
+    over every non-batch axis, in float32 whatever the compute dtype, with `epsilon`
+    inside the square root so the gradient is finite at zero.
+
+    Args:
+        critic_fn: maps a batch of inputs to `(N,)` critic outputs.
+        real: real inputs `(N, ...)`.
+        fake: generated inputs, same shape.
+        alpha: `(N,)` interpolation weights in [0, 1].
+        epsilon: float. Added before the square root. Defaults to 1e-10.
+
+    Returns:
+        `(N,)` float32 tensor of penalties.
+    """
+    alpha = tf.reshape(tf.cast(alpha, real.dtype), [-1] + [1] * (real.shape.rank - 1))
+    interpolated = real + alpha * (tf.cast(fake, real.dtype) - real)
+    with tf.GradientTape() as tape:
+        tape.watch(interpolated)
+        outputs = tf.cast(critic_fn(interpolated), tf.float32)
+    grads = tf.cast(tape.gradient(outputs, interpolated), tf.float32)
+    axes = list(range(1, grads.shape.rank))
+    norms = tf.sqrt(tf.reduce_sum(tf.square(grads), axis=axes) + epsilon)
+    return tf.square(norms - 1.0)
+
+
+def auxiliary_classifier_loss(labels: tf.Tensor, class_logits: tf.Tensor) -> tf.Tensor:
+    """Per-example cross-entropy of an auxiliary class head (AC-GAN, Odena et al. 2017).
+
+    Args:
+        labels: `(N,)` int class ids.
+        class_logits: `(N, K)` logits.
+
+    Returns:
+        `(N,)` float tensor.
+    """
+    return tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=tf.cast(labels, tf.int32), logits=tf.cast(class_logits, tf.float32)
+    )
