@@ -28,6 +28,7 @@ setup(
         "keras>=3.0",
         "tensorflow-datasets>=4.9",
         "absl-py>=1.0",
+        "tensorboard>=2.16",
         "numpy>=1.26",
         "scikit-learn>=1.3",
     ],

@@ -1,0 +1,67 @@
+import dataclasses
+import json
+
+import numpy as np
+import pytest
+
+from tfgenaug import experiment
+
+
+def tiny_config(tmp_path, **overrides) -> experiment.TrainConfig:
+    values = dict(
+        image_size=8, width=4, noise_dim=8, batch_size=16, steps=4, checkpoint_every=2,
+        judge_epochs=1, agreement_per_class=3, model_dir=str(tmp_path / "run"),
+    )
+    values.update(overrides)
+    return experiment.TrainConfig(**values)
+
+
+def test_train_generator_writes_its_outputs(tmp_path):
+    config = tiny_config(tmp_path)
+    report = experiment.train_generator(config, verbose=0)
+    run = tmp_path / "run"
+    assert report["step"] == 4
+    assert 0.0 <= report["label_agreement"] <= 1.0
+    assert len(report["label_agreement_per_class"]) == 10
+    np.testing.assert_allclose(np.mean(report["label_agreement_per_class"]),
+                               report["label_agreement"])
+    assert (run / "samples.png").stat().st_size > 0
+    assert json.loads((run / "metrics.json").read_text()) == report
+    saved = json.loads((run / "config.json").read_text())
+    assert saved["train_config"] == dataclasses.asdict(config)
+    assert saved["trainer_class"] == "WGANGP"
+    assert saved["dataset"]["num_classes"] == 10
+    assert sorted(p.name for p in (run / "checkpoints").glob("*.index")) == [
+        "ckpt-2.index", "ckpt-4.index"
+    ]
+
+
+def test_rerun_resumes_and_extends(tmp_path):
+    experiment.train_generator(tiny_config(tmp_path, judge_epochs=0), verbose=0)
+    report = experiment.train_generator(tiny_config(tmp_path, judge_epochs=0, steps=6),
+                                        verbose=0)
+    assert report == {"step": 6}
+
+
+def test_few_shot_count_too_large(tmp_path):
+    with pytest.raises(ValueError, match=r"count=500 is larger than the smallest class"):
+        experiment.train_generator(tiny_config(tmp_path, count=500), verbose=0)
+
+
+@pytest.mark.parametrize(
+    "overrides,match",
+    [
+        ({"trainer": "vae"}, "trainer must be one of"),
+        ({"steps": 0}, "steps must be a positive integer"),
+        ({"steps": -5}, "steps must be a positive integer"),
+        ({"batch_size": 0}, "batch_size must be a positive integer"),
+        ({"count": -1}, "count must be an integer >= 0"),
+        ({"strategy": "tpu_pod"}, "strategy must be one of"),
+        ({"learning_rate": 0.0}, "learning_rate must be > 0"),
+        ({"image_size": 12}, "image_size must be a power of two"),
+        ({"dataset": "no_such_dataset_xyz"}, "dataset=.no_such_dataset_xyz. cannot be loaded"),
+    ],
+)
+def test_bad_config(tmp_path, overrides, match):
+    with pytest.raises(ValueError, match=match):
+        experiment.train_generator(tiny_config(tmp_path, **overrides), verbose=0)

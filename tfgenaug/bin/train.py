@@ -1,0 +1,78 @@
+r"""Trains a class-conditional generator; rerunning the same command resumes it.
+
+Example:
+    python -m tfgenaug.bin.train --trainer=wgan_gp --dataset=digits --steps=3000 \
+        --model_dir=runs/wgan_gp_digits
+"""
+
+import dataclasses
+
+from absl import app
+from absl import flags
+
+from tfgenaug import experiment
+from tfgenaug import trainers
+
+_DEFAULTS = experiment.TrainConfig()
+
+flags.DEFINE_enum("trainer", _DEFAULTS.trainer, sorted(trainers.TRAINERS), "Trainer to run.")
+flags.DEFINE_string("dataset", _DEFAULTS.dataset,
+                    "'digits' (bundled, offline) or a TensorFlow Datasets name prepared in "
+                    "--data_dir (e.g. mnist, cifar10, svhn_cropped).")
+flags.DEFINE_string("data_dir", None, "TensorFlow Datasets data directory.")
+flags.DEFINE_integer("image_size", _DEFAULTS.image_size, "Image side: 8, 16, 32 or 64.")
+flags.DEFINE_integer("count", _DEFAULTS.count,
+                     "Images per class to train on (few-shot); 0 uses the whole train pool.")
+flags.DEFINE_integer("batch_size", _DEFAULTS.batch_size, "Global batch size.")
+flags.DEFINE_integer("steps", _DEFAULTS.steps, "Generator steps to reach.")
+flags.DEFINE_integer("checkpoint_every", _DEFAULTS.checkpoint_every,
+                     "Steps between checkpoints and sample grids.")
+flags.DEFINE_string("model_dir", None,
+                    "Output directory (checkpoints, logs, samples.png, metrics.json). "
+                    "Defaults to runs/<trainer>_<dataset>.")
+flags.DEFINE_integer("seed", _DEFAULTS.seed, "Seed of data selection, weights and training.")
+flags.DEFINE_bool("jit_compile", _DEFAULTS.jit_compile, "Compile training with XLA.")
+flags.DEFINE_enum("strategy", _DEFAULTS.strategy, list(experiment.STRATEGIES),
+                  "tf.distribute strategy: one device or all local devices.")
+flags.DEFINE_integer("width", _DEFAULTS.width, "Width of the networks.")
+flags.DEFINE_integer("noise_dim", _DEFAULTS.noise_dim, "Size of the noise vector.")
+flags.DEFINE_float("learning_rate", _DEFAULTS.learning_rate, "Adam learning rate.")
+flags.DEFINE_integer("judge_epochs", _DEFAULTS.judge_epochs,
+                     "Epochs of the real-data classifier measuring label agreement (0 skips).")
+flags.DEFINE_integer("agreement_per_class", _DEFAULTS.agreement_per_class,
+                     "Generated images per class for label agreement.")
+
+FLAGS = flags.FLAGS
+
+
+def config_from_flags() -> experiment.TrainConfig:
+    """Maps the flags onto a `TrainConfig`, raising `app.UsageError` for bad values."""
+    values = {field.name: getattr(FLAGS, field.name)
+              for field in dataclasses.fields(experiment.TrainConfig)}
+    if values["model_dir"] is None:
+        values["model_dir"] = f"runs/{FLAGS.trainer}_{FLAGS.dataset}"
+    config = experiment.TrainConfig(**values)
+    try:
+        config.validate()
+    except ValueError as error:
+        raise app.UsageError(f"--{error}") from error
+    return config
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    config = config_from_flags()
+    try:
+        experiment.train_generator(config)
+    except ValueError as error:
+        raise app.UsageError(str(error)) from error
+
+
+def run():
+    """Console-script entry point."""
+    app.run(main)
+
+
+if __name__ == "__main__":
+    run()
