@@ -5,3 +5,11 @@ samples into a classifier's `tf.data` pipeline.
 """
 
 __version__ = "0.1.0"
+
+from tfgenaug import callbacks  # noqa: E402
+from tfgenaug import data  # noqa: E402
+from tfgenaug import metrics  # noqa: E402
+from tfgenaug import networks  # noqa: E402
+from tfgenaug import trainers  # noqa: E402
+
+__all__ = ["callbacks", "data", "metrics", "networks", "trainers"]

@@ -279,6 +279,7 @@ class ConditionalGANTrainer(keras.Model):
         """
         if isinstance(x, tf.data.Dataset):
             x = x.map(self._check_batch_values)
+            kwargs.setdefault("shuffle", False)  # a dataset shuffles itself
         elif x is not None and y is not None:
             check_batch_shapes(np.shape(x), np.shape(y), self.image_shape)
             check_labels_in_range(np.asarray(y), self.num_classes)

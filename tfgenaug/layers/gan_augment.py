@@ -1,0 +1,438 @@
+"""`GANAugment`: replaces or appends a share of each batch with generated samples."""
+
+import copy
+import math
+import numbers
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from tfgenaug.data.value_range import check_value_range
+from tfgenaug.data.value_range import from_model_range
+from tfgenaug.layers.generator_source import GeneratorSource
+from tfgenaug.layers.generator_source import resolve_generator
+
+MODES = ("replace", "append")
+_PROBS_TOLERANCE = 1e-6
+_GENERATOR_KEY = "generator_{}"
+
+
+@keras.saving.register_keras_serializable(package="tfgenaug")
+class GANAugment(keras.layers.Layer):
+    """Replaces or appends a share of each batch with samples of a conditional generator.
+
+    Each call draws `round(rate * batch_size)` classes (by `class_probs`) and as many
+    noise vectors, runs the generator once on them (with `training=False`, no gradient
+    into it), converts its images into `value_range` and either puts them in place of a
+    random subset of the batch's rows (`mode="replace"`, the batch size is unchanged) or
+    after the batch (`mode="append"`). The generated rows get the labels of the classes
+    they were generated for, in the form the real labels came in: int class ids
+    `(B,)` or `(B, 1)`, or one-hot `(B, K)` rows, in the labels' dtype. Images come out
+    in the layer's compute dtype (float32). At `training=False` the batch is returned
+    unchanged.
+
+    **Note:** This layer is safe to use inside a `tf.data` pipeline (graph mode, e.g.
+    `ds.batch(32).map(layer)`, with `(images, labels)` tuples or dicts) and inside a
+    functional model, where it is active in `fit()` and the identity in `predict()`
+    and `evaluate()`. It works on batches (rank-4 NHWC images), so batch before mapping.
+    It needs the TensorFlow backend. The generator's weights are not trainable weights
+    of the layer (a model containing it does not update the generator) but are saved
+    with it in a `.keras` file.
+
+    References:
+        - [Data Augmentation Generative Adversarial Networks (DAGAN)](
+          https://arxiv.org/abs/1711.04340).
+        - [Data Augmentation using GANs for few-shot classification (DADA)](
+          https://arxiv.org/abs/1809.06496).
+        - [MixUp](https://arxiv.org/abs/1710.09412), whose layer contract this follows.
+
+    Args:
+        generator: the class-conditional generator: a trainer (anything with
+            `.generator` and `.num_classes`), a generator `keras.Model` mapping
+            `[noise float32 (N, Z), labels int32 (N,)]` to images in [-1, 1], or the path
+            (str) of a SavedModel export (a version directory, or a base directory whose
+            newest numeric version is used; its images are in [0, 1]).
+        rate: float in [0, 1]. Share of each batch that is generated:
+            `round(rate * batch_size)` rows (halves rounded up). Defaults to `0.5`.
+        mode: `"replace"` (generated rows take the place of a random subset of rows; the
+            batch size is unchanged) or `"append"` (generated rows follow the batch,
+            which grows). Defaults to `"replace"`.
+        class_probs: how the classes of generated rows are drawn: `None` for uniform,
+            a list of `num_classes` non-negative probabilities summing to 1, or
+            `"balanced"` for probabilities proportional to `1 / class_counts`, so rare
+            classes get most generated samples. Defaults to `None`.
+        class_counts: list of `num_classes` positive per-class counts of the real
+            training data (e.g. `info.train_counts`); needed by, and only used with,
+            `class_probs="balanced"`. Defaults to `None`.
+        value_range: `(low, high)`, the range of the user's images; generated images are
+            converted into it (the generator's -1 maps to `low`, 1 to `high`).
+            Defaults to `(0, 255)`, as in Keras image layers.
+        seed: int. Seed of the classes, noise and replaced rows drawn; the same seed
+            gives the same output for a fresh layer. Defaults to `None` (random).
+        num_classes: int. Number of classes K. Needed for a generator `keras.Model`
+            without an `Embedding`, `CategoryEncoding` or layer with a `num_classes`
+            attribute; otherwise read from the generator (and checked if given).
+            Defaults to `None`.
+        noise_distribution: `"normal"` or `"uniform"`, the generator's noise. Read from
+            a trainer or SavedModel; for a generator `keras.Model` it defaults to
+            `"normal"`. Defaults to `None`.
+        **kwargs: base layer keyword arguments, such as `name` and `dtype`.
+
+    Call arguments:
+        data: a dict `{"images": images, "labels": labels}` or a tuple
+            `(images, labels)`; `layer(images, labels)` (what `ds.map(layer)` does with
+            tuple elements) works too. The output has the same structure.
+        training: bool. Augment only when `True`. Defaults to `True` when the layer is
+            called directly; inside a model Keras passes the model's mode.
+
+    Example:
+    ```python
+    augment = GANAugment(trainer, rate=0.25, class_probs="balanced",
+                         class_counts=info.train_counts, value_range=(-1, 1), seed=0)
+    train_ds = train_ds.batch(32).map(augment).prefetch(tf.data.AUTOTUNE)
+    classifier.fit(train_ds, epochs=10)
+
+    # Or from an exported generator, inside a model (active in fit() only). The
+    # augmented labels feed the loss, e.g. through a layer that calls `add_loss`.
+    images = keras.Input((28, 28, 1))
+    labels = keras.Input((), dtype="int32")
+    aug_images, aug_labels = GANAugment("/models/gen", value_range=(0, 1))(
+        (images, labels))
+    probabilities = classifier(aug_images)
+    ```
+    """
+
+    def __init__(
+        self,
+        generator,
+        rate: float = 0.5,
+        mode: str = "replace",
+        class_probs: str | Sequence[float] | None = None,
+        class_counts: Sequence[int] | None = None,
+        value_range: Sequence[float] = (0, 255),
+        seed: int | None = None,
+        num_classes: int | None = None,
+        noise_distribution: str | None = None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if (
+            isinstance(rate, bool)
+            or not isinstance(rate, numbers.Real)
+            or not 0.0 <= float(rate) <= 1.0
+        ):
+            raise ValueError(f"rate must be a number in [0, 1]; got {rate!r}")
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}; got {mode!r}")
+        self.rate = float(rate)
+        self.mode = mode
+        self.value_range = check_value_range(value_range)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        # A plain dataclass, so Keras does not track the generator: its weights must not
+        # become trainable weights of a model holding this layer. They are saved by
+        # `save_own_variables` instead.
+        self._source: GeneratorSource = resolve_generator(
+            generator, num_classes=num_classes, noise_distribution=noise_distribution
+        )
+        self.class_probabilities = resolve_class_probs(
+            class_probs, class_counts, self._source.num_classes
+        )
+        self.class_probs = _config_value(class_probs)
+        self.class_counts = _config_value(class_counts)
+        with np.errstate(divide="ignore"):
+            self._logits = np.log(self.class_probabilities)[None, :].astype("float32")
+        # A restored SavedModel function is not known to compile with XLA.
+        self.supports_jit = self._source.model is not None
+        self._allow_non_tensor_positional_args = True
+
+    # ----------------------------------------------------------------- properties
+    @property
+    def num_classes(self) -> int:
+        return self._source.num_classes
+
+    @property
+    def noise_dim(self) -> int:
+        return self._source.noise_dim
+
+    @property
+    def noise_distribution(self) -> str:
+        return self._source.noise_distribution
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return self._source.image_shape
+
+    # ----------------------------------------------------------------- calling
+    def __call__(self, data, labels=None, **kwargs):
+        # `ds.map(layer)` calls `layer(images, labels)` on `(images, labels)` elements.
+        if labels is not None:
+            data = (data, labels)
+        return super().__call__(data, **kwargs)
+
+    def call(self, data, training=True):
+        images, labels, pack = self._unpack(data)
+        images = ops.convert_to_tensor(images)
+        labels = ops.convert_to_tensor(labels)
+        self._check_shapes(images.shape, labels.shape)
+        transformation = self.get_random_transformation(
+            {"images": images, "labels": labels}, training=training
+        )
+        images = self.transform_images(images, transformation, training=training)
+        labels = self.transform_labels(labels, transformation, training=training)
+        return pack(images, labels)
+
+    def get_random_transformation(self, data, training=True, seed=None):
+        """Draws the classes, noise and (in replace mode) the rows to replace.
+
+        Returns:
+            `None` when not training, else a dict with `classes` int32 `(n,)`, `noise`
+            float32 `(n, noise_dim)` and, in replace mode, `indices` int32 `(n,)`: the
+            distinct rows that generated samples replace.
+        """
+        if not training:
+            return None
+        images = data["images"] if isinstance(data, dict) else data[0]
+        batch_size = ops.shape(images)[0]
+        num_generated = self.num_generated(batch_size)
+        seed = self.seed_generator if seed is None else seed
+        classes = keras.random.categorical(self._logits, num_generated, dtype="int32", seed=seed)
+        draw_noise = (
+            keras.random.uniform if self.noise_distribution == "uniform" else keras.random.normal
+        )
+        transformation = {
+            "classes": ops.reshape(classes, (-1,)),
+            "noise": draw_noise((num_generated, self.noise_dim), seed=seed),
+        }
+        if self.mode == "replace":
+            rows = keras.random.shuffle(ops.arange(batch_size, dtype="int32"), seed=seed)
+            transformation["indices"] = rows[:num_generated]
+        return transformation
+
+    def num_generated(self, batch_size):
+        """`round(rate * batch_size)`, halves up: a Python int for a static batch size."""
+        if isinstance(batch_size, int):
+            return int(math.floor(self.rate * batch_size + 0.5))
+        # float64 so a dynamic batch size rounds exactly as the Python expression does.
+        scaled = tf.cast(batch_size, tf.float64) * self.rate + 0.5
+        return tf.cast(tf.floor(scaled), tf.int32)
+
+    def transform_images(self, images, transformation, training=True):
+        images = ops.cast(images, self.compute_dtype)
+        if not training or transformation is None:
+            return images
+        generated = self._source.sample(transformation["classes"], transformation["noise"])
+        generated = from_model_range(ops.stop_gradient(generated), self.value_range)
+        generated = ops.cast(generated, self.compute_dtype)
+        return self._merge(images, generated, transformation)
+
+    def transform_labels(self, labels, transformation, training=True):
+        if not training or transformation is None:
+            return labels
+        classes = transformation["classes"]
+        if len(labels.shape) == 1:
+            generated = ops.cast(classes, labels.dtype)
+        elif labels.shape[-1] == 1 and self.num_classes != 1:
+            generated = ops.reshape(ops.cast(classes, labels.dtype), (-1, 1))
+        else:
+            generated = ops.one_hot(classes, self.num_classes, dtype=labels.dtype)
+        return self._merge(labels, generated, transformation)
+
+    def _merge(self, real, generated, transformation):
+        if self.mode == "append":
+            return ops.concatenate([real, generated], axis=0)
+        return ops.scatter_update(real, ops.expand_dims(transformation["indices"], -1), generated)
+
+    # ----------------------------------------------------------------- checks
+    @staticmethod
+    def _unpack(data):
+        if isinstance(data, dict):
+            if set(data) != {"images", "labels"}:
+                raise ValueError(
+                    "GANAugment takes a dict with exactly the keys 'images' and 'labels'; "
+                    f"got keys {sorted(data)}"
+                )
+            return data["images"], data["labels"], lambda i, lab: {"images": i, "labels": lab}
+        if isinstance(data, tuple | list) and len(data) == 2:
+            kind = type(data)
+            return data[0], data[1], lambda i, lab: kind((i, lab))
+        raise ValueError(
+            "GANAugment needs images and labels: pass {'images': ..., 'labels': ...} or "
+            f"(images, labels); got {type(data).__name__}"
+            + (f" of length {len(data)}" if isinstance(data, tuple | list) else "")
+        )
+
+    def _check_shapes(self, images_shape, labels_shape) -> None:
+        images_shape = tuple(images_shape)
+        if len(images_shape) != 4:
+            raise ValueError(
+                "GANAugment works on batches: images must have rank 4 (batch, H, W, C); "
+                f"got shape {images_shape}. Batch the dataset before mapping the layer."
+            )
+        for got, want in zip(images_shape[1:], self.image_shape, strict=True):
+            if got is not None and got != want:
+                raise ValueError(
+                    f"images have shape (H, W, C) = {images_shape[1:]} but the generator "
+                    f"makes images of shape {self.image_shape}"
+                )
+        labels_shape = tuple(labels_shape)
+        if len(labels_shape) not in (1, 2):
+            raise ValueError(
+                "labels must be class ids (batch,) or (batch, 1), or one-hot (batch, "
+                f"num_classes); got shape {labels_shape}"
+            )
+        if len(labels_shape) == 2 and labels_shape[1] not in (1, self.num_classes):
+            raise ValueError(
+                f"one-hot labels must have width num_classes={self.num_classes}; "
+                f"got labels of shape {labels_shape}"
+            )
+        if labels_shape[0] is not None and images_shape[0] not in (None, labels_shape[0]):
+            raise ValueError(
+                f"images and labels must have the same batch size; got {images_shape[0]} "
+                f"and {labels_shape[0]}"
+            )
+
+    def compute_output_spec(self, data, training=True):
+        images, labels, pack = self._unpack(data)
+        self._check_shapes(images.shape, labels.shape)
+        batch_size = images.shape[0]
+        if self.mode == "append" and batch_size is not None:
+            batch_size += self.num_generated(batch_size)
+        return pack(
+            keras.KerasTensor((batch_size, *images.shape[1:]), dtype=self.compute_dtype),
+            keras.KerasTensor((batch_size, *labels.shape[1:]), dtype=labels.dtype),
+        )
+
+    # ----------------------------------------------------------------- saving
+    def _generator_weights(self) -> list:
+        return [] if self._source.model is None else list(self._source.model.weights)
+
+    def save_own_variables(self, store) -> None:
+        super().save_own_variables(store)
+        for i, weight in enumerate(self._generator_weights()):
+            store[_GENERATOR_KEY.format(i)] = weight
+
+    def load_own_variables(self, store) -> None:
+        own = self._trainable_variables + self._non_trainable_variables
+        for i, variable in enumerate(own):
+            variable.assign(store[f"{i}"])
+        weights = self._generator_weights()
+        stored = [key for key in store.keys() if str(key).startswith("generator_")]  # noqa: SIM118
+        if len(stored) != len(weights):
+            raise ValueError(
+                f"GANAugment '{self.name}': the file holds {len(stored)} generator weights "
+                f"but the generator has {len(weights)}"
+            )
+        for i, weight in enumerate(weights):
+            weight.assign(store[_GENERATOR_KEY.format(i)])
+
+    def get_config(self) -> dict:
+        if self._source.path is not None:
+            generator = self._source.path
+        else:
+            generator = keras.saving.serialize_keras_object(self._source.model)
+        config = {
+            "generator": generator,
+            "rate": self.rate,
+            "mode": self.mode,
+            "class_probs": self.class_probs,
+            "class_counts": self.class_counts,
+            "value_range": list(self.value_range),
+            "seed": self.seed,
+            "num_classes": self.num_classes,
+            "noise_distribution": self.noise_distribution,
+        }
+        base_config = super().get_config()
+        return {**base_config, **config}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        config = dict(config)
+        if isinstance(config.get("generator"), dict):
+            # Registers the custom layers of tfgenaug's generator networks.
+            import tfgenaug.networks.blocks  # noqa: F401
+
+            # Deserialising consumes the dict it is given: work on a copy.
+            generator_config = copy.deepcopy(config["generator"])
+            config["generator"] = keras.saving.deserialize_keras_object(generator_config)
+        return cls(**config)
+
+
+def resolve_class_probs(
+    class_probs: str | Sequence[float] | None,
+    class_counts: Sequence[int] | None,
+    num_classes: int,
+) -> np.ndarray:
+    """Returns the float64 probabilities `(num_classes,)` of the generated classes.
+
+    Args:
+        class_probs: `None` (uniform), `"balanced"` (proportional to `1 / class_counts`)
+            or `num_classes` non-negative probabilities summing to 1 (within 1e-6).
+        class_counts: positive per-class counts, used with `"balanced"` only.
+        num_classes: int. Number of classes K.
+
+    Raises:
+        ValueError: naming `class_probs` or `class_counts` when they are unusable.
+
+    Example:
+
+    >>> resolve_class_probs("balanced", [30, 10], 2)
+    array([0.25, 0.75])
+    """
+    if class_counts is not None and not (
+        isinstance(class_probs, str) and class_probs == "balanced"
+    ):
+        raise ValueError(
+            "class_counts is only used with class_probs='balanced'; got "
+            f"class_probs={class_probs!r}"
+        )
+    if class_probs is None:
+        return np.full(num_classes, 1.0 / num_classes)
+    if isinstance(class_probs, str):
+        if class_probs != "balanced":
+            raise ValueError(
+                f"class_probs must be None, 'balanced' or a list of {num_classes} "
+                f"probabilities; got {class_probs!r}"
+            )
+        if class_counts is None:
+            raise ValueError(
+                "class_probs='balanced' needs class_counts, the per-class counts of the "
+                "real training data"
+            )
+        counts = _as_vector(class_counts, num_classes, "class_counts")
+        if np.any(counts <= 0):
+            raise ValueError(f"class_counts must all be positive; got {list(class_counts)}")
+        inverse = 1.0 / counts
+        return inverse / inverse.sum()
+    probs = _as_vector(class_probs, num_classes, "class_probs")
+    if np.any(probs < 0) or abs(probs.sum() - 1.0) > _PROBS_TOLERANCE:
+        raise ValueError(
+            f"class_probs must be non-negative and sum to 1 (within {_PROBS_TOLERANCE}); "
+            f"got {list(class_probs)} (sum {probs.sum()})"
+        )
+    return probs
+
+
+def _as_vector(values, num_classes: int, name: str) -> np.ndarray:
+    try:
+        vector = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"{name} must be a list of {num_classes} numbers; got {values!r}") from (
+            error
+        )
+    if vector.shape != (num_classes,) or not np.all(np.isfinite(vector)):
+        raise ValueError(
+            f"{name} must be a list of {num_classes} finite numbers (num_classes="
+            f"{num_classes}); got {values!r}"
+        )
+    return vector
+
+
+def _config_value(value):
+    """JSON-friendly copy of a list-like argument (NumPy arrays and scalars to Python)."""
+    if value is None or isinstance(value, str):
+        return value
+    return np.asarray(value).tolist()
