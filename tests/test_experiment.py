@@ -9,8 +9,8 @@ from tfgenaug import experiment
 
 def tiny_config(tmp_path, **overrides) -> experiment.TrainConfig:
     values = dict(
-        image_size=8, width=4, noise_dim=8, batch_size=16, steps=4, checkpoint_every=2,
-        judge_epochs=1, agreement_per_class=3, model_dir=str(tmp_path / "run"),
+        image_size=8, width=4, critic_width=4, noise_dim=8, batch_size=16, steps=4,
+        checkpoint_every=2, judge_epochs=1, agreement_per_class=3, model_dir=str(tmp_path / "run"),
     )
     values.update(overrides)
     return experiment.TrainConfig(**values)

@@ -39,7 +39,8 @@ class TrainConfig:
         seed: seed of the data selection, the weights and the training randomness.
         jit_compile: compile training with XLA.
         strategy: "default" (one device) or "mirrored" (all local devices).
-        width: width of the default networks.
+        width: width of the generator.
+        critic_width: width of the critic / discriminator.
         noise_dim: size of the noise vector.
         learning_rate: Adam learning rate of both networks.
         judge_epochs: epochs of the real-data classifier that measures label
@@ -60,15 +61,17 @@ class TrainConfig:
     jit_compile: bool = True
     strategy: str = "default"
     width: int = 16
+    critic_width: int = 64
     noise_dim: int = 128
-    learning_rate: float = 2e-4
+    learning_rate: float = 5e-4
     judge_epochs: int = 30
     agreement_per_class: int = 100
 
     def validate(self) -> None:
         """Raises a ValueError naming the first bad field and its expected form."""
         trainers.get(self.trainer)
-        for name in ("batch_size", "steps", "checkpoint_every", "width", "noise_dim",
+        for name in ("batch_size", "steps", "checkpoint_every", "width", "critic_width",
+                     "noise_dim",
                      "agreement_per_class"):
             check_positive_int(getattr(self, name), name)
         if isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 0:
@@ -100,6 +103,7 @@ def build_trainer(config: TrainConfig, info: data.DatasetInfo) -> trainers.Condi
         num_classes=info.num_classes,
         noise_dim=config.noise_dim,
         width=config.width,
+        critic_width=config.critic_width,
         seed=config.seed,
     )
     d_optimizer, g_optimizer = trainer.default_optimizers()

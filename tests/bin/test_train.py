@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-TINY = ["--image_size=8", "--width=4", "--noise_dim=8", "--batch_size=16", "--judge_epochs=0"]
+TINY = ["--image_size=8", "--width=4", "--critic_width=4", "--noise_dim=8", "--batch_size=16",
+        "--judge_epochs=0"]
 
 
 def run_train(*flags, timeout=240):

@@ -3,6 +3,7 @@ import pytest
 
 from tests.trainers.conftest import IMAGE_SHAPE
 from tests.trainers.conftest import NUM_CLASSES
+from tests.trainers.conftest import TINY
 from tests.trainers.conftest import tiny_dataset
 from tfgenaug.callbacks import StopAtStep
 from tfgenaug.callbacks import TrainingCheckpoint
@@ -10,7 +11,7 @@ from tfgenaug.trainers import DCGAN
 
 
 def new_trainer():
-    trainer = DCGAN(IMAGE_SHAPE, NUM_CLASSES, noise_dim=8, width=4)
+    trainer = DCGAN(IMAGE_SHAPE, NUM_CLASSES, **TINY)
     trainer.compile(jit_compile=False)
     return trainer
 

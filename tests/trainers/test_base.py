@@ -8,15 +8,16 @@ import tensorflow as tf
 from tests.trainers.conftest import BATCH
 from tests.trainers.conftest import IMAGE_SHAPE
 from tests.trainers.conftest import NUM_CLASSES
+from tests.trainers.conftest import TINY
 from tests.trainers.conftest import tiny_dataset
 from tfgenaug.networks import conditional_generator
 from tfgenaug.trainers import DCGAN
 from tfgenaug.trainers import WGANGP
 
 TRAINERS = {
-    "wgan_gp": lambda **kw: WGANGP(IMAGE_SHAPE, NUM_CLASSES, noise_dim=8, width=4, n_critic=2,
+    "wgan_gp": lambda **kw: WGANGP(IMAGE_SHAPE, NUM_CLASSES, **TINY, n_critic=2,
                                    **kw),
-    "dcgan": lambda **kw: DCGAN(IMAGE_SHAPE, NUM_CLASSES, noise_dim=8, width=4, **kw),
+    "dcgan": lambda **kw: DCGAN(IMAGE_SHAPE, NUM_CLASSES, **TINY, **kw),
 }
 
 

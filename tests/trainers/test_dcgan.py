@@ -3,13 +3,14 @@ import tensorflow as tf
 
 from tests.trainers.conftest import IMAGE_SHAPE
 from tests.trainers.conftest import NUM_CLASSES
+from tests.trainers.conftest import TINY
 from tests.trainers.conftest import tiny_dataset
 from tfgenaug.trainers import DCGAN
 from tfgenaug.trainers import losses
 
 
 def test_one_discriminator_step_per_generator_step():
-    trainer = DCGAN(IMAGE_SHAPE, NUM_CLASSES, noise_dim=8, width=4)
+    trainer = DCGAN(IMAGE_SHAPE, NUM_CLASSES, **TINY)
     trainer.compile(jit_compile=True)
     history = trainer.fit(tiny_dataset(3), epochs=1, verbose=0).history
     assert int(trainer.d_optimizer.iterations) == int(trainer.g_optimizer.iterations) == 3
@@ -17,7 +18,7 @@ def test_one_discriminator_step_per_generator_step():
 
 
 def test_discriminator_loss_is_the_minimax_loss_without_smoothing():
-    trainer = DCGAN(IMAGE_SHAPE, NUM_CLASSES, noise_dim=8, width=4)
+    trainer = DCGAN(IMAGE_SHAPE, NUM_CLASSES, **TINY)
     trainer.compile(jit_compile=False)
     images, labels = next(iter(tiny_dataset(1)))
     noise = tf.random.stateless_normal([8, 8], seed=[0, 1])
@@ -30,5 +31,5 @@ def test_discriminator_loss_is_the_minimax_loss_without_smoothing():
 
 
 def test_label_smoothing_raises_the_real_loss_floor():
-    smooth = DCGAN(IMAGE_SHAPE, NUM_CLASSES, noise_dim=8, width=4, label_smoothing=0.2)
+    smooth = DCGAN(IMAGE_SHAPE, NUM_CLASSES, **TINY, label_smoothing=0.2)
     assert smooth.get_config()["label_smoothing"] == 0.2

@@ -3,12 +3,13 @@ import tensorflow as tf
 
 from tests.trainers.conftest import IMAGE_SHAPE
 from tests.trainers.conftest import NUM_CLASSES
+from tests.trainers.conftest import TINY
 from tests.trainers.conftest import tiny_dataset
 from tfgenaug.trainers import WGANGP
 
 
 def test_n_critic_critic_steps_per_generator_step():
-    trainer = WGANGP(IMAGE_SHAPE, NUM_CLASSES, noise_dim=8, width=4, n_critic=3)
+    trainer = WGANGP(IMAGE_SHAPE, NUM_CLASSES, **TINY, n_critic=3)
     trainer.compile(jit_compile=True)
     trainer.fit(tiny_dataset(2), epochs=1, verbose=0)
     assert int(trainer.g_optimizer.iterations) == 2
@@ -16,7 +17,7 @@ def test_n_critic_critic_steps_per_generator_step():
 
 
 def test_auxiliary_classifier_head_is_trained():
-    trainer = WGANGP(IMAGE_SHAPE, NUM_CLASSES, noise_dim=8, width=4, n_critic=1, aux_weight=1.0)
+    trainer = WGANGP(IMAGE_SHAPE, NUM_CLASSES, **TINY, n_critic=1, aux_weight=1.0)
     assert "class_logits" in trainer.discriminator.output
     head = trainer.discriminator.get_layer("class_logits")
     before = head.kernel.numpy().copy()
@@ -26,7 +27,7 @@ def test_auxiliary_classifier_head_is_trained():
 
 
 def test_critic_loss_terms_match_their_formula():
-    trainer = WGANGP(IMAGE_SHAPE, NUM_CLASSES, noise_dim=8, width=4, gp_weight=10.0)
+    trainer = WGANGP(IMAGE_SHAPE, NUM_CLASSES, **TINY, gp_weight=10.0)
     trainer.compile(jit_compile=False)
     images, labels = next(iter(tiny_dataset(1)))
     noise = tf.random.stateless_normal([8, 8], seed=[0, 1])

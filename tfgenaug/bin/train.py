@@ -34,7 +34,8 @@ flags.DEFINE_integer("seed", _DEFAULTS.seed, "Seed of data selection, weights an
 flags.DEFINE_bool("jit_compile", _DEFAULTS.jit_compile, "Compile training with XLA.")
 flags.DEFINE_enum("strategy", _DEFAULTS.strategy, list(experiment.STRATEGIES),
                   "tf.distribute strategy: one device or all local devices.")
-flags.DEFINE_integer("width", _DEFAULTS.width, "Width of the networks.")
+flags.DEFINE_integer("width", _DEFAULTS.width, "Width of the generator.")
+flags.DEFINE_integer("critic_width", _DEFAULTS.critic_width, "Width of the critic.")
 flags.DEFINE_integer("noise_dim", _DEFAULTS.noise_dim, "Size of the noise vector.")
 flags.DEFINE_float("learning_rate", _DEFAULTS.learning_rate, "Adam learning rate.")
 flags.DEFINE_integer("judge_epochs", _DEFAULTS.judge_epochs,
