@@ -39,6 +39,8 @@ setup(
     entry_points={
         "console_scripts": [
             "tfgenaug-train=tfgenaug.bin.train:run",
+            "tfgenaug-export=tfgenaug.bin.export:run",
+            "tfgenaug-generate=tfgenaug.bin.generate:run",
         ],
     },
     classifiers=[

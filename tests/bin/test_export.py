@@ -1,0 +1,134 @@
+"""The export binary as a user runs it: train, export, and flag errors."""
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from tfgenaug import savedmodels
+
+TRAIN = ["--image_size=8", "--width=4", "--noise_dim=8", "--batch_size=16", "--steps=4",
+         "--checkpoint_every=2", "--judge_epochs=0"]
+
+
+def run_bin(name, *flags, timeout=180):
+    return subprocess.run([sys.executable, "-m", f"tfgenaug.bin.{name}", *flags],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+# Runs a binary's `app.run(main)` on many command lines in one interpreter (importing
+# TensorFlow once instead of once per case) and reports each exit code and stderr.
+# The first command line must parse: absl initialises its flags only once.
+USAGE_HARNESS = textwrap.dedent("""
+    import contextlib, importlib, io, json, sys
+    from absl import app
+    from absl import flags
+
+    module = importlib.import_module(sys.argv[1])
+    results = []
+    for argv in json.loads(sys.argv[2]):
+        flags.FLAGS.unparse_flags()
+        stderr = io.StringIO()
+        code = 0
+        with contextlib.redirect_stderr(stderr):
+            try:
+                app.run(module.main, argv=[sys.argv[1], *argv])
+            except SystemExit as exit:
+                code = exit.code
+        results.append([code, stderr.getvalue()])
+    print("RESULTS=" + json.dumps(results))
+""")
+
+
+def usage_errors(module: str, command_lines: list[list[str]]) -> list[tuple[int, str]]:
+    """Exit code and stderr of `module`'s app for each command line."""
+    result = subprocess.run(
+        [sys.executable, "-c", USAGE_HARNESS, module, json.dumps(command_lines)],
+        capture_output=True, text=True, timeout=180,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = [x for x in result.stdout.splitlines() if x.startswith("RESULTS=")][-1]
+    return [tuple(x) for x in json.loads(line[len("RESULTS="):])]
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory) -> str:
+    """A 4-step WGAN-GP run on 8x8 digits, trained once for the module."""
+    path = str(tmp_path_factory.mktemp("run"))
+    result = run_bin("train", *TRAIN, f"--model_dir={path}", timeout=240)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return path
+
+
+@pytest.fixture(scope="module")
+def exported(model_dir, tmp_path_factory) -> tuple[str, subprocess.CompletedProcess]:
+    export_dir = str(tmp_path_factory.mktemp("exports"))
+    result = run_bin("export", f"--model_dir={model_dir}", f"--export_dir={export_dir}")
+    return export_dir, result
+
+
+def test_export_prints_the_version_path(exported):
+    export_dir, result = exported
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().splitlines()[-1] == os.path.join(export_dir, "1")
+    assert os.listdir(export_dir) == ["1"]
+
+
+def test_export_holds_the_trained_generator_and_run_metadata(model_dir, exported):
+    export_dir, result = exported
+    assert result.returncode == 0, result.stderr[-3000:]
+    generator = savedmodels.load(export_dir)
+    metadata = generator.metadata
+    assert metadata["class_names"] == [str(k) for k in range(10)]
+    assert metadata["trainer"] == "WGANGP"
+    assert metadata["image_shape"] == [8, 8, 1] and metadata["noise_dim"] == 8
+    training_data = metadata["training_data"]
+    assert training_data["dataset"] == "digits"
+    assert training_data["steps"] == 4
+    assert len(training_data["train_counts"]) == 10 and sum(training_data["train_counts"]) == 1258
+
+    # The export holds the checkpoint's weights (the generator after 4 steps).
+    trainer = savedmodels.trainer_from_model_dir(model_dir)
+    assert int(trainer.g_optimizer.iterations) == 4
+    labels = np.arange(10, dtype="int32")
+    noise = np.random.default_rng(0).normal(size=(10, 8)).astype("float32")
+    want = (np.asarray(trainer.generator([noise, labels], training=False)) + 1) / 2
+    np.testing.assert_allclose(generator(labels, noise=noise).numpy(), want, atol=1e-5)
+
+
+def test_second_export_is_version_2(model_dir, exported, tmp_path):
+    export_dir = str(tmp_path)
+    assert savedmodels.export_from_model_dir(model_dir, export_dir) == os.path.join(
+        export_dir, "1")
+    assert savedmodels.export_from_model_dir(model_dir, export_dir) == os.path.join(
+        export_dir, "2")
+
+
+def test_bad_flags_name_the_flag(model_dir, exported, tmp_path):
+    export_dir, _ = exported
+    cases = [
+        (["--export_dir=x"], "--model_dir is required"),
+        (["--model_dir=x"], "--export_dir is required"),
+        ([f"--model_dir={model_dir}", "--export_dir=y", "--version=-1"],
+         "--version must be >= 0; got -1"),
+        ([f"--model_dir={model_dir}", f"--export_dir={export_dir}", "--version=1"],
+         f"--version=1 already exists in {export_dir}"),
+        ([f"--model_dir={tmp_path}", f"--export_dir={tmp_path / 'e'}"],
+         f"--model_dir={tmp_path}: '{tmp_path}/config.json' does not exist"),
+        ([f"--model_dir={tmp_path / 'no'}", "--export_dir=y"],
+         f"--model_dir={tmp_path / 'no'} is not a directory"),
+        ([f"--model_dir={model_dir}", "--export_dir=y", f"--checkpoint={tmp_path}/ckpt-9"],
+         f"--checkpoint={tmp_path}/ckpt-9 is not a checkpoint"),
+        (["--model_dir=x", "--export_dir=y", "extra"], "Unexpected arguments: ['extra']"),
+        (["--model_dir=x", "--export_dir=y", "--version=v1"], "flag --version=v1"),
+    ]
+    results = usage_errors("tfgenaug.bin.export", [flags for flags, _ in cases])
+    for (flags, message), (code, stderr) in zip(cases, results, strict=True):
+        assert code == 1, (flags, stderr)
+        assert message in stderr, (flags, stderr)
+    assert os.listdir(export_dir) == ["1"]
+    assert not os.path.exists(tmp_path / "e")

@@ -1,0 +1,75 @@
+"""The generate binary: PNG grids and .npz files from an export, and flag errors."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests.bin.test_export import usage_errors
+from tests.savedmodels.test_export import tiny_trainer
+from tfgenaug import callbacks
+from tfgenaug import savedmodels
+
+
+def run_generate(*flags, timeout=180):
+    return subprocess.run([sys.executable, "-m", "tfgenaug.bin.generate", *flags],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def export_dir(tmp_path_factory) -> str:
+    base = str(tmp_path_factory.mktemp("exports"))
+    savedmodels.export(tiny_trainer(seed=3), base, class_names=["a", "b", "c"])
+    return base
+
+
+def test_png_and_npz_with_a_seed(export_dir, tmp_path):
+    png, npz = str(tmp_path / "grid.png"), str(tmp_path / "deep" / "samples.npz")
+    result = run_generate(f"--export_dir={export_dir}", "--per_class=2", f"--out={png},{npz}",
+                          "--seed=3")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.split() == [png, npz]
+
+    samples = np.load(npz)
+    labels = np.array([0, 0, 1, 1, 2, 2], "int32")
+    np.testing.assert_array_equal(samples["labels"], labels)
+    assert list(samples["class_names"]) == ["a", "b", "c"]
+    images = samples["images"]
+    assert images.shape == (6, 8, 8, 1) and images.dtype == np.float32
+    assert images.min() >= 0.0 and images.max() <= 1.0
+    # The seed means the same noise in any process: the same images.
+    np.testing.assert_allclose(images, savedmodels.load(export_dir)(labels, seed=3).numpy(),
+                               atol=1e-6)
+
+    # One row per class, two columns, each 8 px cell magnified 4x to 32 px.
+    grid = tf.io.decode_png(tf.io.read_file(png)).numpy()
+    expected = callbacks.image_grid(images, rows=3, cols=2, value_range=(0, 1))
+    assert expected.shape == (28, 19, 1)
+    np.testing.assert_array_equal(grid, np.repeat(np.repeat(expected, 4, axis=0), 4, axis=1))
+
+
+def test_bad_flags_name_the_flag(export_dir, tmp_path):
+    out = str(tmp_path / "a.png")
+    cases = [
+        (["--out=a.png"], "--export_dir is required"),
+        (["--export_dir=x"], "--out is required"),
+        (["--export_dir=x", "--out=a.jpg"], "--out must name files ending in .png or .npz; "
+                                            "got 'a.jpg'"),
+        (["--export_dir=x", "--out=a.png,b.txt"], "got 'b.txt'"),
+        (["--export_dir=x", "--out=a.png", "--per_class=0"], "--per_class must be >= 1; got 0"),
+        (["--export_dir=x", "--out=a.png", "--upscale=-2"], "--upscale must be >= 0"),
+        ([f"--export_dir={tmp_path}", f"--out={out}"],
+         f"--export_dir={tmp_path}: '{tmp_path}' is not a tfgenaug export"),
+        ([f"--export_dir={tmp_path}/none", f"--out={out}"],
+         f"--export_dir={tmp_path}/none: export path does not exist"),
+        ([f"--export_dir={export_dir}", "--out=a.png", "x"], "Unexpected arguments: ['x']"),
+        (["--export_dir=x", "--out=a.png", "--seed=one"], "flag --seed=one"),
+    ]
+    results = usage_errors("tfgenaug.bin.generate", [flags for flags, _ in cases])
+    for (flags, message), (code, stderr) in zip(cases, results, strict=True):
+        assert code == 1, (flags, stderr)
+        assert message in stderr, (flags, stderr)
+    assert os.listdir(tmp_path) == []

@@ -1,0 +1,80 @@
+r"""Exports the generator of a train run as a SavedModel in TF Serving's layout.
+
+Restores the newest checkpoint of `--model_dir` (written by `tfgenaug.bin.train`) and
+writes `--export_dir/<version>/` atomically; prints the path of that directory.
+
+Example:
+    python -m tfgenaug.bin.export --model_dir=runs/wgan_gp_digits \
+        --export_dir=exports/wgan_gp_digits
+"""
+
+import tensorflow as tf
+from absl import app
+from absl import flags
+
+from tfgenaug import savedmodels
+
+flags.DEFINE_string("model_dir", None,
+                    "Output directory of tfgenaug.bin.train (config.json, checkpoints/).")
+flags.DEFINE_string("export_dir", None,
+                    "TF Serving base directory; the export goes to <export_dir>/<version>/.")
+flags.DEFINE_integer("version", None,
+                     "Version number to write (>= 0); defaults to one more than the largest "
+                     "existing version (1 in an empty directory).")
+flags.DEFINE_string("checkpoint", None,
+                    "Checkpoint prefix to export (e.g. runs/x/checkpoints/ckpt-250); "
+                    "defaults to the newest in <model_dir>/checkpoints.")
+
+FLAGS = flags.FLAGS
+
+
+def check_flags() -> None:
+    """Raises `app.UsageError` naming the first missing or bad flag (no I/O)."""
+    if not FLAGS.model_dir:
+        raise app.UsageError("--model_dir is required: the output directory of "
+                             "tfgenaug.bin.train")
+    if not FLAGS.export_dir:
+        raise app.UsageError("--export_dir is required: the TF Serving base directory")
+    if FLAGS.version is not None and FLAGS.version < 0:
+        raise app.UsageError(f"--version must be >= 0; got {FLAGS.version}")
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    check_flags()
+    if not tf.io.gfile.isdir(FLAGS.model_dir):
+        raise app.UsageError(f"--model_dir={FLAGS.model_dir} is not a directory")
+    try:
+        savedmodels.read_run_config(FLAGS.model_dir)
+    except (FileNotFoundError, ValueError) as error:
+        raise app.UsageError(f"--model_dir={FLAGS.model_dir}: {error}") from error
+    if FLAGS.checkpoint and not tf.io.gfile.exists(FLAGS.checkpoint + ".index"):
+        raise app.UsageError(
+            f"--checkpoint={FLAGS.checkpoint} is not a checkpoint: "
+            f"{FLAGS.checkpoint}.index does not exist"
+        )
+    if FLAGS.version is not None and FLAGS.version in savedmodels.list_versions(
+        FLAGS.export_dir
+    ):
+        raise app.UsageError(
+            f"--version={FLAGS.version} already exists in {FLAGS.export_dir}: choose another "
+            "version or leave --version unset for the next one"
+        )
+    try:
+        path = savedmodels.export_from_model_dir(
+            FLAGS.model_dir, FLAGS.export_dir, version=FLAGS.version,
+            checkpoint=FLAGS.checkpoint,
+        )
+    except (FileNotFoundError, ValueError) as error:
+        raise app.UsageError(str(error)) from error
+    print(path, flush=True)
+
+
+def run():
+    """Console-script entry point."""
+    app.run(main)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,504 @@
+"""Export of class-conditional generators as SavedModels in TF Serving's layout.
+
+`export` writes `base_dir/<version>/` with two signatures (`serving_default`, which
+draws the noise inside, and `generate`, which takes it) and the metadata file
+`assets/tfgenaug.json`. `trainer_from_model_dir` and `export_from_model_dir` do the
+same from the output directory of a training run.
+"""
+
+import dataclasses
+import datetime
+import json
+import posixpath
+import uuid
+
+import keras
+import tensorflow as tf
+from absl import logging
+
+import tfgenaug
+from tfgenaug import trainers
+from tfgenaug.savedmodels.load import FORMAT
+from tfgenaug.savedmodels.load import FORMAT_VERSION
+from tfgenaug.savedmodels.load import METADATA_FILE
+from tfgenaug.savedmodels.load import list_versions
+from tfgenaug.trainers.base import NOISE_DISTRIBUTIONS
+from tfgenaug.trainers.base import ConditionalGANTrainer
+
+VALUE_RANGE = (0.0, 1.0)
+TEMP_PREFIX = ".tmp-"
+# Keys `export` computes; `metadata` may not override them.
+_COMPUTED_KEYS = ("format", "format_version", "tfgenaug_version", "tensorflow_version",
+                  "image_shape", "noise_dim", "value_range", "trainer", "trainer_config",
+                  "signatures", "exported_at")
+_MAX_AUTO_VERSION_ATTEMPTS = 5
+
+
+@dataclasses.dataclass
+class _Description:
+    """What is exported: the generator and everything the metadata says about it."""
+
+    generator: keras.Model
+    num_classes: int
+    noise_dim: int
+    noise_distribution: str
+    image_shape: tuple[int, int, int]
+    trainer: str | None
+    trainer_config: dict | None
+
+
+def _jsonable(value):
+    """`value` as plain JSON types (tuples to lists, numpy scalars and arrays to lists)."""
+    return json.loads(json.dumps(value, default=lambda v: v.tolist() if hasattr(v, "tolist")
+                                 else str(v)))
+
+
+def _describe(trainer_or_generator, num_classes, noise_distribution) -> _Description:
+    """Reads K, Z, the noise distribution and the image shape of what is exported."""
+    if isinstance(trainer_or_generator, ConditionalGANTrainer):
+        trainer = trainer_or_generator
+        for name, given, own in (("num_classes", num_classes, trainer.num_classes),
+                                 ("noise_distribution", noise_distribution,
+                                  trainer.noise_distribution)):
+            if given is not None and given != own:
+                raise ValueError(f"{name}={given!r} disagrees with the trainer's {name}={own!r}")
+        return _Description(
+            generator=trainer.generator,
+            num_classes=trainer.num_classes,
+            noise_dim=trainer.noise_dim,
+            noise_distribution=trainer.noise_distribution,
+            image_shape=tuple(int(d) for d in trainer.image_shape),
+            trainer=type(trainer).__name__,
+            trainer_config=_jsonable(trainer.get_config()),
+        )
+    if not isinstance(trainer_or_generator, keras.Model):
+        raise ValueError(
+            "trainer_or_generator must be a tfgenaug trainer or a generator keras.Model; "
+            f"got {type(trainer_or_generator).__name__}"
+        )
+    model = trainer_or_generator
+    inputs = getattr(model, "inputs", None) or []
+    noise_shape = tuple(inputs[0].shape) if len(inputs) == 2 else ()
+    labels_shape = tuple(inputs[1].shape) if len(inputs) == 2 else ()
+    output_shape = tuple(model.output_shape) if len(inputs) == 2 else ()
+    if (len(noise_shape) != 2 or noise_shape[1] is None or len(labels_shape) != 1
+            or len(output_shape) != 4 or None in output_shape[1:]):
+        raise ValueError(
+            "trainer_or_generator must be a generator keras.Model with inputs "
+            "[noise (N, Z), labels (N,)] and output images (N, H, W, C) of known size; got "
+            f"inputs {[tuple(i.shape) for i in inputs]} and output "
+            f"{output_shape or getattr(model, 'output_shape', None)}"
+        )
+    if num_classes is None:
+        raise ValueError(
+            "num_classes is required to export a bare generator keras.Model (its labels "
+            "input does not tell K): pass num_classes=K or metadata={'num_classes': K}"
+        )
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
+        raise ValueError(f"num_classes must be a positive int; got {num_classes!r}")
+    noise_distribution = noise_distribution or "normal"
+    if noise_distribution not in NOISE_DISTRIBUTIONS:
+        raise ValueError(
+            f"noise_distribution must be one of {NOISE_DISTRIBUTIONS}; got {noise_distribution!r}"
+        )
+    return _Description(
+        generator=model,
+        num_classes=num_classes,
+        noise_dim=int(noise_shape[1]),
+        noise_distribution=noise_distribution,
+        image_shape=tuple(int(d) for d in output_shape[1:]),
+        trainer=None,
+        trainer_config=None,
+    )
+
+
+def _build_metadata(description: _Description, class_names, extra: dict) -> dict:
+    if class_names is None:
+        class_names = [str(k) for k in range(description.num_classes)]
+    class_names = [str(name) for name in class_names]
+    if len(class_names) != description.num_classes:
+        raise ValueError(
+            f"class_names must hold num_classes={description.num_classes} names; "
+            f"got {len(class_names)}"
+        )
+    shape = list(description.image_shape)
+    tensors = {
+        "labels": "int32 [None]",
+        "noise": f"float32 [None, {description.noise_dim}]",
+        "images": f"float32 [None, {', '.join(map(str, shape))}] in [0, 1]",
+    }
+    metadata = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "num_classes": description.num_classes,
+        "class_names": class_names,
+        "image_shape": shape,
+        "noise_dim": description.noise_dim,
+        "noise_distribution": description.noise_distribution,
+        "value_range": list(VALUE_RANGE),
+        "signatures": {
+            "serving_default": {"inputs": {"labels": tensors["labels"]},
+                                "outputs": {"images": tensors["images"],
+                                            "labels": tensors["labels"]}},
+            "generate": {"inputs": {"labels": tensors["labels"], "noise": tensors["noise"]},
+                         "outputs": {"images": tensors["images"],
+                                     "labels": tensors["labels"]}},
+        },
+        "trainer": description.trainer,
+        "tfgenaug_version": tfgenaug.__version__,
+        "tensorflow_version": tf.__version__,
+        "exported_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    }
+    metadata.update(extra)
+    # Last, being long: it holds the serialised networks.
+    metadata["trainer_config"] = description.trainer_config
+    return metadata
+
+
+def _split_metadata(metadata, class_names, num_classes, noise_distribution):
+    """Takes num_classes / noise_distribution / class_names out of `metadata`."""
+    if metadata is not None and not isinstance(metadata, dict):
+        raise ValueError(f"metadata must be a dict or None; got {type(metadata).__name__}")
+    extra = dict(metadata or {})
+    clashes = sorted(set(extra) & set(_COMPUTED_KEYS))
+    if clashes:
+        raise ValueError(f"metadata may not set {clashes}: export computes them")
+    resolved = []
+    for name, value in (("num_classes", num_classes), ("noise_distribution", noise_distribution),
+                        ("class_names", class_names)):
+        if name in extra:
+            from_metadata = extra.pop(name)
+            if value is not None and from_metadata != value:
+                raise ValueError(
+                    f"{name} is given twice with different values: {value!r} and "
+                    f"metadata[{name!r}]={from_metadata!r}"
+                )
+            value = from_metadata
+        resolved.append(value)
+    try:
+        extra = json.loads(json.dumps(extra))
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"metadata must be JSON-serialisable: {error}") from error
+    return extra, *resolved
+
+
+def _serving_module(description: _Description, metadata_file: str):
+    """A `tf.Module` holding the generator's variables, the metadata asset and signatures."""
+    generator = description.generator
+    num_classes = description.num_classes
+    noise_dim = description.noise_dim
+    noise_dtype = generator.inputs[0].dtype if getattr(generator, "inputs", None) else "float32"
+    message = f"labels must be class ids in [0, {num_classes}) (num_classes={num_classes})"
+
+    def images_for(labels, noise):
+        checks = [
+            tf.debugging.assert_non_negative(labels, message=message),
+            tf.debugging.assert_less(labels, tf.constant(num_classes, tf.int32), message=message),
+            tf.debugging.assert_equal(
+                tf.shape(noise)[0], tf.shape(labels)[0],
+                message="noise must have one row per label: shape (len(labels), noise_dim)",
+            ),
+        ]
+        with tf.control_dependencies(checks):
+            labels = tf.identity(labels)
+
+        def run_generator():
+            images = generator([tf.cast(noise, noise_dtype), labels], training=False)
+            return tf.cast(images, tf.float32)
+
+        # An empty batch skips the generator: TF 2.21's CPU conv2d gives a batch of 0
+        # the shape of its *input* (e.g. (0, 8, 8, 4) for (0, 8, 8, 1) images).
+        images = tf.cond(tf.size(labels) > 0, run_generator,
+                         lambda: tf.zeros([0, *description.image_shape], tf.float32))
+        images = (images + 1.0) * 0.5
+        return {"images": tf.clip_by_value(images, 0.0, 1.0), "labels": labels}
+
+    labels_spec = tf.TensorSpec([None], tf.int32, name="labels")
+    noise_spec = tf.TensorSpec([None, noise_dim], tf.float32, name="noise")
+
+    @tf.function(input_signature=[labels_spec])
+    def serve(labels):
+        shape = tf.stack([tf.shape(labels)[0], noise_dim])
+        # Raw ops with seed = seed2 = 0: seeded from the OS in each process. Through
+        # tf.random.normal a global seed set at export time would be baked in, and every
+        # process serving the model would draw the same noise sequence.
+        if description.noise_distribution == "uniform":
+            noise = tf.raw_ops.RandomUniform(shape=shape, dtype=tf.float32, seed=0, seed2=0)
+        else:
+            noise = tf.raw_ops.RandomStandardNormal(shape=shape, dtype=tf.float32, seed=0,
+                                                    seed2=0)
+        return images_for(labels, noise)
+
+    @tf.function(input_signature=[labels_spec, noise_spec])
+    def generate(labels, noise):
+        return images_for(labels, noise)
+
+    module = tf.Module(name="tfgenaug_generator")
+    # The variables themselves, not the Keras model: the SavedModel then needs no
+    # Keras (or tfgenaug) class to load.
+    module.generator_variables = list(generator.variables)
+    module.metadata_file = tf.saved_model.Asset(metadata_file)
+    module.serve = serve
+    module.generate = generate
+    signatures = {
+        "serving_default": serve.get_concrete_function(),
+        "generate": generate.get_concrete_function(),
+    }
+    return module, signatures
+
+
+def _write_version(description: _Description, metadata: dict, directory: str) -> None:
+    """Writes the SavedModel and its metadata into `directory` (not yet published)."""
+    tf.io.gfile.makedirs(directory)
+    staged = posixpath.join(directory, METADATA_FILE)
+    with tf.io.gfile.GFile(staged, "w") as f:
+        json.dump(metadata, f, indent=2)
+    module, signatures = _serving_module(description, staged)
+    tf.saved_model.save(module, directory, signatures=signatures)
+    # The asset was copied to assets/; the staging copy goes.
+    tf.io.gfile.remove(staged)
+
+
+def _check_version(version) -> int:
+    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
+        raise ValueError(f"version must be a non-negative int or None; got {version!r}")
+    return version
+
+
+def export(
+    trainer_or_generator,
+    base_dir: str,
+    version: int | None = None,
+    class_names=None,
+    metadata: dict | None = None,
+    *,
+    num_classes: int | None = None,
+    noise_distribution: str | None = None,
+) -> str:
+    """Exports a class-conditional generator as a SavedModel in TF Serving's layout.
+
+    Writes `base_dir/<version>/` atomically: everything goes to a hidden directory
+    `base_dir/.tmp-<version>-<random>` first, which is renamed to the version when
+    complete, so a killed export leaves no half-written version (only, at worst, a
+    hidden directory that loaders and TF Serving ignore). On a local disk the rename
+    is atomic; on object stores (`gs://`) it is a copy.
+
+    The SavedModel needs only TensorFlow to load. Signatures:
+
+    - `serving_default(labels: int32 [None]) -> {"images": float32 [None, H, W, C] in
+      [0, 1], "labels": int32 [None]}`, with N(0, 1) or U[0, 1) noise drawn inside
+      (the generator's noise distribution);
+    - `generate(labels: int32 [None], noise: float32 [None, Z]) -> same`, deterministic.
+
+    Labels outside [0, K) make both fail with an `InvalidArgumentError` naming
+    `labels` and the range. `assets/tfgenaug.json` holds num_classes, class_names,
+    image_shape, noise_dim, noise_distribution, value_range, the signatures, the
+    trainer's class and config, the tfgenaug and TensorFlow versions, and the
+    entries of `metadata`.
+
+    Args:
+        trainer_or_generator: a tfgenaug trainer, or a generator `keras.Model`
+            mapping `[noise (N, Z), labels int32 (N,)]` to images in [-1, 1].
+        base_dir: str. The TF Serving base directory (created if missing).
+        version: int >= 0, or `None` for one more than the largest existing version
+            (1 in an empty directory). Defaults to `None`.
+        class_names: optional list of the K class names. Defaults to `"0"`, `"1"`, ...
+        metadata: optional dict of JSON-serialisable entries added to the metadata,
+            e.g. `{"training_data": {"dataset": "digits", "train_counts": [...]}}`.
+            It may also carry `num_classes`, `noise_distribution` and `class_names`.
+        num_classes: int. Number of classes K; required for a bare generator (or in
+            `metadata`), checked against a trainer's.
+        noise_distribution: `"normal"` or `"uniform"`, the noise the generator was
+            trained with; a bare generator defaults to `"normal"`.
+
+    Returns:
+        The path of the written version directory.
+
+    Raises:
+        ValueError: naming `version` if that version exists; naming
+            `trainer_or_generator`, `num_classes`, `noise_distribution`,
+            `class_names` or `metadata` when one is unusable.
+
+    Example:
+    ```python
+    path = tfgenaug.savedmodels.export(trainer, "exports/wgan",
+                                       class_names=info.class_names)
+    # exports/wgan/1; a second export writes exports/wgan/2
+    ```
+    """
+    base_dir = str(base_dir)
+    if version is not None:
+        _check_version(version)
+    extra, num_classes, noise_distribution, class_names = _split_metadata(
+        metadata, class_names, num_classes, noise_distribution
+    )
+    description = _describe(trainer_or_generator, num_classes, noise_distribution)
+    full_metadata = _build_metadata(description, class_names, extra)
+
+    tf.io.gfile.makedirs(base_dir)
+    explicit = version is not None
+    if explicit and tf.io.gfile.exists(posixpath.join(base_dir, str(version))):
+        raise ValueError(f"version {version} already exists in {base_dir!r}: "
+                         "choose another version or leave version=None")
+    if not explicit:
+        version = _next_version(base_dir)
+    temp_dir = posixpath.join(base_dir, f"{TEMP_PREFIX}{version}-{uuid.uuid4().hex[:12]}")
+    try:
+        _write_version(description, full_metadata, temp_dir)
+        for _ in range(_MAX_AUTO_VERSION_ATTEMPTS):
+            final_dir = posixpath.join(base_dir, str(version))
+            try:
+                tf.io.gfile.rename(temp_dir, final_dir, overwrite=False)
+            except tf.errors.AlreadyExistsError as error:
+                if explicit:
+                    raise ValueError(
+                        f"version {version} already exists in {base_dir!r} (written by a "
+                        "concurrent export)"
+                    ) from error
+                version = _next_version(base_dir)  # another export took it meanwhile
+                continue
+            logging.info("Exported the generator to %s", final_dir)
+            return final_dir
+        raise RuntimeError(f"could not claim a version in {base_dir!r}: concurrent exports")
+    except BaseException:
+        if tf.io.gfile.exists(temp_dir):
+            try:
+                tf.io.gfile.rmtree(temp_dir)
+            except tf.errors.OpError:
+                logging.warning("Could not remove the temporary export %s", temp_dir)
+        raise
+
+
+def _next_version(base_dir: str) -> int:
+    versions = list_versions(base_dir)
+    return versions[-1] + 1 if versions else 1
+
+
+# ----------------------------------------------------------------------- train runs
+def read_run_config(model_dir: str) -> dict:
+    """Reads `model_dir/config.json`, written by the train binary.
+
+    Raises:
+        FileNotFoundError: naming the file if `model_dir` is not a train run.
+        ValueError: naming the file if it is not valid run config JSON.
+    """
+    path = posixpath.join(str(model_dir), "config.json")
+    if not tf.io.gfile.exists(path):
+        raise FileNotFoundError(
+            f"{path!r} does not exist: model_dir must be the output directory of "
+            "tfgenaug.bin.train"
+        )
+    try:
+        with tf.io.gfile.GFile(path) as f:
+            config = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path!r} is not valid JSON: {error}") from error
+    missing = [k for k in ("trainer_class", "trainer_config") if k not in config]
+    if missing:
+        raise ValueError(f"{path!r} lacks {missing}: not a tfgenaug train run config")
+    return config
+
+
+def _trainer_class(config: dict, path: str) -> type[ConditionalGANTrainer]:
+    name = config["trainer_class"]
+    registered = keras.saving.get_registered_object(f"tfgenaug>{name}")
+    if isinstance(registered, type) and issubclass(registered, ConditionalGANTrainer):
+        return registered
+    for cls in trainers.TRAINERS.values():
+        if cls.__name__ == name:
+            return cls
+    raise ValueError(f"{path!r} names an unknown trainer_class {name!r}")
+
+
+def trainer_from_model_dir(model_dir: str, checkpoint: str | None = None):
+    """Rebuilds the trainer of a train run and restores its newest checkpoint.
+
+    The trainer is rebuilt from `model_dir/config.json` (`from_config`), compiled
+    without XLA so that its optimizers exist, and restored from
+    `model_dir/checkpoints/` with `tf.train.Checkpoint(trainer=...)`.
+
+    Args:
+        model_dir: str. Output directory of `tfgenaug.bin.train`.
+        checkpoint: optional checkpoint prefix (e.g. `.../checkpoints/ckpt-250`);
+            defaults to the newest.
+
+    Returns:
+        The restored trainer; its step is `int(trainer.g_optimizer.iterations)`.
+
+    Raises:
+        FileNotFoundError: naming the path if there is no config or no checkpoint.
+        ValueError: naming the path if the config or checkpoint does not fit.
+
+    Example:
+    ```python
+    trainer = tfgenaug.savedmodels.trainer_from_model_dir("runs/wgan_gp_digits")
+    images = trainer.sample([0, 1, 2], seed=0)
+    ```
+    """
+    model_dir = str(model_dir)
+    config = read_run_config(model_dir)
+    config_path = posixpath.join(model_dir, "config.json")
+    cls = _trainer_class(config, config_path)
+    try:
+        trainer = cls.from_config(config["trainer_config"])
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"cannot rebuild the trainer from {config_path!r}: {error}") from error
+    trainer.compile(jit_compile=False)
+    if checkpoint is None:
+        checkpoint_dir = posixpath.join(model_dir, "checkpoints")
+        checkpoint = tf.train.latest_checkpoint(checkpoint_dir)
+        if checkpoint is None:
+            raise FileNotFoundError(f"no checkpoint in {checkpoint_dir!r}: train first")
+    try:
+        status = tf.train.Checkpoint(trainer=trainer).restore(checkpoint).expect_partial()
+        status.assert_existing_objects_matched()
+    except (tf.errors.OpError, AssertionError, ValueError) as error:
+        raise ValueError(f"cannot restore the trainer from {checkpoint!r}: {error}") from error
+    logging.info("Restored %s from %s", type(trainer).__name__, checkpoint)
+    return trainer
+
+
+def export_from_model_dir(
+    model_dir: str,
+    base_dir: str,
+    version: int | None = None,
+    checkpoint: str | None = None,
+) -> str:
+    """Exports the generator of a train run with its class names and data summary.
+
+    Args:
+        model_dir: str. Output directory of `tfgenaug.bin.train`.
+        base_dir: str. TF Serving base directory to export to.
+        version: int or `None` (the next version). Defaults to `None`.
+        checkpoint: optional checkpoint prefix; defaults to the newest.
+
+    Returns:
+        The path of the written version directory.
+
+    Raises:
+        FileNotFoundError: naming the path if the run has no config or checkpoint.
+        ValueError: as `trainer_from_model_dir` and `export`.
+
+    Example:
+    ```python
+    tfgenaug.savedmodels.export_from_model_dir("runs/wgan", "exports/wgan")
+    ```
+    """
+    config = read_run_config(model_dir)
+    trainer = trainer_from_model_dir(model_dir, checkpoint=checkpoint)
+    dataset = config.get("dataset") or {}
+    train_config = config.get("train_config") or {}
+    count = int(train_config.get("count") or 0)
+    pool_counts = list(dataset.get("train_counts") or [])
+    training_data = {
+        "dataset": dataset.get("name", train_config.get("dataset")),
+        "train_counts": [count] * trainer.num_classes if count else pool_counts,
+        "pool_train_counts": pool_counts,
+        "count_per_class": count or None,
+        "steps": int(trainer.g_optimizer.iterations),
+        "model_dir": str(model_dir),
+    }
+    return export(
+        trainer, base_dir, version=version, class_names=dataset.get("class_names"),
+        metadata={"training_data": training_data, "train_config": train_config},
+    )

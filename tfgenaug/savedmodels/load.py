@@ -1,0 +1,304 @@
+"""Loading of generator exports written by `tfgenaug.savedmodels.export`.
+
+This module needs TensorFlow only: an export is read with `tf.saved_model.load`, and
+its metadata is the JSON file `<version>/assets/tfgenaug.json`.
+"""
+
+import json
+import numbers
+import posixpath
+import re
+
+import tensorflow as tf
+from absl import logging
+
+METADATA_FILE = "tfgenaug.json"
+METADATA_PATH = posixpath.join("assets", METADATA_FILE)
+FORMAT = "tfgenaug.generator"
+FORMAT_VERSION = 1
+SIGNATURES = ("serving_default", "generate")
+REQUIRED_METADATA = ("num_classes", "image_shape", "noise_dim", "noise_distribution")
+_VERSION_DIR_MARKERS = ("saved_model.pb", "saved_model.pbtxt", "variables", "assets",
+                        "fingerprint.pb")
+
+
+def list_versions(base_dir: str) -> list[int]:
+    """Returns the numeric version directories of `base_dir`, ascending.
+
+    Hidden temporary directories of exports in progress (`.tmp-...`) and any other
+    non-numeric entries are ignored, as TF Serving ignores them.
+
+    Args:
+        base_dir: str. A TF Serving base directory (any `tf.io.gfile` path).
+
+    Returns:
+        The sorted list of version numbers; empty if `base_dir` does not exist.
+
+    Example:
+    ```python
+    list_versions("exports/wgan")  # [1, 2]
+    ```
+    """
+    if not tf.io.gfile.isdir(base_dir):
+        return []
+    versions = []
+    for name in tf.io.gfile.listdir(base_dir):
+        name = name.rstrip("/")
+        if re.fullmatch(r"\d+", name) and tf.io.gfile.isdir(posixpath.join(base_dir, name)):
+            versions.append(int(name))
+    return sorted(versions)
+
+
+def _join(*parts: str) -> str:
+    return posixpath.join(*parts)
+
+
+def _is_complete(version_dir: str) -> bool:
+    return tf.io.gfile.exists(_join(version_dir, "saved_model.pb")) and tf.io.gfile.exists(
+        _join(version_dir, METADATA_PATH)
+    )
+
+
+def resolve_version_dir(path: str) -> str:
+    """Returns the version directory that `load(path)` reads.
+
+    `path` is a version directory if it holds SavedModel files (`saved_model.pb`,
+    `variables/`, `assets/`, ...); otherwise it is a base directory, and its newest
+    *complete* numeric version (one with `saved_model.pb` and `assets/tfgenaug.json`)
+    is chosen. Newer incomplete versions (e.g. still being copied by another tool) are
+    skipped with a warning; hidden temporary directories are ignored.
+
+    Args:
+        path: str. A version directory or a base directory.
+
+    Returns:
+        The path of the version directory.
+
+    Raises:
+        FileNotFoundError: naming `path` if it does not exist, or is a directory with
+            neither SavedModel files nor numeric version directories.
+        ValueError: naming `path` if it is a file, or if none of its versions is complete.
+    """
+    path = str(path)
+    if not tf.io.gfile.exists(path):
+        raise FileNotFoundError(f"export path does not exist: {path!r}")
+    if not tf.io.gfile.isdir(path):
+        raise ValueError(
+            f"export path {path!r} is a file; expected an export directory "
+            "(base_dir or base_dir/<version>)"
+        )
+    entries = {name.rstrip("/") for name in tf.io.gfile.listdir(path)}
+    if entries & set(_VERSION_DIR_MARKERS):
+        return path
+    versions = list_versions(path)
+    if not versions:
+        raise FileNotFoundError(
+            f"{path!r} is not a tfgenaug export: it holds neither a saved_model.pb nor a "
+            "numeric version directory (base_dir/<version>/saved_model.pb)"
+        )
+    for version in reversed(versions):
+        version_dir = _join(path, str(version))
+        if _is_complete(version_dir):
+            return version_dir
+        logging.warning("Skipping incomplete export version %s: it lacks saved_model.pb or %s",
+                        version_dir, METADATA_PATH)
+    raise ValueError(
+        f"no complete version in {path!r}: versions {versions} all lack saved_model.pb or "
+        f"{METADATA_PATH} (partial or corrupt exports)"
+    )
+
+
+def read_metadata(version_dir: str) -> dict:
+    """Reads and checks `<version_dir>/assets/tfgenaug.json`.
+
+    Args:
+        version_dir: str. A version directory written by `export`.
+
+    Returns:
+        The metadata dict.
+
+    Raises:
+        ValueError: naming the file if it is missing, not JSON, or not tfgenaug metadata.
+    """
+    path = _join(version_dir, METADATA_PATH)
+    if not tf.io.gfile.exists(path):
+        raise ValueError(
+            f"{version_dir!r} is not a tfgenaug export: {METADATA_PATH} is missing "
+            "(a SavedModel not written by tfgenaug.savedmodels.export?)"
+        )
+    try:
+        with tf.io.gfile.GFile(path) as f:
+            metadata = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path!r} is corrupt: not valid JSON ({error})") from error
+    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
+        raise ValueError(f"{path!r} is not tfgenaug metadata: its 'format' is not {FORMAT!r}")
+    missing = [key for key in REQUIRED_METADATA if key not in metadata]
+    if missing:
+        raise ValueError(f"{path!r} is corrupt: it lacks the keys {missing}")
+    if int(metadata.get("format_version", 0)) > FORMAT_VERSION:
+        raise ValueError(
+            f"{path!r} has format_version {metadata['format_version']}; this tfgenaug "
+            f"reads up to {FORMAT_VERSION}: upgrade tfgenaug"
+        )
+    return metadata
+
+
+class LoadedGenerator:
+    """A class-conditional generator loaded from an export, callable like a function.
+
+    Calls run the SavedModel's signatures, so they work eagerly and inside
+    `tf.function` / `tf.data` graphs. Images are float32 in [0, 1].
+
+    Args:
+        path: str. The version directory it was loaded from.
+        saved_model: the object returned by `tf.saved_model.load`.
+        metadata: dict. The export's metadata (`assets/tfgenaug.json`).
+
+    Attributes:
+        path: the version directory.
+        metadata: the metadata dict.
+        num_classes: int. Number of classes K; labels are in [0, K).
+        image_shape: `(H, W, C)` of the images.
+        noise_dim: int. Size Z of the noise vector.
+        noise_distribution: `"normal"` (N(0, 1)) or `"uniform"` (U[0, 1)).
+        class_names: list of K class names.
+        value_range: `(0.0, 1.0)`, the range of the images.
+        signatures: the SavedModel's signatures (`serving_default`, `generate`).
+    """
+
+    def __init__(self, path: str, saved_model, metadata: dict):
+        self.path = path
+        self.saved_model = saved_model
+        self.metadata = metadata
+        self.num_classes = int(metadata["num_classes"])
+        self.image_shape = tuple(int(d) for d in metadata["image_shape"])
+        self.noise_dim = int(metadata["noise_dim"])
+        self.noise_distribution = str(metadata["noise_distribution"])
+        self.class_names = list(metadata.get("class_names") or map(str, range(self.num_classes)))
+        self.value_range = tuple(float(v) for v in metadata.get("value_range", (0.0, 1.0)))
+        self.signatures = saved_model.signatures
+
+    def __repr__(self) -> str:
+        return (f"LoadedGenerator(path={self.path!r}, num_classes={self.num_classes}, "
+                f"image_shape={self.image_shape}, noise_dim={self.noise_dim})")
+
+    def noise(self, batch_size, seed: int) -> tf.Tensor:
+        """Returns the noise `(batch_size, noise_dim)` that `seed` stands for.
+
+        Stateless (Philox) draws: the same `seed` gives the same noise in any process.
+        """
+        shape = tf.stack([tf.cast(batch_size, tf.int32), self.noise_dim])
+        seed_pair = tf.constant([seed, 0], tf.int64)
+        if self.noise_distribution == "uniform":
+            return tf.random.stateless_uniform(shape, seed_pair, alg="philox")
+        return tf.random.stateless_normal(shape, seed_pair, alg="philox")
+
+    def __call__(self, labels, noise=None, seed: int | None = None) -> tf.Tensor:
+        """Generates one image per label.
+
+        Args:
+            labels: int class ids, shape `(N,)`, in [0, num_classes).
+            noise: optional float noise `(N, noise_dim)`; the same noise gives the same
+                images (the `generate` signature).
+            seed: optional int; fixed noise drawn from it (see `noise()`). Ignored when
+                `noise` is given. Without both, fresh noise is drawn inside the model
+                (the `serving_default` signature).
+
+        Returns:
+            float32 images `(N, H, W, C)` in [0, 1].
+
+        Raises:
+            ValueError: naming `labels`, `noise` or `seed` when it cannot be used.
+            tf.errors.InvalidArgumentError: labels out of range found only when the
+                signature runs (in graph mode).
+
+        Example:
+        ```python
+        generator = tfgenaug.savedmodels.load("exports/wgan")
+        images = generator([0, 1, 2], seed=0)
+        ```
+        """
+        labels = self._check_labels(labels)
+        if noise is not None:
+            noise = tf.convert_to_tensor(noise, tf.float32)
+            batch = labels.shape[0]
+            if noise.shape.rank != 2 or noise.shape[1] != self.noise_dim or (
+                batch is not None and noise.shape[0] is not None and noise.shape[0] != batch
+            ):
+                raise ValueError(
+                    f"noise must have shape (len(labels), noise_dim) = ({batch}, "
+                    f"{self.noise_dim}); got {tuple(noise.shape)}"
+                )
+        elif seed is not None:
+            if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+                raise ValueError(f"seed must be an int or None; got {seed!r}")
+            noise = self.noise(tf.shape(labels)[0], int(seed))
+        if noise is None:
+            return self.signatures["serving_default"](labels=labels)["images"]
+        return self.signatures["generate"](labels=labels, noise=noise)["images"]
+
+    def _check_labels(self, labels) -> tf.Tensor:
+        labels = tf.convert_to_tensor(labels)
+        if not labels.dtype.is_integer:
+            raise ValueError(f"labels must be int class ids; got dtype {labels.dtype.name}")
+        if labels.shape.rank == 2 and labels.shape[1] == 1:
+            labels = tf.reshape(labels, [-1])
+        if labels.shape.rank != 1:
+            raise ValueError(
+                f"labels must be a vector of class ids of shape (N,); got shape "
+                f"{tuple(labels.shape)}"
+            )
+        if tf.executing_eagerly():
+            values = labels.numpy()
+            if values.size and (values.min() < 0 or values.max() >= self.num_classes):
+                raise ValueError(
+                    f"labels must be class ids in [0, {self.num_classes}) "
+                    f"(num_classes={self.num_classes}); got values from {values.min()} "
+                    f"to {values.max()}"
+                )
+        return tf.cast(labels, tf.int32)
+
+
+def load(path: str) -> LoadedGenerator:
+    """Loads a generator export from a version directory or a TF Serving base directory.
+
+    Args:
+        path: str. `base_dir/<version>` or `base_dir`; for a base directory the newest
+            complete numeric version is loaded (see `resolve_version_dir`).
+
+    Returns:
+        A `LoadedGenerator`.
+
+    Raises:
+        FileNotFoundError: naming the path if it does not exist or holds no export.
+        ValueError: naming the path if it is not a tfgenaug export (no
+            `assets/tfgenaug.json` or no `saved_model.pb`) or is partial or corrupt.
+
+    Example:
+    ```python
+    generator = tfgenaug.savedmodels.load("exports/wgan")
+    images = generator([0, 0, 1], seed=0)   # float32 (3, H, W, C) in [0, 1]
+    print(generator.metadata["class_names"])
+    ```
+    """
+    version_dir = resolve_version_dir(str(path))
+    if not tf.io.gfile.exists(_join(version_dir, "saved_model.pb")):
+        raise ValueError(
+            f"{version_dir!r} is a partial or corrupt export: saved_model.pb is missing"
+        )
+    metadata = read_metadata(version_dir)
+    try:
+        saved_model = tf.saved_model.load(version_dir)
+    except Exception as error:  # noqa: BLE001 - any failure means a corrupt export
+        raise ValueError(
+            f"{version_dir!r} is a partial or corrupt export: tf.saved_model.load failed "
+            f"with {type(error).__name__}: {error}"
+        ) from error
+    missing = [name for name in SIGNATURES if name not in saved_model.signatures]
+    if missing:
+        raise ValueError(
+            f"{version_dir!r} is not a tfgenaug export: it lacks the signatures {missing} "
+            f"(has {sorted(saved_model.signatures)})"
+        )
+    return LoadedGenerator(version_dir, saved_model, metadata)
