@@ -54,7 +54,7 @@ class TrainConfig:
     image_size: int = 16
     count: int = 0
     batch_size: int = 64
-    steps: int = 3000
+    steps: int = 2000
     checkpoint_every: int = 250
     model_dir: str = "runs/wgan_gp_digits"
     seed: int = 0

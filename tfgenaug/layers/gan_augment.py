@@ -45,8 +45,8 @@ class GANAugment(keras.layers.Layer):
     References:
         - [Data Augmentation Generative Adversarial Networks (DAGAN)](
           https://arxiv.org/abs/1711.04340).
-        - [Data Augmentation using GANs for few-shot classification (DADA)](
-          https://arxiv.org/abs/1809.06496).
+        - [DADA: Deep Adversarial Data Augmentation for Extremely Low Data Regime
+          Classification](https://arxiv.org/abs/1809.00981).
         - [MixUp](https://arxiv.org/abs/1710.09412), whose layer contract this follows.
 
     Args:
