@@ -43,6 +43,17 @@ def test_rerun_resumes_and_extends(tmp_path):
     assert report == {"step": 6}
 
 
+def test_export_dir_exports_when_training_ends(tmp_path):
+    from tfgenaug import savedmodels
+
+    config = tiny_config(tmp_path, judge_epochs=0, export_dir=str(tmp_path / "exports"))
+    report = experiment.train_generator(config, verbose=0)
+    assert report["export_path"] == str(tmp_path / "exports" / "1")
+    loaded = savedmodels.load(str(tmp_path / "exports"))
+    assert loaded.num_classes == 10 and loaded.image_shape == (8, 8, 1)
+    assert loaded.metadata["training_data"]["steps"] == 4
+
+
 def test_few_shot_count_too_large(tmp_path):
     with pytest.raises(ValueError, match=r"count=500 is larger than the smallest class"):
         experiment.train_generator(tiny_config(tmp_path, count=500), verbose=0)

@@ -16,6 +16,7 @@ from absl import logging
 from tfgenaug import callbacks
 from tfgenaug import data
 from tfgenaug import metrics
+from tfgenaug import savedmodels
 from tfgenaug import trainers
 from tfgenaug.networks.validation import check_positive_int
 
@@ -46,6 +47,8 @@ class TrainConfig:
         judge_epochs: epochs of the real-data classifier that measures label
             agreement; 0 skips the measurement.
         agreement_per_class: generated images per class for label agreement.
+        export_dir: if set, the generator is exported there as a SavedModel (the next
+            TF Serving version) when training ends.
     """
 
     trainer: str = "wgan_gp"
@@ -66,6 +69,7 @@ class TrainConfig:
     learning_rate: float = 5e-4
     judge_epochs: int = 30
     agreement_per_class: int = 100
+    export_dir: str | None = None
 
     def validate(self) -> None:
         """Raises a ValueError naming the first bad field and its expected form."""
@@ -126,7 +130,8 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
 
     Writes to `config.model_dir`: `checkpoints/`, `logs/` (TensorBoard scalars and
     sample images), `samples.png` (one row per class), `config.json` and
-    `metrics.json` (label agreement, overall and per class).
+    `metrics.json` (label agreement, overall and per class); with
+    `config.export_dir`, a SavedModel version there.
 
     Args:
         config: a `TrainConfig`.
@@ -195,6 +200,11 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
               f"(judge test accuracy {report['judge_test_accuracy']:.4f})", flush=True)
         with tf.summary.create_file_writer(log_dir).as_default():
             tf.summary.scalar("label_agreement", report["label_agreement"], step=report["step"])
+    if config.export_dir:
+        report["export_path"] = savedmodels.export_from_model_dir(
+            config.model_dir, config.export_dir
+        )
+        print(f"Exported the generator to {report['export_path']}", flush=True)
     _write_json(os.path.join(config.model_dir, "metrics.json"), report)
     return report
 

@@ -42,6 +42,9 @@ flags.DEFINE_integer("judge_epochs", _DEFAULTS.judge_epochs,
                      "Epochs of the real-data classifier measuring label agreement (0 skips).")
 flags.DEFINE_integer("agreement_per_class", _DEFAULTS.agreement_per_class,
                      "Generated images per class for label agreement.")
+flags.DEFINE_string("export_dir", None,
+                    "If set, export the generator there as a SavedModel (TF Serving layout, "
+                    "next version) when training ends.")
 
 FLAGS = flags.FLAGS
 
