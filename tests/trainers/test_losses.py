@@ -57,3 +57,18 @@ def test_auxiliary_classifier_loss():
         rtol=1e-5,
         atol=1e-6,
     )
+
+
+def test_minimax_loss_with_smoothed_real_target():
+    real = tf.constant([0.0])
+    fake = tf.constant([-50.0])
+    # BCE(target 0.9, logit 0) = log 2; the fake term vanishes.
+    np.testing.assert_allclose(
+        losses.minimax_discriminator_loss(real, fake, real_target=0.9), [np.log(2.0)], rtol=1e-5
+    )
+    # With logit 2: -(0.9 log s(2) + 0.1 log(1 - s(2))).
+    s = 1 / (1 + np.exp(-2.0))
+    np.testing.assert_allclose(
+        losses.minimax_discriminator_loss(tf.constant([2.0]), fake, real_target=0.9),
+        [-(0.9 * np.log(s) + 0.1 * np.log(1 - s))], rtol=1e-5,
+    )

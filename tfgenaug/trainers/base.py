@@ -23,6 +23,8 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
+from tfgenaug.networks import conditional_critic
+from tfgenaug.networks import conditional_generator
 from tfgenaug.trainers import portable_random
 
 NOISE_DISTRIBUTIONS = ("normal", "uniform")
@@ -322,6 +324,40 @@ class ConditionalGANTrainer(keras.Model):
             if isinstance(config.get(key), dict):
                 config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
+
+
+def default_networks(
+    image_shape,
+    num_classes: int,
+    noise_dim: int,
+    width: int,
+    critic_width: int,
+    generator: keras.Model | None = None,
+    discriminator: keras.Model | None = None,
+    aux_classifier: bool = False,
+    critic_name: str = "critic",
+) -> tuple[keras.Model, keras.Model]:
+    """Returns `(generator, discriminator)`, building the default for any not given.
+
+    The defaults are `networks.conditional_generator` (batch norm) and
+    `networks.conditional_critic` with layer normalization, which keeps a gradient
+    penalty per example.
+
+    Raises:
+        ValueError: `image_shape` is missing while a network must be built.
+    """
+    if (generator is None or discriminator is None) and image_shape is None:
+        raise ValueError(
+            "image_shape is required unless both generator and discriminator are given"
+        )
+    if generator is None:
+        generator = conditional_generator(image_shape, num_classes, noise_dim, width)
+    if discriminator is None:
+        discriminator = conditional_critic(
+            image_shape, num_classes, critic_width, normalization="layer",
+            aux_classifier=aux_classifier, name=critic_name,
+        )
+    return generator, discriminator
 
 
 def check_batch_shapes(images_shape, labels_shape, image_shape: tuple[int, ...]) -> None:

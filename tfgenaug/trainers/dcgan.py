@@ -5,10 +5,9 @@ from collections.abc import Sequence
 import keras
 import tensorflow as tf
 
-from tfgenaug.networks import conditional_critic
-from tfgenaug.networks import conditional_generator
 from tfgenaug.trainers import losses
 from tfgenaug.trainers.base import ConditionalGANTrainer
+from tfgenaug.trainers.base import default_networks
 
 
 @keras.saving.register_keras_serializable(package="tfgenaug")
@@ -64,16 +63,10 @@ class DCGAN(ConditionalGANTrainer):
     ):
         if not 0.0 <= label_smoothing < 0.5:
             raise ValueError(f"label_smoothing must be in [0, 0.5); got {label_smoothing}")
-        if (generator is None or discriminator is None) and image_shape is None:
-            raise ValueError(
-                "image_shape is required unless both generator and discriminator are given"
-            )
-        if generator is None:
-            generator = conditional_generator(image_shape, num_classes, noise_dim, width)
-        if discriminator is None:
-            discriminator = conditional_critic(
-                image_shape, num_classes, critic_width, normalization="layer", name="discriminator"
-            )
+        generator, discriminator = default_networks(
+            image_shape, num_classes, noise_dim, width, critic_width, generator, discriminator,
+            critic_name="discriminator",
+        )
         super().__init__(generator, discriminator, num_classes, noise_dim, seed=seed, **kwargs)
         self.label_smoothing = float(label_smoothing)
         self.width = width
@@ -90,10 +83,9 @@ class DCGAN(ConditionalGANTrainer):
             fake_logits = tf.cast(
                 self.discriminator([fake, labels], training=True)["logits"], tf.float32
             )
-            real_targets = tf.fill(tf.shape(real_logits), 1.0 - self.label_smoothing)
-            per_example = tf.nn.sigmoid_cross_entropy_with_logits(
-                real_targets, real_logits
-            ) + tf.nn.sigmoid_cross_entropy_with_logits(tf.zeros_like(fake_logits), fake_logits)
+            per_example = losses.minimax_discriminator_loss(
+                real_logits, fake_logits, real_target=1.0 - self.label_smoothing
+            )
             loss = self.average_loss(per_example, batch)
         grads = tape.gradient(loss, self.discriminator.trainable_variables)
         terms = {

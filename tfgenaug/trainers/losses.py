@@ -35,17 +35,23 @@ def wasserstein_generator_loss(fake_logits: tf.Tensor) -> tf.Tensor:
     return -fake_logits
 
 
-def minimax_discriminator_loss(real_logits: tf.Tensor, fake_logits: tf.Tensor) -> tf.Tensor:
+def minimax_discriminator_loss(
+    real_logits: tf.Tensor, fake_logits: tf.Tensor, real_target: float = 1.0
+) -> tf.Tensor:
     """Per-example GAN discriminator loss `-log D(x) - log(1 - D(G(z)))` from logits.
 
     Args:
         real_logits: `(N,)` discriminator logits on real images.
         fake_logits: `(N,)` discriminator logits on generated images.
+        real_target: float. Target of real images; below 1 for one-sided label
+            smoothing (Salimans et al. 2016). Defaults to 1.
 
     Returns:
         `(N,)` float tensor.
     """
-    real = tf.nn.sigmoid_cross_entropy_with_logits(tf.ones_like(real_logits), real_logits)
+    real = tf.nn.sigmoid_cross_entropy_with_logits(
+        tf.fill(tf.shape(real_logits), tf.cast(real_target, real_logits.dtype)), real_logits
+    )
     fake = tf.nn.sigmoid_cross_entropy_with_logits(tf.zeros_like(fake_logits), fake_logits)
     return real + fake
 

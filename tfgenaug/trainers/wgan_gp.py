@@ -5,11 +5,10 @@ from collections.abc import Sequence
 import keras
 import tensorflow as tf
 
-from tfgenaug.networks import conditional_critic
-from tfgenaug.networks import conditional_generator
 from tfgenaug.networks.validation import check_positive_int
 from tfgenaug.trainers import losses
 from tfgenaug.trainers.base import ConditionalGANTrainer
+from tfgenaug.trainers.base import default_networks
 
 
 @keras.saving.register_keras_serializable(package="tfgenaug")
@@ -79,17 +78,10 @@ class WGANGP(ConditionalGANTrainer):
             raise ValueError(f"gp_weight must be >= 0; got {gp_weight}")
         if aux_weight < 0:
             raise ValueError(f"aux_weight must be >= 0; got {aux_weight}")
-        if (generator is None or discriminator is None) and image_shape is None:
-            raise ValueError(
-                "image_shape is required unless both generator and discriminator are given"
-            )
-        if generator is None:
-            generator = conditional_generator(image_shape, num_classes, noise_dim, width)
-        if discriminator is None:
-            discriminator = conditional_critic(
-                image_shape, num_classes, critic_width, normalization="layer",
-                aux_classifier=aux_weight > 0,
-            )
+        generator, discriminator = default_networks(
+            image_shape, num_classes, noise_dim, width, critic_width, generator, discriminator,
+            aux_classifier=aux_weight > 0,
+        )
         super().__init__(generator, discriminator, num_classes, noise_dim, seed=seed, **kwargs)
         self.n_critic = n_critic
         self.gp_weight = float(gp_weight)
