@@ -8,8 +8,10 @@ __version__ = "0.1.0"
 
 from tfgenaug import callbacks  # noqa: E402
 from tfgenaug import data  # noqa: E402
+from tfgenaug import layers  # noqa: E402
 from tfgenaug import metrics  # noqa: E402
 from tfgenaug import networks  # noqa: E402
+from tfgenaug import savedmodels  # noqa: E402
 from tfgenaug import trainers  # noqa: E402
 
-__all__ = ["callbacks", "data", "metrics", "networks", "trainers"]
+__all__ = ["callbacks", "data", "layers", "metrics", "networks", "savedmodels", "trainers"]
