@@ -1,0 +1,135 @@
+"""Shared helpers of the benchmarks: interleaved timing, ratio statistics, machine line.
+
+The machines the benchmarks run on are noisy (single timings can swing 2x), so variants
+are timed interleaved, in a rotating order, several times in one process, and compared
+through the ratio of their timings *within* each repeat.
+"""
+
+import datetime
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from collections.abc import Mapping
+from collections.abc import Sequence
+
+
+def timed(fn: Callable[[], object]) -> float:
+    """Returns the wall time in seconds of one call of `fn()`."""
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def interleaved(
+    variants: Mapping[str, Callable[[], object]],
+    repeats: int,
+    warmup: int = 1,
+    log: Callable[[str], None] | None = print,
+) -> dict[str, list[float]]:
+    """Times each variant `repeats` times, interleaving the variants.
+
+    Every variant is first called `warmup` times untimed (tracing, first epochs). Then
+    each repeat times every variant once; the order rotates by one variant per repeat so
+    no variant always runs first (or right after the same neighbour).
+
+    Args:
+        variants: name -> zero-argument callable doing the work to time.
+        repeats: int >= 1. Timed calls per variant.
+        warmup: int >= 0. Untimed calls per variant before timing. Defaults to 1.
+        log: called with a progress line after each timing; `None` for silence.
+
+    Returns:
+        name -> list of `repeats` wall times in seconds, in repeat order.
+    """
+    if repeats < 1:
+        raise ValueError(f"repeats must be >= 1; got {repeats}")
+    names = list(variants)
+    for name in names:
+        for _ in range(warmup):
+            variants[name]()
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for repeat in range(repeats):
+        shift = repeat % len(names)
+        for name in names[shift:] + names[:shift]:
+            seconds = timed(variants[name])
+            times[name].append(seconds)
+            if log is not None:
+                log(f"repeat {repeat + 1}/{repeats} {name}: {seconds:.3f} s")
+    return times
+
+
+def spread(values: Sequence[float]) -> tuple[float, float, float]:
+    """Returns `(median, min, max)` of `values`."""
+    return statistics.median(values), min(values), max(values)
+
+
+def ratios(numerator: Sequence[float], denominator: Sequence[float]) -> list[float]:
+    """Per-repeat ratios `numerator[i] / denominator[i]` of two interleaved timings."""
+    if len(numerator) != len(denominator):
+        raise ValueError(
+            f"need as many timings on both sides; got {len(numerator)} and {len(denominator)}"
+        )
+    return [n / d for n, d in zip(numerator, denominator, strict=True)]
+
+
+def format_spread(values: Sequence[float], digits: int = 2, unit: str = "") -> str:
+    """`"1.23x (1.10-1.40)"`: the median and the min-max range of `values`."""
+    median, low, high = spread(values)
+    return f"{median:.{digits}f}{unit} ({low:.{digits}f}-{high:.{digits}f})"
+
+
+def cpu_model() -> str:
+    """The CPU model name from /proc/cpuinfo, else `platform.processor()` or "unknown"."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def ram_gib() -> float | None:
+    """Total RAM in GiB from /proc/meminfo (or sysconf), `None` if unknown."""
+    try:
+        with open("/proc/meminfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    return int(line.split()[1]) / 2**20
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def utc_now() -> str:
+    """The current UTC time, `YYYY-MM-DD HH:MM UTC`."""
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def machine_line() -> str:
+    """One line describing the machine and software, e.g. for a results file.
+
+    `Machine: 2 cores (os.cpu_count), AMD EPYC ..., 23.4 GiB RAM, Linux x86_64,
+    Python 3.11.9, TensorFlow 2.21.0, Keras 3.15.0, 2026-11-25 10:30 UTC`.
+    """
+    import keras
+    import tensorflow as tf
+
+    ram = ram_gib()
+    parts = [
+        f"{os.cpu_count()} cores (os.cpu_count)",
+        cpu_model(),
+        f"{ram:.1f} GiB RAM" if ram is not None else "RAM unknown",
+        f"{platform.system()} {platform.machine()}",
+        f"Python {platform.python_version()}",
+        f"TensorFlow {tf.__version__}",
+        f"Keras {keras.__version__}",
+        utc_now(),
+    ]
+    return "Machine: " + ", ".join(parts)
