@@ -28,7 +28,7 @@ def test_train_generator_writes_its_outputs(tmp_path):
     assert (run / "samples.png").stat().st_size > 0
     assert json.loads((run / "metrics.json").read_text()) == report
     saved = json.loads((run / "config.json").read_text())
-    assert saved["train_config"] == dataclasses.asdict(config)
+    assert saved["train_config"] == json.loads(json.dumps(dataclasses.asdict(config)))
     assert saved["trainer_class"] == "WGANGP"
     assert saved["dataset"]["num_classes"] == 10
     assert sorted(p.name for p in (run / "checkpoints").glob("*.index")) == [
@@ -52,6 +52,24 @@ def test_export_dir_exports_when_training_ends(tmp_path):
     loaded = savedmodels.load(str(tmp_path / "exports"))
     assert loaded.num_classes == 10 and loaded.image_shape == (8, 8, 1)
     assert loaded.metadata["training_data"]["steps"] == 4
+
+
+def test_minority_classes_are_made_rare_before_training(tmp_path):
+    config = tiny_config(tmp_path, judge_epochs=0, minority_classes=(0, 3),
+                         imbalance_ratio=0.05)
+    experiment.train_generator(config, verbose=0)
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["train_config"]["minority_classes"] == [0, 3]
+    pool, used = saved["dataset"]["train_counts"], saved["training_counts"]
+    rare = int(0.05 * max(pool))
+    assert used[0] == used[3] == rare
+    assert [n for k, n in enumerate(used) if k not in (0, 3)] == [
+        n for k, n in enumerate(pool) if k not in (0, 3)
+    ]
+    with pytest.raises(ValueError, match="ratio"):
+        experiment.train_generator(
+            tiny_config(tmp_path, minority_classes=(0,), imbalance_ratio=1.5), verbose=0
+        )
 
 
 def test_few_shot_count_too_large(tmp_path):

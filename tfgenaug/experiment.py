@@ -33,6 +33,10 @@ class TrainConfig:
         data_dir: tfds data directory, or None for tfds' default.
         image_size: side of the (square) images: 8, 16, 32 or 64.
         count: images per class to train on (few-shot); 0 uses the whole train pool.
+        minority_classes: classes made rare before training (DFG's imbalance protocol);
+            empty keeps the data balanced.
+        imbalance_ratio: each minority class keeps `int(imbalance_ratio * majority)`
+            images; used only with `minority_classes`.
         batch_size: global batch size.
         steps: generator steps to reach (a restarted run continues to this number).
         checkpoint_every: steps between checkpoints, sample grids and log lines.
@@ -56,6 +60,8 @@ class TrainConfig:
     data_dir: str | None = None
     image_size: int = 16
     count: int = 0
+    minority_classes: tuple[int, ...] = ()
+    imbalance_ratio: float = 0.05
     batch_size: int = 64
     steps: int = 2000
     checkpoint_every: int = 250
@@ -160,6 +166,9 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
     pool = train
     if config.count:
         train = data.few_shot(train, config.count, seed=config.seed)
+    if config.minority_classes:
+        train = data.imbalance(train, config.minority_classes, config.imbalance_ratio,
+                               seed=config.seed, num_classes=info.num_classes)
 
     strategy = make_strategy(config.strategy)
     with strategy.scope():
@@ -175,6 +184,7 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
         "trainer_class": type(trainer).__name__,
         "trainer_config": _jsonable(trainer.get_config()),
         "dataset": dataclasses.asdict(info),
+        "training_counts": [int(n) for n in data.class_counts(train, info.num_classes)],
     })
 
     log_dir = os.path.join(config.model_dir, "logs")

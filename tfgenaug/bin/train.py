@@ -23,6 +23,10 @@ flags.DEFINE_string("data_dir", None, "TensorFlow Datasets data directory.")
 flags.DEFINE_integer("image_size", _DEFAULTS.image_size, "Image side: 8, 16, 32 or 64.")
 flags.DEFINE_integer("count", _DEFAULTS.count,
                      "Images per class to train on (few-shot); 0 uses the whole train pool.")
+flags.DEFINE_list("minority_classes", [],
+                  "Comma-separated classes made rare before training (DFG's protocol), e.g. 0,1,2.")
+flags.DEFINE_float("imbalance_ratio", _DEFAULTS.imbalance_ratio,
+                   "Each minority class keeps int(imbalance_ratio * majority) images.")
 flags.DEFINE_integer("batch_size", _DEFAULTS.batch_size, "Global batch size.")
 flags.DEFINE_integer("steps", _DEFAULTS.steps, "Generator steps to reach.")
 flags.DEFINE_integer("checkpoint_every", _DEFAULTS.checkpoint_every,
@@ -53,6 +57,12 @@ def config_from_flags() -> experiment.TrainConfig:
     """Maps the flags onto a `TrainConfig`, raising `app.UsageError` for bad values."""
     values = {field.name: getattr(FLAGS, field.name)
               for field in dataclasses.fields(experiment.TrainConfig)}
+    try:
+        values["minority_classes"] = tuple(int(c) for c in values["minority_classes"])
+    except ValueError as error:
+        raise app.UsageError(
+            f"--minority_classes must be comma-separated class ids; got {FLAGS.minority_classes}"
+        ) from error
     if values["model_dir"] is None:
         values["model_dir"] = f"runs/{FLAGS.trainer}_{FLAGS.dataset}"
     config = experiment.TrainConfig(**values)
