@@ -29,7 +29,3 @@ def test_discriminator_loss_is_the_minimax_loss_without_smoothing():
     expected = np.mean(losses.minimax_discriminator_loss(real_logits, fake_logits))
     np.testing.assert_allclose(terms["d_loss"], expected, rtol=1e-5)
 
-
-def test_label_smoothing_raises_the_real_loss_floor():
-    smooth = DCGAN(IMAGE_SHAPE, NUM_CLASSES, **TINY, label_smoothing=0.2)
-    assert smooth.get_config()["label_smoothing"] == 0.2
