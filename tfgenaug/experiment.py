@@ -159,7 +159,7 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
     config.validate()
     keras.utils.set_random_seed(config.seed)
     try:
-        train, _, info = data.load(config.dataset, image_size=config.image_size,
+        train, test, info = data.load(config.dataset, image_size=config.image_size,
                                    data_dir=config.data_dir)
     except ValueError as error:
         raise ValueError(f"dataset={config.dataset!r} cannot be loaded: {error}") from error
@@ -205,7 +205,7 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
         )
     report = {"step": int(trainer.g_optimizer.iterations)}
     if config.judge_epochs:
-        report.update(measure_label_agreement(trainer, pool, info, config))
+        report.update(measure_label_agreement(trainer, pool, test, info, config))
         print(f"Label agreement: {report['label_agreement']:.4f} "
               f"(judge test accuracy {report['judge_test_accuracy']:.4f})", flush=True)
         with tf.summary.create_file_writer(log_dir).as_default():
@@ -219,11 +219,9 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
     return report
 
 
-def measure_label_agreement(trainer, pool, info, config: TrainConfig) -> dict:
+def measure_label_agreement(trainer, pool, test, info, config: TrainConfig) -> dict:
     """Trains a judge on the real train pool and scores the trainer's samples with it."""
     images, labels = data.as_numpy(pool)
-    _, test, _ = data.load(config.dataset, image_size=config.image_size,
-                           data_dir=config.data_dir)
     test_images, test_labels = data.as_numpy(test)
     judge = metrics.train_reference_classifier(
         images, labels, info.num_classes, epochs=config.judge_epochs, seed=config.seed

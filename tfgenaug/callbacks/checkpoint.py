@@ -5,6 +5,11 @@ import tensorflow as tf
 from absl import logging
 
 
+def generator_steps(model) -> int:
+    """The generator steps a trainer has taken: its `g_optimizer`'s iterations."""
+    return int(model.g_optimizer.iterations)
+
+
 class TrainingCheckpoint(keras.callbacks.Callback):
     """Saves the trainer with `tf.train.CheckpointManager` and restores the newest one.
 
@@ -35,7 +40,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
             raise ValueError(f"max_to_keep must be >= 1; got {max_to_keep}")
         self.directory = directory
         self.max_to_keep = max_to_keep
-        self.step_fn = step_fn or (lambda model: int(model.g_optimizer.iterations))
+        self.step_fn = step_fn or generator_steps
         self._manager = None
 
     def set_model(self, model):
@@ -65,10 +70,9 @@ class TrainingCheckpoint(keras.callbacks.Callback):
     def save(self) -> str:
         """Saves a checkpoint numbered by the current step and returns its path."""
         step = self.step_fn(self.model)
-        if self.manager.latest_checkpoint and self.manager.checkpoint.save_counter and (
-            self.manager.latest_checkpoint.endswith(f"-{step}")
-        ):
-            return self.manager.latest_checkpoint
+        latest = self.manager.latest_checkpoint
+        if latest and latest.endswith(f"-{step}"):  # on_train_end right after on_epoch_end
+            return latest
         return self.manager.save(checkpoint_number=step)
 
     def on_epoch_end(self, epoch, logs=None):
@@ -90,7 +94,7 @@ class StopAtStep(keras.callbacks.Callback):
     def __init__(self, steps: int, step_fn=None):
         super().__init__()
         self.steps = steps
-        self.step_fn = step_fn or (lambda model: int(model.g_optimizer.iterations))
+        self.step_fn = step_fn or generator_steps
 
     def on_train_batch_end(self, batch, logs=None):
         if self.step_fn(self.model) >= self.steps:
