@@ -1,0 +1,192 @@
+"""The efficacy table from cached cells: mean ± sd per case and condition, goals, plot.
+
+A cell is the JSON report of one `tfgenaug.evaluation.evaluate_condition` run (one case,
+one condition, one seed). This module only reads cells; `benchmarks/efficacy.py` makes
+them.
+"""
+
+import json
+import math
+import os
+import statistics
+from collections.abc import Mapping
+from collections.abc import Sequence
+
+# Rows that use a generative model; the goals compare the best of them with baselines.
+GENERATIVE = ("wgan_gp", "dcgan", "classic+wgan_gp")
+LOW_DATA_GOALS = {"plain_n5": 0.08, "classic_n_le_10": 0.03}
+IMBALANCE_GOALS = {"minority_recall_over_plain": 0.15, "balanced_over_resampling": 0.02}
+
+
+def cell_path(cells_dir: str, case: str, condition: str, seed: int) -> str:
+    """Where the cell of `(case, condition, seed)` is cached."""
+    return os.path.join(cells_dir, case, condition.replace("+", "_plus_"), f"seed{seed}.json")
+
+
+def load_cells(cells_dir: str) -> dict[tuple[str, str], dict[int, dict]]:
+    """Reads every cached cell: `{(case, condition): {seed: report}}`."""
+    cells: dict[tuple[str, str], dict[int, dict]] = {}
+    if not os.path.isdir(cells_dir):
+        return cells
+    for root, _, files in os.walk(cells_dir):
+        for name in files:
+            if not name.endswith(".json"):
+                continue
+            with open(os.path.join(root, name)) as f:
+                report = json.load(f)
+            key = (report["case"], report["config"]["condition"])
+            cells.setdefault(key, {})[int(report["config"]["seed"])] = report
+    return cells
+
+
+def headline(case: str) -> str:
+    """The metric a case is judged by: accuracy in low data, balanced accuracy in imbalance."""
+    return "balanced_accuracy" if case.startswith("imbalance") else "accuracy"
+
+
+def mean_sd(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and sample standard deviation (0 for a single value)."""
+    values = list(values)
+    return statistics.fmean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+
+def paired_difference(
+    a: Mapping[int, dict], b: Mapping[int, dict], metric: str
+) -> tuple[float, float, int] | None:
+    """Mean and sd of `a - b` over the seeds both have, and how many; None if no seed."""
+    seeds = sorted(set(a) & set(b))
+    if not seeds:
+        return None
+    mean, sd = mean_sd([a[s][metric] - b[s][metric] for s in seeds])
+    return mean, sd, len(seeds)
+
+
+def _fmt(mean: float, sd: float) -> str:
+    return f"{100 * mean:.1f} ± {100 * sd:.1f}"
+
+
+def _best_generative(cells, case: str, metric: str) -> str | None:
+    candidates = [c for c in GENERATIVE if (case, c) in cells]
+    if not candidates:
+        return None
+    return max(candidates,
+               key=lambda c: statistics.fmean(r[metric] for r in cells[(case, c)].values()))
+
+
+def goals(cells, cases: Sequence[str]) -> list[dict]:
+    """Each goal of the issue with its measured margin and whether it is met.
+
+    Returns:
+        A list of dicts with `"goal"` (text), `"measured"` (text, paired over seeds) and
+        `"met"` (True, False, or None when the cells are missing).
+    """
+    results = []
+
+    def compare(goal, case, row, baseline, metric, margin):
+        a, b = cells.get((case, row or "")), cells.get((case, baseline))
+        diff = paired_difference(a, b, metric) if a and b else None
+        if diff is None:
+            results.append({"goal": goal, "measured": "cells missing", "met": None})
+            return
+        mean, sd, n = diff
+        results.append({
+            "goal": goal,
+            "measured": (f"{row} − {baseline} = {100 * mean:+.1f} ± {100 * sd:.1f} points "
+                         f"({metric}, paired over {n} seeds)"),
+            "met": mean >= margin,
+        })
+
+    for case in cases:
+        if case.startswith("n"):
+            count = int(case[1:])
+            best = _best_generative(cells, case, "accuracy")
+            if count == 5:
+                compare(f"{case}: best generative ≥ plain + 8 points", case, best, "plain",
+                        "accuracy", LOW_DATA_GOALS["plain_n5"])
+            if count <= 10:
+                compare(f"{case}: best generative ≥ classic + 3 points", case, best, "classic",
+                        "accuracy", LOW_DATA_GOALS["classic_n_le_10"])
+            for alone in ("classic", "wgan_gp"):
+                compare(f"{case}: classic + generative beats {alone} alone", case,
+                        "classic+wgan_gp", alone, "accuracy", 1e-9)
+        else:
+            best = _best_generative(cells, case, "minority_recall")
+            compare(f"{case}: minority recall ≥ plain + 15 points", case, best, "plain",
+                    "minority_recall", IMBALANCE_GOALS["minority_recall_over_plain"])
+            best = _best_generative(cells, case, "balanced_accuracy")
+            for baseline in ("oversample", "smote"):
+                compare(f"{case}: balanced accuracy ≥ {baseline} + 2 points", case, best,
+                        baseline, "balanced_accuracy",
+                        IMBALANCE_GOALS["balanced_over_resampling"])
+    return results
+
+
+def table_markdown(cells, cases: Sequence[str], conditions: Sequence[str]) -> str:
+    """A markdown table: one row per condition, one column per case, mean ± sd in %."""
+    header = "| condition | " + " | ".join(
+        f"{case} ({'bal. acc.' if headline(case) == 'balanced_accuracy' else 'acc.'})"
+        for case in cases
+    ) + " |"
+    lines = [header, "|---|" + "---|" * len(cases)]
+    for condition in conditions:
+        row = [condition]
+        for case in cases:
+            reports = cells.get((case, condition))
+            if not reports:
+                row.append("—")
+                continue
+            mean, sd = mean_sd([r[headline(case)] for r in reports.values()])
+            row.append(f"{_fmt(mean, sd)} (n={len(reports)})")
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def minority_markdown(cells, case: str, conditions: Sequence[str]) -> str:
+    """Imbalance details: balanced accuracy, minority recall and macro F1 per condition."""
+    lines = ["| condition | balanced accuracy | minority recall | macro F1 | accuracy |",
+             "|---|---|---|---|---|"]
+    for condition in conditions:
+        reports = cells.get((case, condition))
+        if not reports:
+            continue
+        values = [
+            _fmt(*mean_sd([r[m] for r in reports.values()]))
+            for m in ("balanced_accuracy", "minority_recall", "macro_f1", "accuracy")
+        ]
+        lines.append(f"| {condition} | " + " | ".join(values) + " |")
+    return "\n".join(lines)
+
+
+def plot_png(cells, cases: Sequence[str], conditions: Sequence[str], path: str) -> str:
+    """Bar chart of the headline metric (mean ± sd) per case and condition."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(2.2 * len(cases) + 3, 4))
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    width = 0.8 / max(1, len(conditions))
+    lowest = 1.0
+    for i, condition in enumerate(conditions):
+        means, sds, xs = [], [], []
+        for j, case in enumerate(cases):
+            reports = cells.get((case, condition))
+            if reports:
+                mean, sd = mean_sd([r[headline(case)] for r in reports.values()])
+                means.append(100 * mean)
+                sds.append(100 * sd)
+                xs.append(j + (i - (len(conditions) - 1) / 2) * width)
+                lowest = min(lowest, mean - sd)
+        if xs:
+            axes.bar(xs, means, width, yerr=sds, capsize=2, label=condition)
+    axes.set_xticks(range(len(cases)),
+                    [f"{c}\n({'bal. acc.' if headline(c) != 'accuracy' else 'acc.'})"
+                     for c in cases])
+    axes.set_ylabel("test %, mean ± sd over seeds")
+    axes.set_ylim(max(0.0, math.floor(100 * lowest / 5) * 5 - 5), 100)
+    axes.legend(fontsize=7, ncol=2, loc="lower right")
+    axes.grid(axis="y", alpha=0.3)
+    figure.tight_layout()
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    figure.savefig(path, dpi=110)
+    return path

@@ -1,0 +1,226 @@
+"""Train one classifier under one condition and report how it does on the real test split."""
+
+import dataclasses
+import json
+import numbers
+import os
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfgenaug import data
+from tfgenaug import metrics
+from tfgenaug.evaluation.conditions import check_condition
+from tfgenaug.evaluation.conditions import generator_trainer
+from tfgenaug.evaluation.conditions import training_batches
+from tfgenaug.networks import small_cnn
+from tfgenaug.networks.validation import check_positive_int
+
+
+@dataclasses.dataclass
+class EvalConfig:
+    """One cell of the efficacy table: a data case, a condition, a seed.
+
+    Attributes:
+        condition: one of `tfgenaug.evaluation.CONDITIONS`.
+        dataset: "digits" or a TensorFlow Datasets name prepared in `data_dir`.
+        data_dir: tfds data directory, or None for tfds' default.
+        image_size: side of the (square) images.
+        count: real images per class to train on (low-data case); 0 keeps all.
+        minority_classes: classes made rare (imbalance case); empty keeps all.
+        imbalance_ratio: each minority class keeps `int(ratio * largest class)` images.
+        seed: seed of the data selection, the classifier and the augmentation.
+        steps: gradient steps of the classifier (the same in every condition).
+        batch_size: images per classifier batch (generated ones included).
+        learning_rate: Adam learning rate of the classifier.
+        width: width of the `small_cnn` classifier.
+        gan_rate: share of each batch generated in the GAN conditions.
+        generator: for the GAN conditions: a SavedModel path (version or base
+            directory), a trainer, or a generator model.
+    """
+
+    condition: str = "plain"
+    dataset: str = "digits"
+    data_dir: str | None = None
+    image_size: int = 16
+    count: int = 0
+    minority_classes: tuple[int, ...] = ()
+    imbalance_ratio: float = 0.05
+    seed: int = 0
+    steps: int = 1500
+    batch_size: int = 64
+    learning_rate: float = 1e-3
+    width: int = 32
+    gan_rate: float = 0.5
+    generator: object = None
+
+    def validate(self) -> None:
+        """Raises a ValueError naming the first bad field and its expected form."""
+        check_condition(self.condition)
+        for name in ("steps", "batch_size", "width", "image_size"):
+            check_positive_int(getattr(self, name), name)
+        if isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 0:
+            raise ValueError(f"count must be an integer >= 0 (0 = all images); got {self.count!r}")
+        ratio = self.imbalance_ratio
+        if isinstance(ratio, bool) or not isinstance(ratio, numbers.Real) or not 0 < ratio <= 1:
+            raise ValueError(f"imbalance_ratio must be a number in (0, 1]; got {ratio!r}")
+        if not 0.0 <= self.gan_rate <= 1.0:
+            raise ValueError(f"gan_rate must be a number in [0, 1]; got {self.gan_rate!r}")
+        if not self.learning_rate > 0:
+            raise ValueError(f"learning_rate must be > 0; got {self.learning_rate!r}")
+        if generator_trainer(self.condition) and self.generator is None:
+            raise ValueError(
+                f"condition={self.condition!r} needs generator= (a SavedModel path or a "
+                f"trainer trained by {generator_trainer(self.condition)})"
+            )
+
+
+def select_training_data(config: EvalConfig):
+    """Loads the dataset and selects the training images of `config`'s case.
+
+    The selection is the one `tfgenaug.experiment.train_generator` makes for the same
+    `count`, `minority_classes`, `imbalance_ratio` and `seed`, so a generator trained
+    there has seen exactly these images.
+
+    Returns:
+        `(train_images, train_labels, test_images, test_labels, info)` as numpy arrays
+        and the `DatasetInfo`.
+
+    Raises:
+        ValueError: the dataset cannot be loaded, `count` is larger than the smallest
+            class, or `minority_classes` are not class ids.
+    """
+    try:
+        train, test, info = data.load(config.dataset, image_size=config.image_size,
+                                      data_dir=config.data_dir)
+    except ValueError as error:
+        raise ValueError(f"dataset={config.dataset!r} cannot be loaded: {error}") from error
+    if config.count:
+        smallest = min(info.train_counts)
+        if config.count > smallest:
+            raise ValueError(
+                f"count={config.count} is larger than the images available: the smallest "
+                f"class of {config.dataset!r} has {smallest} training images"
+            )
+        train = data.few_shot(train, config.count, seed=config.seed)
+    if config.minority_classes:
+        train = data.imbalance(train, list(config.minority_classes), config.imbalance_ratio,
+                               seed=config.seed, num_classes=info.num_classes)
+    images, labels = data.as_numpy(train)
+    test_images, test_labels = data.as_numpy(test)
+    return images, labels, test_images, test_labels, info
+
+
+def train_classifier(config: EvalConfig, images, labels, num_classes: int) -> keras.Model:
+    """Trains the benchmark's `small_cnn` for `config.steps` batches of `config.condition`."""
+    keras.utils.set_random_seed(config.seed)
+    batches = training_batches(
+        images, labels, config.condition, batch_size=config.batch_size, seed=config.seed,
+        num_classes=num_classes, generator=config.generator, gan_rate=config.gan_rate,
+    )
+    model = small_cnn(images.shape[1:], num_classes, width=config.width)
+    model.compile(
+        optimizer=keras.optimizers.Adam(config.learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    model.fit(batches, steps_per_epoch=config.steps, epochs=1, verbose=0)
+    return model
+
+
+def evaluate_condition(config: EvalConfig) -> dict:
+    """Trains one classifier under `config.condition` and reports on the real test split.
+
+    Args:
+        config: an `EvalConfig`.
+
+    Returns:
+        A JSON-serialisable dict: the config (without the generator object), the
+        training counts per class, `tfgenaug.metrics.classification_report` of the test
+        split (accuracy, balanced accuracy, minority recall, per-class
+        precision/recall/F1, confusion matrix) and `seconds`, the wall time.
+
+    Raises:
+        ValueError: a bad field of `config`, naming it.
+
+    Example:
+    ```python
+    report = evaluate_condition(EvalConfig(condition="classic", count=10, seed=0))
+    print(report["accuracy"])
+    ```
+    """
+    config.validate()
+    start = time.perf_counter()
+    images, labels, test_images, test_labels, info = select_training_data(config)
+    model = train_classifier(config, images, labels, info.num_classes)
+    logits = model.predict(test_images, batch_size=256, verbose=0)
+    report = metrics.classification_report(
+        test_labels, np.argmax(logits, axis=-1), info.num_classes,
+        minority_classes=list(config.minority_classes) or None,
+    )
+    settings = dataclasses.asdict(config)
+    generator = settings.pop("generator")
+    settings["generator"] = generator if isinstance(generator, str | type(None)) else repr(
+        type(generator).__name__
+    )
+    report.update({
+        "config": settings,
+        "training_counts": np.bincount(labels, minlength=info.num_classes).tolist(),
+        "class_names": list(info.class_names),
+        "seconds": time.perf_counter() - start,
+    })
+    return report
+
+
+def report_markdown(report: dict) -> str:
+    """A short markdown summary of one `evaluate_condition` report."""
+    config = report["config"]
+    case = f"count={config['count']}" if config["count"] else "all images"
+    if config["minority_classes"]:
+        case += (f", minority classes {list(config['minority_classes'])} at "
+                 f"ratio {config['imbalance_ratio']}")
+    lines = [
+        f"# {config['condition']} on {config['dataset']} ({case}, seed {config['seed']})",
+        "",
+        f"Classifier: small_cnn width {config['width']}, {config['steps']} steps of batch "
+        f"{config['batch_size']}, Adam {config['learning_rate']}.",
+        "",
+        "| metric | value |",
+        "|---|---|",
+        f"| accuracy | {report['accuracy']:.4f} |",
+        f"| balanced accuracy | {report['balanced_accuracy']:.4f} |",
+        f"| macro F1 | {report['macro_f1']:.4f} |",
+    ]
+    if report.get("minority_recall") is not None:
+        lines.append(f"| minority recall | {report['minority_recall']:.4f} |")
+    lines += ["", "| class | train images | precision | recall | F1 | test support |",
+              "|---|---|---|---|---|---|"]
+    for k, name in enumerate(report["class_names"]):
+        lines.append(
+            f"| {name} | {report['training_counts'][k]} | {report['precision'][k]:.3f} | "
+            f"{report['recall'][k]:.3f} | {report['f1'][k]:.3f} | {report['support'][k]} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_report(report: dict, output_dir: str) -> dict[str, str]:
+    """Writes `report.json`, `report.md` and `confusion.png` to `output_dir`.
+
+    Returns:
+        The paths written, by kind ("json", "markdown", "confusion").
+    """
+    tf.io.gfile.makedirs(output_dir)
+    paths = {
+        "json": os.path.join(output_dir, "report.json"),
+        "markdown": os.path.join(output_dir, "report.md"),
+        "confusion": os.path.join(output_dir, "confusion.png"),
+    }
+    with tf.io.gfile.GFile(paths["json"], "w") as f:
+        json.dump(report, f, indent=2)
+    with tf.io.gfile.GFile(paths["markdown"], "w") as f:
+        f.write(report_markdown(report))
+    metrics.confusion_matrix_png(np.asarray(report["confusion_matrix"]), paths["confusion"],
+                                 class_names=report["class_names"])
+    return paths
