@@ -41,6 +41,7 @@ setup(
             "tfgenaug-train=tfgenaug.bin.train:run",
             "tfgenaug-export=tfgenaug.bin.export:run",
             "tfgenaug-generate=tfgenaug.bin.generate:run",
+            "tfgenaug-evaluate=tfgenaug.bin.evaluate:run",
         ],
     },
     classifiers=[

@@ -1,0 +1,79 @@
+"""The efficacy table and its goals, from hand-made cells with known numbers."""
+
+import pytest
+
+from benchmarks import efficacy_report as report
+
+
+def cell(case, condition, seed, **values):
+    base = {"accuracy": 0.5, "balanced_accuracy": 0.5, "minority_recall": 0.5, "macro_f1": 0.5}
+    base.update(values)
+    return {"case": case, "config": {"condition": condition, "seed": seed}, **base}
+
+
+def cells_of(*reports):
+    out = {}
+    for r in reports:
+        out.setdefault((r["case"], r["config"]["condition"]), {})[r["config"]["seed"]] = r
+    return out
+
+
+def by_goal(results):
+    return {r["goal"]: r for r in results}
+
+
+def test_low_data_goals_use_the_best_generative_row_paired_by_seed():
+    cells = cells_of(
+        cell("n5", "plain", 0, accuracy=0.70), cell("n5", "plain", 1, accuracy=0.80),
+        cell("n5", "classic", 0, accuracy=0.76), cell("n5", "classic", 1, accuracy=0.84),
+        cell("n5", "wgan_gp", 0, accuracy=0.79), cell("n5", "wgan_gp", 1, accuracy=0.90),
+        cell("n5", "dcgan", 0, accuracy=0.60), cell("n5", "dcgan", 1, accuracy=0.60),
+        cell("n5", "classic+wgan_gp", 0, accuracy=0.80), cell("n5", "classic+wgan_gp", 1,
+                                                                accuracy=0.88),
+    )
+    goals = by_goal(report.goals(cells, ["n5"]))
+    plain = goals["n5: best generative ≥ plain + 8 points"]
+    assert "wgan_gp − plain = +9.5 ± 0.7 points" in plain["measured"]
+    assert plain["met"] is True
+    classic = goals["n5: best generative ≥ classic + 3 points"]
+    assert "+4.5" in classic["measured"] and classic["met"] is True
+    # classic+wgan_gp: +4.0 over classic, but -0.5 over wgan_gp (+0.01 and -0.02).
+    assert goals["n5: classic + generative beats classic alone"]["met"] is True
+    assert goals["n5: classic + generative beats wgan_gp alone"]["met"] is False
+
+
+def test_imbalance_goals_compare_with_plain_and_both_resamplers():
+    cells = cells_of(
+        cell("imbalance20", "plain", 0, minority_recall=0.60, balanced_accuracy=0.80),
+        cell("imbalance20", "oversample", 0, balanced_accuracy=0.85),
+        cell("imbalance20", "smote", 0, balanced_accuracy=0.88),
+        cell("imbalance20", "wgan_gp", 0, minority_recall=0.80, balanced_accuracy=0.885),
+    )
+    goals = by_goal(report.goals(cells, ["imbalance20"]))
+    assert goals["imbalance20: minority recall ≥ plain + 15 points"]["met"] is True
+    assert goals["imbalance20: balanced accuracy ≥ oversample + 2 points"]["met"] is True
+    assert goals["imbalance20: balanced accuracy ≥ smote + 2 points"]["met"] is False
+
+
+def test_missing_cells_are_reported_as_missing_not_as_a_result():
+    goals = report.goals(cells_of(cell("n10", "plain", 0)), ["n10"])
+    assert goals and all(g["met"] is None and g["measured"] == "cells missing" for g in goals)
+
+
+def test_table_shows_mean_sd_and_seed_count_and_dashes_for_missing():
+    cells = cells_of(cell("n5", "plain", 0, accuracy=0.9), cell("n5", "plain", 1, accuracy=0.8))
+    table = report.table_markdown(cells, ["n5", "imbalance20"], ["plain", "smote"])
+    assert "| plain | 85.0 ± 7.1 (n=2) | — |" in table
+    assert "| smote | — | — |" in table
+
+
+def test_cells_round_trip_through_the_cache(tmp_path):
+    import json
+    import os
+
+    path = report.cell_path(str(tmp_path), "n5", "classic+wgan_gp", 3)
+    os.makedirs(os.path.dirname(path))
+    with open(path, "w") as f:
+        json.dump(cell("n5", "classic+wgan_gp", 3, accuracy=0.7), f)
+    loaded = report.load_cells(str(tmp_path))
+    assert loaded[("n5", "classic+wgan_gp")][3]["accuracy"] == pytest.approx(0.7)

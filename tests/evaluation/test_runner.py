@@ -1,0 +1,74 @@
+"""One classifier, one condition: data selection, validation, the report and its files."""
+
+import json
+
+import numpy as np
+import pytest
+
+from tfgenaug import data
+from tfgenaug.evaluation import EvalConfig
+from tfgenaug.evaluation import evaluate_condition
+from tfgenaug.evaluation import report_markdown
+from tfgenaug.evaluation import select_training_data
+from tfgenaug.evaluation import write_report
+
+TINY = {"image_size": 8, "steps": 3, "width": 4, "batch_size": 16}
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("condition", "mixup", r"condition must be one of \["),
+    ("imbalance_ratio", 0.0, r"imbalance_ratio must be a number in \(0, 1\]; got 0.0"),
+    ("imbalance_ratio", 1.5, r"imbalance_ratio must be a number in \(0, 1\]; got 1.5"),
+    ("count", -1, "count must be an integer >= 0"),
+    ("steps", 0, "steps"),
+    ("gan_rate", 2.0, r"gan_rate must be a number in \[0, 1\]"),
+])
+def test_bad_fields_are_named(field, value, message):
+    with pytest.raises(ValueError, match=message):
+        EvalConfig(**{field: value}).validate()
+
+
+def test_gan_condition_needs_a_generator():
+    with pytest.raises(ValueError, match="condition='dcgan' needs generator="):
+        EvalConfig(condition="dcgan").validate()
+
+
+def test_count_larger_than_available_names_the_smallest_class():
+    with pytest.raises(ValueError, match=r"count=500 is larger than the images available.*"
+                                         r"smallest class of 'digits' has \d+"):
+        select_training_data(EvalConfig(count=500, image_size=8))
+
+
+def test_selection_is_the_one_the_generator_trainer_makes():
+    config = EvalConfig(count=3, seed=7, image_size=8)
+    images, labels, test_images, _, info = select_training_data(config)
+    train, _, _ = data.load("digits", image_size=8)
+    expected_images, expected_labels = data.as_numpy(data.few_shot(train, 3, seed=7))
+    np.testing.assert_array_equal(images, expected_images)
+    np.testing.assert_array_equal(labels, expected_labels)
+    assert len(test_images) == sum(info.test_counts)
+
+
+def test_imbalance_selection_keeps_the_ratio():
+    config = EvalConfig(minority_classes=(2, 5), imbalance_ratio=0.05, image_size=8)
+    _, labels, _, _, _ = select_training_data(config)
+    counts = np.bincount(labels, minlength=10)
+    assert counts[2] == counts[5] == int(0.05 * counts.max())
+    assert counts[[0, 1, 3, 4, 6, 7, 8, 9]].min() > 100
+
+
+def test_report_has_the_test_metrics_and_writes_three_files(tmp_path):
+    config = EvalConfig(condition="oversample", minority_classes=(1, 2), **TINY)
+    report = evaluate_condition(config)
+    assert report["num_samples"] == 539
+    assert 0.0 <= report["balanced_accuracy"] <= 1.0
+    assert report["minority_recall"] == pytest.approx(np.mean(
+        [report["recall"][1], report["recall"][2]]))
+    assert report["training_counts"][1] < report["training_counts"][0]
+    assert report["config"]["condition"] == "oversample"
+    paths = write_report(report, str(tmp_path))
+    with open(paths["json"]) as f:
+        assert json.load(f)["accuracy"] == report["accuracy"]
+    assert "| minority recall |" in report_markdown(report)
+    with open(paths["confusion"], "rb") as f:
+        assert f.read(8) == b"\x89PNG\r\n\x1a\n"

@@ -1,0 +1,124 @@
+r"""Trains one classifier under one condition and reports on the real test split.
+
+Writes `report.json`, `report.md` and `confusion.png` to `--output_dir`. A GAN condition
+samples from `--generator` (a SavedModel from `tfgenaug.bin.export`/`--export_dir`, or the
+`--model_dir` of a `tfgenaug.bin.train` run); without it, one is trained first on exactly
+the classifier's training images, in `<output_dir>/generator`.
+
+Example:
+    python -m tfgenaug.bin.evaluate --condition=classic --count=10 --output_dir=runs/eval
+    python -m tfgenaug.bin.evaluate --condition=wgan_gp --minority_classes=1,3,5 \
+        --imbalance_ratio=0.05 --output_dir=runs/eval_gan
+"""
+
+import dataclasses
+import os
+
+from absl import app
+from absl import flags
+
+from tfgenaug import evaluation
+from tfgenaug import experiment
+from tfgenaug import savedmodels
+
+_DEFAULTS = evaluation.EvalConfig()
+
+flags.DEFINE_string("condition", _DEFAULTS.condition,
+                    f"Training condition, one of {', '.join(evaluation.CONDITIONS)}.")
+flags.DEFINE_string("dataset", _DEFAULTS.dataset,
+                    "'digits' (bundled, offline) or a TensorFlow Datasets name prepared in "
+                    "--data_dir.")
+flags.DEFINE_string("data_dir", None, "TensorFlow Datasets data directory.")
+flags.DEFINE_integer("image_size", _DEFAULTS.image_size, "Image side: 8, 16, 32 or 64.")
+flags.DEFINE_integer("count", _DEFAULTS.count,
+                     "Real images per class to train on (low data); 0 keeps all.")
+flags.DEFINE_list("minority_classes", [],
+                  "Comma-separated classes made rare (imbalance case), e.g. 1,3,5.")
+flags.DEFINE_float("imbalance_ratio", _DEFAULTS.imbalance_ratio,
+                   "Each minority class keeps int(imbalance_ratio * largest class) images; "
+                   "in (0, 1].")
+flags.DEFINE_integer("seed", _DEFAULTS.seed, "Seed of data selection, classifier and augmentation.")
+flags.DEFINE_integer("steps", _DEFAULTS.steps, "Gradient steps of the classifier.")
+flags.DEFINE_integer("batch_size", _DEFAULTS.batch_size, "Classifier batch size.")
+flags.DEFINE_float("learning_rate", _DEFAULTS.learning_rate, "Classifier Adam learning rate.")
+flags.DEFINE_integer("width", _DEFAULTS.width, "Width of the small_cnn classifier.")
+flags.DEFINE_float("gan_rate", _DEFAULTS.gan_rate,
+                   "Share of each batch generated in the GAN conditions, in [0, 1].")
+flags.DEFINE_string("generator", None,
+                    "GAN conditions: a SavedModel (version or base directory) or the model_dir "
+                    "of a tfgenaug.bin.train run. Default: train one first.")
+flags.DEFINE_integer("gan_steps", 1500, "Generator steps when a generator is trained here.")
+flags.DEFINE_string("output_dir", "runs/evaluate", "Where the report files go.")
+
+FLAGS = flags.FLAGS
+
+
+def config_from_flags() -> evaluation.EvalConfig:
+    """Maps the flags onto an `EvalConfig`, raising `app.UsageError` for bad values."""
+    values = {field.name: getattr(FLAGS, field.name)
+              for field in dataclasses.fields(evaluation.EvalConfig) if field.name != "generator"}
+    try:
+        values["minority_classes"] = tuple(int(c) for c in values["minority_classes"])
+    except ValueError as error:
+        raise app.UsageError(
+            f"--minority_classes must be comma-separated class ids; got {FLAGS.minority_classes}"
+        ) from error
+    config = evaluation.EvalConfig(**values, generator="(resolved later)")
+    try:
+        config.validate()
+    except ValueError as error:
+        raise app.UsageError(f"--{error}") from error
+    return config
+
+
+def resolve_generator(config: evaluation.EvalConfig, output_dir: str) -> str | None:
+    """The generator a GAN condition samples from: given, or trained here."""
+    trainer = evaluation.generator_trainer(config.condition)
+    if trainer is None:
+        return None
+    if FLAGS.generator:
+        path = FLAGS.generator
+        if os.path.exists(os.path.join(path, "config.json")):  # a train run's model_dir
+            export_dir = os.path.join(path, "export")
+            if not savedmodels.list_versions(export_dir):
+                savedmodels.export_from_model_dir(path, export_dir)
+            return export_dir
+        if not os.path.exists(path):
+            raise app.UsageError(f"--generator path does not exist: {path}")
+        return path
+    model_dir = os.path.join(output_dir, "generator")
+    export_dir = os.path.join(model_dir, "export")
+    if not savedmodels.list_versions(export_dir):
+        experiment.train_generator(experiment.TrainConfig(
+            trainer=trainer, dataset=config.dataset, data_dir=config.data_dir,
+            image_size=config.image_size, count=config.count,
+            minority_classes=config.minority_classes, imbalance_ratio=config.imbalance_ratio,
+            steps=FLAGS.gan_steps, checkpoint_every=min(250, FLAGS.gan_steps),
+            model_dir=model_dir, seed=config.seed, export_dir=export_dir, judge_epochs=0,
+        ))
+    return export_dir
+
+
+def main(argv):
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    config = config_from_flags()
+    try:
+        # Data errors (count too large, bad classes) surface before any generator training.
+        evaluation.select_training_data(config)
+        config.generator = resolve_generator(config, FLAGS.output_dir)
+        report = evaluation.evaluate_condition(config)
+    except ValueError as error:
+        raise app.UsageError(str(error)) from error
+    paths = evaluation.write_report(report, FLAGS.output_dir)
+    print(evaluation.report_markdown(report))
+    print(f"Wrote {paths['json']}, {paths['markdown']} and {paths['confusion']}")
+
+
+def run():
+    """Console-script entry point."""
+    app.run(main)
+
+
+if __name__ == "__main__":
+    run()
