@@ -1,5 +1,6 @@
 """Augmentation layers for `tf.data` pipelines and models: generated samples, mixes, styles."""
 
 from tfgenaug.layers.gan_augment import GANAugment
+from tfgenaug.layers.same_class_mix import SameClassMix
 
-__all__ = ["GANAugment"]
+__all__ = ["GANAugment", "SameClassMix"]
