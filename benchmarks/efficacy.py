@@ -47,9 +47,12 @@ from tfgenaug.evaluation import generator_trainer  # noqa: E402
 DEFAULT_OUT = os.path.join("benchmarks", "results", "efficacy")
 DEFAULT_WORK = os.path.join("runs", "efficacy")
 CASES = ("n5", "n10", "n20", "imbalance20")
-LOW_DATA_CONDITIONS = ("plain", "classic", "wgan_gp", "dcgan", "classic+wgan_gp")
+# Issue 8's rows (same-class mix, adversarial examples, self-training) follow the GAN rows.
+OTHER_CONDITIONS = ("same_class_mix", "fgsm", "pgd", "self_training")
+LOW_DATA_CONDITIONS = ("plain", "classic", "wgan_gp", "dcgan", "classic+wgan_gp",
+                       *OTHER_CONDITIONS)
 IMBALANCE_CONDITIONS = ("plain", "classic", "oversample", "smote", "wgan_gp", "dcgan",
-                        "classic+wgan_gp")
+                        "classic+wgan_gp", *OTHER_CONDITIONS)
 ALL_CONDITIONS = IMBALANCE_CONDITIONS
 NUM_CLASSES = 10
 NUM_MINORITY = 5
@@ -186,7 +189,11 @@ def write_report(out_dir: str, cases, command: str, budget: Budget) -> str:
         "(539 images). GAN conditions: half of each batch generated (`GANAugment(rate=0.5)`; "
         "uniform classes on balanced data, ∝ 1/count on imbalanced data). Generators: "
         f"{budget.gan_steps} generator steps, trained per case and seed on exactly the "
-        "classifier's images. Oversampling and SMOTE run only in the imbalance case.",
+        "classifier's images. Oversampling and SMOTE run only in the imbalance case. "
+        "Adversarial rows: half of each batch replaced by FGSM / PGD (3 steps) examples, "
+        "ε = 16/255 of the [-1, 1] range. Self-training: the rest of the train pool, "
+        "unlabelled, pseudo-labelled over 2 rounds (threshold 0.95, class-balanced); each "
+        "fit has the same budget and the last one is reported.",
         "",
         f"Compute in the cached cells: {seconds / 3600:.2f} hours (sum of per-cell wall "
         "times, including generator training; other work shared the machine at times).",

@@ -130,3 +130,23 @@ def test_gan_condition_without_generator_is_an_error():
     with pytest.raises(ValueError, match="condition='wgan_gp' needs a generator"):
         conditions.training_batches(images, labels, "wgan_gp", batch_size=2, seed=0,
                                     num_classes=2)
+
+
+def test_same_class_mix_batches_mix_only_images_of_one_class():
+    images, labels = toy_data([6, 6, 6])
+    ds = conditions.training_batches(images, labels, "same_class_mix", batch_size=12, seed=0,
+                                     num_classes=3)
+    for batch_images, batch_labels in ds.take(3):
+        for image, label in zip(batch_images.numpy(), batch_labels.numpy(), strict=True):
+            # A mix of two images of class k stays near class k's value, -0.5 + k/10.
+            assert abs(image.mean() - (label / 10 - 0.5)) < 0.05
+
+
+def test_adversarial_and_self_training_conditions_feed_plain_batches():
+    images, labels = toy_data([5, 5])
+    for condition in ("fgsm", "pgd", "self_training"):
+        ds = conditions.training_batches(images, labels, condition, batch_size=4, seed=0,
+                                         num_classes=2)
+        batch_images, _ = next(iter(ds))
+        originals = {img.tobytes() for img in images}
+        assert all(np.asarray(img).tobytes() in originals for img in batch_images)

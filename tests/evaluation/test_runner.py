@@ -9,6 +9,7 @@ from tfgenaug import data
 from tfgenaug.evaluation import EvalConfig
 from tfgenaug.evaluation import evaluate_condition
 from tfgenaug.evaluation import report_markdown
+from tfgenaug.evaluation import runner
 from tfgenaug.evaluation import select_training_data
 from tfgenaug.evaluation import write_report
 
@@ -72,3 +73,65 @@ def test_report_has_the_test_metrics_and_writes_three_files(tmp_path):
     assert "| minority recall |" in report_markdown(report)
     with open(paths["confusion"], "rb") as f:
         assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_pool_is_the_rest_of_the_train_split_and_disjoint_from_the_selection():
+    config = EvalConfig(count=4, seed=1, image_size=8)
+    images, labels, test_images, _, info, pool = select_training_data(config, with_pool=True)
+    pool_images, pool_labels = pool
+    assert len(pool_labels) + len(labels) == sum(info.train_counts)
+    chosen = {image.tobytes() for image in images}
+    assert not any(image.tobytes() in chosen for image in pool_images)
+    test = {image.tobytes() for image in test_images}
+    assert not any(image.tobytes() in test for image in pool_images)
+
+
+class OracleWithDoubts:
+    """Stands in for a trained classifier: right and sure on even pixels sums, unsure else."""
+
+    def __init__(self, lookup):
+        self.lookup = lookup
+
+    def predict(self, images, **kwargs):
+        logits = np.zeros((len(images), 10), np.float32)
+        for row, image in enumerate(images):
+            label, sure = self.lookup[image.tobytes()]
+            logits[row, label] = 10.0 if sure else 0.5
+        return logits
+
+
+def test_self_training_moves_only_confident_pool_images_with_their_predicted_class(
+        monkeypatch):
+    config = EvalConfig(condition="self_training", count=3, seed=0, image_size=8)
+    images, labels, _, _, _, pool = select_training_data(config, with_pool=True)
+    lookup = {image.tobytes(): (int(label), row % 3 != 0)
+              for row, (image, label) in enumerate(zip(*pool, strict=True))}
+    fits = []
+
+    def fake_train(fit_config, fit_images, fit_labels, num_classes):
+        assert fit_config.condition == "plain" and fit_config.steps == config.steps
+        fits.append((fit_images, fit_labels))
+        return OracleWithDoubts(lookup)
+
+    monkeypatch.setattr(runner, "train_classifier", fake_train)
+    _, history = runner.self_training(config, images, labels, pool, 10)
+    # One fit per round that added images, plus the final fit on the grown set.
+    assert len(fits) == len(history) + 1 <= runner.SELF_TRAINING_ROUNDS + 1
+    first = history[0]
+    sure_counts = np.bincount([label for label, sure in lookup.values() if sure], minlength=10)
+    assert first["added"] == 10 * sure_counts.min()  # class-balanced, confident only
+    assert first["pseudo_label_accuracy"] == 1.0
+    final_images, final_labels = fits[-1]
+    np.testing.assert_array_equal(final_images[: len(images)], images)
+    for image, label in zip(final_images[len(images):], final_labels[len(images):],
+                            strict=True):
+        true_label, sure = lookup[image.tobytes()]
+        assert sure and label == true_label
+    assert len(final_labels) == len(labels) + sum(h["added"] for h in history)
+
+
+@pytest.mark.parametrize("condition", ["fgsm", "pgd", "same_class_mix"])
+def test_other_conditions_train_and_report(condition):
+    report = evaluate_condition(EvalConfig(condition=condition, count=3, **TINY))
+    assert report["config"]["condition"] == condition
+    assert 0.0 <= report["accuracy"] <= 1.0

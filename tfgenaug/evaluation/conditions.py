@@ -14,6 +14,13 @@ only what is in the batches differs:
   trainer; generated classes are uniform on balanced data and proportional to
   `1 / count` on imbalanced data, so that they fill the rare classes.
 - `classic+wgan_gp`: `GANAugment` then the classic layers on every row.
+- `same_class_mix`: `SameClassMix`, each image interpolated with another of its class
+  in the batch (w ~ U(0, 1)).
+- `fgsm`, `pgd`: half of each batch replaced by adversarial examples against the
+  classifier being trained (`tfgenaug.trainers.adversarial`, ε = 16/255 of the range,
+  PGD with 3 steps); the batches themselves are the plain ones.
+- `self_training`: the rest of the train pool, unlabelled, is pseudo-labelled over
+  rounds by the classifier (see `tfgenaug.evaluation.runner`); each fit is a plain one.
 """
 
 import numpy as np
@@ -21,9 +28,12 @@ import tensorflow as tf
 from keras import layers
 
 from tfgenaug.layers import GANAugment
+from tfgenaug.layers import SameClassMix
 
-CONDITIONS = ("plain", "classic", "oversample", "smote", "wgan_gp", "dcgan", "classic+wgan_gp")
+CONDITIONS = ("plain", "classic", "oversample", "smote", "wgan_gp", "dcgan", "classic+wgan_gp",
+              "same_class_mix", "fgsm", "pgd", "self_training")
 RESAMPLING = ("oversample", "smote")
+ADVERSARIAL = ("fgsm", "pgd")
 # Images are in the trainers' range [-1, 1]; the digits' background is -1.
 MODEL_RANGE = (-1.0, 1.0)
 BACKGROUND = -1.0
@@ -187,6 +197,8 @@ def training_batches(
             num_classes=num_classes,
         )
         ds = ds.map(augment, num_parallel_calls=1)
+    if condition == "same_class_mix":
+        ds = ds.map(SameClassMix(value_range=MODEL_RANGE, seed=seed), num_parallel_calls=1)
     if uses_classic(condition):
         augment_images = classic_augmentation(seed)
         ds = ds.map(lambda x, y: (augment_images(x, training=True), y), num_parallel_calls=1)

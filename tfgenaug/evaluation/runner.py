@@ -12,11 +12,19 @@ import tensorflow as tf
 
 from tfgenaug import data
 from tfgenaug import metrics
+from tfgenaug.evaluation.conditions import ADVERSARIAL
 from tfgenaug.evaluation.conditions import check_condition
 from tfgenaug.evaluation.conditions import generator_trainer
 from tfgenaug.evaluation.conditions import training_batches
 from tfgenaug.networks import small_cnn
 from tfgenaug.networks.validation import check_positive_int
+from tfgenaug.selftrain import select_confident
+from tfgenaug.trainers.adversarial import AdversarialTrainer
+
+SELF_TRAINING_ROUNDS = 2
+SELF_TRAINING_THRESHOLD = 0.95
+ADVERSARIAL_EPSILON = 16 / 255  # of the [-1, 1] range: 8/255 of [0, 1]
+PGD_STEPS = 3
 
 
 @dataclasses.dataclass
@@ -77,7 +85,7 @@ class EvalConfig:
             )
 
 
-def select_training_data(config: EvalConfig):
+def select_training_data(config: EvalConfig, with_pool: bool = False):
     """Loads the dataset and selects the training images of `config`'s case.
 
     The selection is the one `tfgenaug.experiment.train_generator` makes for the same
@@ -86,7 +94,8 @@ def select_training_data(config: EvalConfig):
 
     Returns:
         `(train_images, train_labels, test_images, test_labels, info)` as numpy arrays
-        and the `DatasetInfo`.
+        and the `DatasetInfo`; with `with_pool=True` also `(pool_images, pool_labels)`,
+        the training images left out by the selection.
 
     Raises:
         ValueError: the dataset cannot be loaded, `count` is larger than the smallest
@@ -97,6 +106,7 @@ def select_training_data(config: EvalConfig):
                                       data_dir=config.data_dir)
     except ValueError as error:
         raise ValueError(f"dataset={config.dataset!r} cannot be loaded: {error}") from error
+    everything = data.as_numpy(train) if with_pool else None
     if config.count:
         smallest = min(info.train_counts)
         if config.count > smallest:
@@ -110,17 +120,34 @@ def select_training_data(config: EvalConfig):
                                seed=config.seed, num_classes=info.num_classes)
     images, labels = data.as_numpy(train)
     test_images, test_labels = data.as_numpy(test)
-    return images, labels, test_images, test_labels, info
+    if not with_pool:
+        return images, labels, test_images, test_labels, info
+    chosen = {image.tobytes() for image in images}
+    left = np.array([image.tobytes() not in chosen for image in everything[0]], dtype=bool)
+    pool = (everything[0][left], everything[1][left])
+    return images, labels, test_images, test_labels, info, pool
 
 
 def train_classifier(config: EvalConfig, images, labels, num_classes: int) -> keras.Model:
-    """Trains the benchmark's `small_cnn` for `config.steps` batches of `config.condition`."""
+    """Trains the benchmark's `small_cnn` for `config.steps` batches of `config.condition`.
+
+    The adversarial conditions wrap the classifier in an `AdversarialTrainer` that
+    replaces half of each plain batch with adversarial examples, so the number and
+    size of the gradient steps stay the same.
+    """
     keras.utils.set_random_seed(config.seed)
+    adversarial = config.condition in ADVERSARIAL
     batches = training_batches(
-        images, labels, config.condition, batch_size=config.batch_size, seed=config.seed,
-        num_classes=num_classes, generator=config.generator, gan_rate=config.gan_rate,
+        images, labels, "plain" if adversarial else config.condition,
+        batch_size=config.batch_size, seed=config.seed, num_classes=num_classes,
+        generator=config.generator, gan_rate=config.gan_rate,
     )
     model = small_cnn(images.shape[1:], num_classes, width=config.width)
+    if adversarial:
+        model = AdversarialTrainer(
+            model, method=config.condition, epsilon=ADVERSARIAL_EPSILON, steps=PGD_STEPS,
+            rate=0.5, mode="replace", value_range=(-1, 1), seed=config.seed,
+        )
     model.compile(
         optimizer=keras.optimizers.Adam(config.learning_rate),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -128,6 +155,45 @@ def train_classifier(config: EvalConfig, images, labels, num_classes: int) -> ke
     )
     model.fit(batches, steps_per_epoch=config.steps, epochs=1, verbose=0)
     return model
+
+
+def self_training(config: EvalConfig, images, labels, pool, num_classes: int):
+    """Self-training: each round a plain classifier labels the confident part of the pool.
+
+    Round r fits the benchmark classifier (`config.steps` plain steps, from scratch) on
+    the labelled set, then moves the pool images it predicts with probability
+    `>= SELF_TRAINING_THRESHOLD` (the same number per class) into the labelled set
+    with their predicted class. After `SELF_TRAINING_ROUNDS` rounds the last fit is the
+    classifier reported, so it had the same budget as every other condition.
+
+    Returns:
+        `(model, history)`; `history` has per round the images added and the share of
+        pseudo-labels that are right (the pool's true labels are known here).
+    """
+    plain = dataclasses.replace(config, condition="plain")
+    pool_images, pool_labels = pool
+    history = []
+    for round_index in range(SELF_TRAINING_ROUNDS + 1):
+        model = train_classifier(plain, images, labels, num_classes)
+        if round_index == SELF_TRAINING_ROUNDS or not len(pool_labels):
+            break
+        logits = model.predict(pool_images, batch_size=256, verbose=0)
+        probabilities = tf.nn.softmax(logits).numpy()
+        chosen = select_confident(probabilities, threshold=SELF_TRAINING_THRESHOLD)
+        if not len(chosen):
+            break
+        pseudo = probabilities.argmax(axis=-1)[chosen].astype(np.int32)
+        history.append({
+            "round": round_index,
+            "added": int(len(chosen)),
+            "pseudo_label_accuracy": float(np.mean(pseudo == pool_labels[chosen])),
+        })
+        images = np.concatenate([images, pool_images[chosen]])
+        labels = np.concatenate([labels, pseudo])
+        keep = np.ones(len(pool_labels), dtype=bool)
+        keep[chosen] = False
+        pool_images, pool_labels = pool_images[keep], pool_labels[keep]
+    return model, history
 
 
 def evaluate_condition(config: EvalConfig) -> dict:
@@ -153,8 +219,15 @@ def evaluate_condition(config: EvalConfig) -> dict:
     """
     config.validate()
     start = time.perf_counter()
-    images, labels, test_images, test_labels, info = select_training_data(config)
-    model = train_classifier(config, images, labels, info.num_classes)
+    extra = {}
+    if config.condition == "self_training":
+        images, labels, test_images, test_labels, info, pool = select_training_data(
+            config, with_pool=True)
+        model, extra["self_training"] = self_training(config, images, labels, pool,
+                                                      info.num_classes)
+    else:
+        images, labels, test_images, test_labels, info = select_training_data(config)
+        model = train_classifier(config, images, labels, info.num_classes)
     logits = model.predict(test_images, batch_size=256, verbose=0)
     report = metrics.classification_report(
         test_labels, np.argmax(logits, axis=-1), info.num_classes,
@@ -170,6 +243,7 @@ def evaluate_condition(config: EvalConfig) -> dict:
         "training_counts": np.bincount(labels, minlength=info.num_classes).tolist(),
         "class_names": list(info.class_names),
         "seconds": time.perf_counter() - start,
+        **extra,
     })
     return report
 
