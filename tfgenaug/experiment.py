@@ -18,9 +18,13 @@ from tfgenaug import data
 from tfgenaug import metrics
 from tfgenaug import savedmodels
 from tfgenaug import trainers
+from tfgenaug.callbacks.checkpoint import generator_steps
 from tfgenaug.networks.validation import check_positive_int
 
 STRATEGIES = ("default", "mirrored")
+# Adam learning rate when `TrainConfig.learning_rate` is None: the measured default of
+# the textbook GANs here, and the reference's for DADA.
+DEFAULT_LEARNING_RATES = {"wgan_gp": 5e-4, "dcgan": 5e-4, "dada": 3e-4}
 
 
 @dataclasses.dataclass
@@ -28,7 +32,7 @@ class TrainConfig:
     """What to train, on what, and where to write it.
 
     Attributes:
-        trainer: name in `tfgenaug.trainers.TRAINERS` ("wgan_gp", "dcgan").
+        trainer: name in `tfgenaug.trainers.TRAINERS` ("wgan_gp", "dcgan", "dada").
         dataset: "digits" or a TensorFlow Datasets name prepared in `data_dir`.
         data_dir: tfds data directory, or None for tfds' default.
         image_size: side of the (square) images: 8, 16, 32 or 64.
@@ -39,6 +43,8 @@ class TrainConfig:
             images; used only with `minority_classes`.
         batch_size: global batch size.
         steps: generator steps to reach (a restarted run continues to this number).
+            DADA counts train steps (discriminator updates) and takes its number from
+            `epochs` instead.
         checkpoint_every: steps between checkpoints, sample grids and log lines.
         model_dir: where checkpoints, logs, samples and metrics go.
         seed: seed of the data selection, the weights and the training randomness.
@@ -47,12 +53,22 @@ class TrainConfig:
         width: width of the generator.
         critic_width: width of the critic / discriminator.
         noise_dim: size of the noise vector.
-        learning_rate: Adam learning rate of both networks.
+        learning_rate: Adam learning rate of both networks; None takes the trainer's
+            entry in `DEFAULT_LEARNING_RATES` (5e-4 for wgan_gp/dcgan, 3e-4 for dada).
         judge_epochs: epochs of the real-data classifier that measures label
             agreement; 0 skips the measurement.
         agreement_per_class: generated images per class for label agreement.
         export_dir: if set, the generator is exported there as a SavedModel (the next
             TF Serving version) when training ends.
+        gan_epochs: DADA only: epochs over the (few-shot) training set of the GAN
+            stage; the discriminator is then trained as a classifier.
+        epochs: DADA only: total epochs over the training set. One epoch is
+            `max(1, train_size // batch_size)` train steps, as the reference's
+            `int(len(trainx) / batch_size)` batches.
+        width_multiplier: DADA only: multiplies the reference's network widths.
+        aug: DADA only: classic augmentation (rotation 20 degrees, shift 0.1) of the
+            real images in the classifier stage.
+        aug_flip: DADA only: with `aug`, also flip horizontally (natural images).
     """
 
     trainer: str = "wgan_gp"
@@ -72,17 +88,21 @@ class TrainConfig:
     width: int = 16
     critic_width: int = 64
     noise_dim: int = 128
-    learning_rate: float = 5e-4
+    learning_rate: float | None = None
     judge_epochs: int = 30
     agreement_per_class: int = 100
     export_dir: str | None = None
+    gan_epochs: int = 200
+    epochs: int = 700
+    width_multiplier: float = 0.25
+    aug: bool = False
+    aug_flip: bool = False
 
     def validate(self) -> None:
         """Raises a ValueError naming the first bad field and its expected form."""
         trainers.get(self.trainer)
         for name in ("batch_size", "steps", "checkpoint_every", "width", "critic_width",
-                     "noise_dim",
-                     "agreement_per_class"):
+                     "noise_dim", "agreement_per_class", "epochs"):
             check_positive_int(getattr(self, name), name)
         if isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 0:
             raise ValueError(f"count must be an integer >= 0 (0 = all images); got {self.count!r}")
@@ -90,7 +110,13 @@ class TrainConfig:
             raise ValueError(f"judge_epochs must be >= 0; got {self.judge_epochs}")
         if self.strategy not in STRATEGIES:
             raise ValueError(f"strategy must be one of {STRATEGIES}; got {self.strategy!r}")
-        if not self.learning_rate > 0:
+        if isinstance(self.gan_epochs, bool) or not isinstance(self.gan_epochs, int) or (
+            self.gan_epochs < 0
+        ):
+            raise ValueError(f"gan_epochs must be an integer >= 0; got {self.gan_epochs!r}")
+        if not self.width_multiplier > 0:
+            raise ValueError(f"width_multiplier must be > 0; got {self.width_multiplier}")
+        if self.learning_rate is not None and not self.learning_rate > 0:
             raise ValueError(f"learning_rate must be > 0; got {self.learning_rate}")
         if not self.model_dir:
             raise ValueError("model_dir must be a non-empty path")
@@ -105,23 +131,58 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
     raise ValueError(f"strategy must be one of {STRATEGIES}; got {name!r}")
 
 
-def build_trainer(config: TrainConfig, info: data.DatasetInfo) -> trainers.ConditionalGANTrainer:
-    """Builds and compiles the trainer named in `config` in the current strategy scope."""
+def build_trainer(
+    config: TrainConfig, info: data.DatasetInfo, gan_steps: int | None = None
+) -> trainers.ConditionalGANTrainer:
+    """Builds and compiles the trainer named in `config` in the current strategy scope.
+
+    `gan_steps` is DADA's stage-1 length in train steps (see `dada_schedule`).
+    """
     trainer_cls = trainers.get(config.trainer)
-    trainer = trainer_cls(
-        image_shape=info.image_shape,
-        num_classes=info.num_classes,
-        noise_dim=config.noise_dim,
-        width=config.width,
-        critic_width=config.critic_width,
-        seed=config.seed,
-    )
+    if config.trainer == "dada":
+        trainer = trainer_cls(
+            image_shape=info.image_shape,
+            num_classes=info.num_classes,
+            noise_dim=config.noise_dim,
+            gan_steps=gan_steps if gan_steps is not None else config.gan_epochs,
+            width_multiplier=config.width_multiplier,
+            aug=config.aug,
+            aug_flip=config.aug_flip,
+            seed=config.seed,
+        )
+    else:
+        trainer = trainer_cls(
+            image_shape=info.image_shape,
+            num_classes=info.num_classes,
+            noise_dim=config.noise_dim,
+            width=config.width,
+            critic_width=config.critic_width,
+            seed=config.seed,
+        )
+    learning_rate = config.learning_rate or DEFAULT_LEARNING_RATES.get(config.trainer, 5e-4)
     d_optimizer, g_optimizer = trainer.default_optimizers()
-    d_optimizer.learning_rate = config.learning_rate
-    g_optimizer.learning_rate = config.learning_rate
+    d_optimizer.learning_rate = learning_rate
+    g_optimizer.learning_rate = learning_rate
     trainer.compile(d_optimizer=d_optimizer, g_optimizer=g_optimizer,
                     jit_compile=config.jit_compile)
     return trainer
+
+
+def dada_schedule(config: TrainConfig, train_size: int) -> tuple[int, int]:
+    """DADA's `(gan_steps, steps)` from `gan_epochs` and `epochs` over `train_size` images.
+
+    An epoch is `max(1, train_size // batch_size)` steps: the reference runs
+    `int(len(trainx) / batch_size)` batches per epoch (at least one here, so that
+    fewer images than a batch still train).
+    """
+    per_epoch = max(1, train_size // config.batch_size)
+    return config.gan_epochs * per_epoch, config.epochs * per_epoch
+
+
+def training_steps(trainer) -> int:
+    """The steps a run counts: train steps for DADA, generator steps for the others."""
+    steps_fn = getattr(trainer, "train_steps", None)
+    return int(steps_fn()) if callable(steps_fn) else generator_steps(trainer)
 
 
 def training_stream(train: tf.data.Dataset, batch_size: int, seed: int, start_step: int):
@@ -170,40 +231,58 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
         train = data.imbalance(train, config.minority_classes, config.imbalance_ratio,
                                seed=config.seed, num_classes=info.num_classes)
 
+    training_counts = [int(n) for n in data.class_counts(train, info.num_classes)]
+    total_steps, gan_steps = config.steps, None
+    if config.trainer == "dada":
+        gan_steps, total_steps = dada_schedule(config, sum(training_counts))
+        print(f"DADA: {gan_steps} GAN steps, then {total_steps - gan_steps} classifier steps",
+              flush=True)
+
     strategy = make_strategy(config.strategy)
     with strategy.scope():
-        trainer = build_trainer(config, info)
-    checkpoint = callbacks.TrainingCheckpoint(os.path.join(config.model_dir, "checkpoints"))
+        trainer = build_trainer(config, info, gan_steps=gan_steps)
+        if config.trainer == "dada":
+            # The reference's data-dependent weight-norm initialisation of D, on up to
+            # 500 training images; a resumed run then overwrites it from the checkpoint.
+            trainer.initialize(data.as_numpy(train)[0][:500])
+    checkpoint = callbacks.TrainingCheckpoint(
+        os.path.join(config.model_dir, "checkpoints"), step_fn=training_steps
+    )
     checkpoint.set_model(trainer)
     start = checkpoint.restore()
     if start:
-        logging.info("Resuming from step %d of %d", start, config.steps)
-        print(f"Resuming from step {start} of {config.steps}", flush=True)
+        logging.info("Resuming from step %d of %d", start, total_steps)
+        print(f"Resuming from step {start} of {total_steps}", flush=True)
     _write_json(os.path.join(config.model_dir, "config.json"), {
         "train_config": dataclasses.asdict(config),
         "trainer_class": type(trainer).__name__,
         "trainer_config": _jsonable(trainer.get_config()),
         "dataset": dataclasses.asdict(info),
-        "training_counts": [int(n) for n in data.class_counts(train, info.num_classes)],
+        "training_counts": training_counts,
     })
 
     log_dir = os.path.join(config.model_dir, "logs")
-    if start < config.steps:
+    if start < total_steps:
         every = config.checkpoint_every
         trainer.fit(
             training_stream(train, config.batch_size, config.seed, start),
             steps_per_epoch=every,
-            epochs=math.ceil(config.steps / every),
+            epochs=math.ceil(total_steps / every),
             initial_epoch=start // every,
             callbacks=[
-                callbacks.StopAtStep(config.steps),
+                callbacks.StopAtStep(total_steps, step_fn=training_steps),
                 checkpoint,
                 callbacks.SampleGrid(config.model_dir, log_dir=log_dir, keep_all=False),
                 keras.callbacks.TensorBoard(log_dir=log_dir),
             ],
             verbose=verbose,
         )
-    report = {"step": int(trainer.g_optimizer.iterations)}
+    report = {"step": training_steps(trainer)}
+    if config.trainer == "dada":
+        test_images, test_labels = data.as_numpy(test)
+        accuracy = float(np.mean(trainer.classify(test_images) == test_labels))
+        report["classifier_test_accuracy"] = accuracy
+        print(f"DADA EMA discriminator as classifier: test accuracy {accuracy:.4f}", flush=True)
     if config.judge_epochs:
         report.update(measure_label_agreement(trainer, pool, test, info, config))
         print(f"Label agreement: {report['label_agreement']:.4f} "

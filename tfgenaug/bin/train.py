@@ -3,6 +3,8 @@ r"""Trains a class-conditional generator; rerunning the same command resumes it.
 Example:
     python -m tfgenaug.bin.train --trainer=wgan_gp --dataset=digits --steps=3000 \
         --model_dir=runs/wgan_gp_digits
+    python -m tfgenaug.bin.train --trainer=dada --batch_size=100 --dataset=digits \
+        --count=10 --aug
 """
 
 import dataclasses
@@ -28,7 +30,8 @@ flags.DEFINE_list("minority_classes", [],
 flags.DEFINE_float("imbalance_ratio", _DEFAULTS.imbalance_ratio,
                    "Each minority class keeps int(imbalance_ratio * majority) images.")
 flags.DEFINE_integer("batch_size", _DEFAULTS.batch_size, "Global batch size.")
-flags.DEFINE_integer("steps", _DEFAULTS.steps, "Generator steps to reach.")
+flags.DEFINE_integer("steps", _DEFAULTS.steps,
+                     "Generator steps to reach (not dada, which uses --epochs).")
 flags.DEFINE_integer("checkpoint_every", _DEFAULTS.checkpoint_every,
                      "Steps between checkpoints and sample grids.")
 flags.DEFINE_string("model_dir", None,
@@ -41,7 +44,8 @@ flags.DEFINE_enum("strategy", _DEFAULTS.strategy, list(experiment.STRATEGIES),
 flags.DEFINE_integer("width", _DEFAULTS.width, "Width of the generator.")
 flags.DEFINE_integer("critic_width", _DEFAULTS.critic_width, "Width of the critic.")
 flags.DEFINE_integer("noise_dim", _DEFAULTS.noise_dim, "Size of the noise vector.")
-flags.DEFINE_float("learning_rate", _DEFAULTS.learning_rate, "Adam learning rate.")
+flags.DEFINE_float("learning_rate", _DEFAULTS.learning_rate,
+                   "Adam learning rate; defaults to 5e-4 (wgan_gp, dcgan) or 3e-4 (dada).")
 flags.DEFINE_integer("judge_epochs", _DEFAULTS.judge_epochs,
                      "Epochs of the real-data classifier measuring label agreement (0 skips).")
 flags.DEFINE_integer("agreement_per_class", _DEFAULTS.agreement_per_class,
@@ -49,6 +53,20 @@ flags.DEFINE_integer("agreement_per_class", _DEFAULTS.agreement_per_class,
 flags.DEFINE_string("export_dir", None,
                     "If set, export the generator there as a SavedModel (TF Serving layout, "
                     "next version) when training ends.")
+
+flags.DEFINE_integer("gan_epochs", _DEFAULTS.gan_epochs,
+                     "dada: epochs over the training set of the GAN stage, before the "
+                     "discriminator is trained as a classifier.")
+flags.DEFINE_integer("epochs", _DEFAULTS.epochs,
+                     "dada: total epochs over the training set (an epoch is "
+                     "max(1, train size // batch size) steps).")
+flags.DEFINE_float("width_multiplier", _DEFAULTS.width_multiplier,
+                   "dada: multiplies the reference's network widths (1 = the paper's).")
+flags.DEFINE_bool("aug", _DEFAULTS.aug,
+                  "dada: rotate (20 degrees) and shift (0.1) real images in the classifier "
+                  "stage.")
+flags.DEFINE_bool("aug_flip", _DEFAULTS.aug_flip,
+                  "dada: with --aug, also flip horizontally (natural images, not digits).")
 
 FLAGS = flags.FLAGS
 

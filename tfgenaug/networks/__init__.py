@@ -2,8 +2,22 @@
 
 from tfgenaug.networks.classifiers import lenet5
 from tfgenaug.networks.classifiers import small_cnn
+from tfgenaug.networks.dada_networks import dada_discriminator
+from tfgenaug.networks.dada_networks import dada_generator
 from tfgenaug.networks.discriminators import ProjectionHead
 from tfgenaug.networks.discriminators import conditional_critic
 from tfgenaug.networks.generators import conditional_generator
+from tfgenaug.networks.weight_norm import WeightNormalization
+from tfgenaug.networks.weight_norm import data_dependent_init
 
-__all__ = ["ProjectionHead", "conditional_critic", "conditional_generator", "lenet5", "small_cnn"]
+__all__ = [
+    "ProjectionHead",
+    "WeightNormalization",
+    "conditional_critic",
+    "conditional_generator",
+    "dada_discriminator",
+    "dada_generator",
+    "data_dependent_init",
+    "lenet5",
+    "small_cnn",
+]

@@ -1,10 +1,11 @@
 """GAN trainers: `keras.Model` subclasses trained with `fit()`."""
 
 from tfgenaug.trainers.base import ConditionalGANTrainer
+from tfgenaug.trainers.dada import DADA
 from tfgenaug.trainers.dcgan import DCGAN
 from tfgenaug.trainers.wgan_gp import WGANGP
 
-TRAINERS = {"wgan_gp": WGANGP, "dcgan": DCGAN}
+TRAINERS = {"wgan_gp": WGANGP, "dcgan": DCGAN, "dada": DADA}
 
 
 def get(name: str) -> type[ConditionalGANTrainer]:
@@ -18,4 +19,4 @@ def get(name: str) -> type[ConditionalGANTrainer]:
     return TRAINERS[name]
 
 
-__all__ = ["DCGAN", "TRAINERS", "WGANGP", "ConditionalGANTrainer", "get"]
+__all__ = ["DADA", "DCGAN", "TRAINERS", "WGANGP", "ConditionalGANTrainer", "get"]

@@ -1,0 +1,548 @@
+"""DADA (Zhang et al. 2018): a 2K-class GAN whose discriminator becomes the classifier.
+
+Stage 1 (the first `gan_steps` train steps) trains a conditional GAN whose
+discriminator has a real and a fake logit per class; stage 2 freezes the generator
+and trains the discriminator as a K-way classifier on real images and generated
+images of random classes, 1:1 in each batch. An exponential moving average (EMA) of
+the discriminator's weights is the classifier that is evaluated.
+
+How the stage switch compiles: each stage is its own train function, built once by
+`make_train_function`; a small Python dispatcher reads the step counter (the
+discriminator optimizer's `iterations`, which both stages advance by one per step)
+before each call and runs the function of the current stage. The counter is a
+checkpointed variable, so a resumed run continues in the right stage, and each
+compiled function has a fixed graph (no `tf.cond` around optimizer updates, which
+neither XLA nor `MirroredStrategy`'s merge calls would accept).
+- Stage 1 compiles the whole step with XLA on one device. Under a multi-replica
+  strategy it runs without XLA: the generator's batch norm is synchronized and
+  feature matching all-reduces the features' batch means, and neither cross-replica
+  call compiles per replica.
+- Stage 2 compiles its maths (generator inference, discriminator losses and
+  gradients) with XLA on one device and per replica alike; the gradients are applied
+  outside, and so is the optional classic augmentation, whose image warp has no XLA
+  kernel.
+"""
+
+import math
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from tfgenaug.networks.dada_networks import dada_discriminator
+from tfgenaug.networks.dada_networks import dada_generator
+from tfgenaug.networks.validation import check_positive_int
+from tfgenaug.networks.weight_norm import data_dependent_init
+from tfgenaug.trainers import dada_heads
+from tfgenaug.trainers import portable_random
+from tfgenaug.trainers.base import ConditionalGANTrainer
+
+GAN_STAGE = 1
+CLASSIFIER_STAGE = 2
+
+
+@keras.saving.register_keras_serializable(package="tfgenaug")
+class DADA(ConditionalGANTrainer):
+    """Deep Adversarial Data Augmentation: a GAN stage, then D trained as a classifier.
+
+    One train step is one discriminator update. In stage 1 (steps `0..gan_steps-1`)
+    D minimises the source head's cross-entropy, "real" on real images of class `y`
+    and "fake" on `G(z, y')` with random classes `y'`; then `generator_steps`
+    generator updates minimise the source head's cross-entropy toward "real" on
+    `G(z, y)` with the batch's classes plus `feature_matching_weight` times the L1
+    distance of the batch means of D's pooled features on real and generated images.
+    In stage 2, G is frozen and D minimises the class head's cross-entropy on the
+    real batch plus that on as many generated images of random classes. After every
+    D update, `ema = ema_decay * ema + (1 - ema_decay) * weights`.
+
+    The noise is U[0, 1) as in the reference. Call `initialize(images)` once before
+    training for the reference's data-dependent weight-norm initialisation of D.
+
+    References:
+        - Zhang et al., [DADA: Deep Adversarial Data Augmentation for Extremely Low
+          Data Regime Classification](https://arxiv.org/abs/1809.00981); reference
+          code SchafferZhang/DADA.
+
+    Args:
+        image_shape: `(size, size, channels)`. Needed unless both networks are given.
+        num_classes: int. Number of classes K.
+        noise_dim: int. Size of the noise vector. Defaults to 100.
+        gan_steps: int. Train steps of stage 1; later steps are stage 2. Defaults to
+            200 (the reference's 200 GAN epochs at one batch per epoch).
+        generator_steps: int. Generator updates per discriminator update in stage 1.
+            Defaults to 2.
+        feature_matching_weight: float. Weight of the L1 feature-matching term of
+            G's loss. Defaults to 0.5.
+        ema_decay: float in [0, 1). Decay of the EMA of D's weights. Defaults to
+            0.999 (the reference's `avg + 0.001 * (p - avg)`).
+        width_multiplier: float. Multiplies the widths of the default networks.
+            Defaults to 1.
+        aug: bool. Classic augmentation of the real images in stage 2: rotation by
+            up to `rotation_degrees`, shifts by up to `translation` of the side.
+            Defaults to `False`.
+        aug_flip: bool. With `aug`, also flip half the real images horizontally
+            (for natural images, not digits). Defaults to `False`.
+        rotation_degrees: float. Largest rotation of `aug`. Defaults to 20.
+        translation: float. Largest shift of `aug`, as a fraction of the side.
+            Defaults to 0.1.
+        gaussian_noise: float. Input noise of the default discriminator. Defaults
+            to 0.2.
+        dropout: float. Dropout rate of the default discriminator. Defaults to 0.5.
+        generator: optional generator `keras.Model` (`[noise, labels] -> images`).
+        discriminator: optional `keras.Model` from images to `{"logits": (N, 2K),
+            "features": (N, F)}`.
+        seed: int. Seed of the training randomness. Defaults to 0.
+        **kwargs: passed to `ConditionalGANTrainer`.
+
+    Example:
+    ```python
+    train, test, info = tfgenaug.data.load("digits", image_size=16)
+    train = tfgenaug.data.few_shot(train, 10)
+    trainer = DADA(info.image_shape, info.num_classes, gan_steps=200, width_multiplier=0.25)
+    trainer.compile()
+    trainer.fit(train.repeat().batch(100), steps_per_epoch=100, epochs=7)
+    predictions = trainer.classify(test_images)
+    ```
+    """
+
+    metric_names = ("d_loss", "g_loss", "stage", "accuracy")
+
+    def __init__(
+        self,
+        image_shape: Sequence[int] | None = None,
+        num_classes: int = 10,
+        noise_dim: int = 100,
+        gan_steps: int = 200,
+        generator_steps: int = 2,
+        feature_matching_weight: float = 0.5,
+        ema_decay: float = 0.999,
+        width_multiplier: float = 1.0,
+        aug: bool = False,
+        aug_flip: bool = False,
+        rotation_degrees: float = 20.0,
+        translation: float = 0.1,
+        gaussian_noise: float = 0.2,
+        dropout: float = 0.5,
+        generator: keras.Model | None = None,
+        discriminator: keras.Model | None = None,
+        seed: int = 0,
+        **kwargs,
+    ):
+        if isinstance(gan_steps, bool) or not isinstance(gan_steps, int) or gan_steps < 0:
+            raise ValueError(f"gan_steps must be an integer >= 0; got {gan_steps!r}")
+        check_positive_int(generator_steps, "generator_steps")
+        if feature_matching_weight < 0:
+            raise ValueError(
+                f"feature_matching_weight must be >= 0; got {feature_matching_weight}"
+            )
+        if not 0.0 <= ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1); got {ema_decay}")
+        if not 0.0 <= rotation_degrees <= 180.0:
+            raise ValueError(f"rotation_degrees must be in [0, 180]; got {rotation_degrees}")
+        if not 0.0 <= translation < 1.0:
+            raise ValueError(f"translation must be in [0, 1); got {translation}")
+        if (generator is None or discriminator is None) and image_shape is None:
+            raise ValueError(
+                "image_shape is required unless both generator and discriminator are given"
+            )
+        if generator is None:
+            generator = dada_generator(image_shape, num_classes, noise_dim, width_multiplier)
+        if discriminator is None:
+            discriminator = dada_discriminator(
+                image_shape, num_classes, width_multiplier, gaussian_noise=gaussian_noise,
+                dropout=dropout,
+            )
+        _check_discriminator(discriminator, num_classes)
+        kwargs.setdefault("noise_distribution", "uniform")
+        super().__init__(generator, discriminator, num_classes, noise_dim, seed=seed, **kwargs)
+        self.gan_steps = gan_steps
+        self.generator_steps = generator_steps
+        self.feature_matching_weight = float(feature_matching_weight)
+        self.ema_decay = float(ema_decay)
+        self.width_multiplier = float(width_multiplier)
+        self.aug = bool(aug)
+        self.aug_flip = bool(aug_flip)
+        self.rotation_degrees = float(rotation_degrees)
+        self.translation = float(translation)
+        self.gaussian_noise = float(gaussian_noise)
+        self.dropout = float(dropout)
+        # The EMA copies only D's trainable weights, as the reference does; they are
+        # created with the trainer (in its strategy scope) so checkpoints hold them.
+        # A `tf.Module` holds them: a Keras-tracked list is not a checkpoint dependency.
+        self.ema = tf.Module(name="ema")
+        self.ema.averages = [
+            keras.Variable(
+                initializer=np.asarray(variable), trainable=False, dtype=variable.dtype,
+                name=f"ema_{i}", aggregation="only_first_replica",
+            )
+            for i, variable in enumerate(self.discriminator.trainable_variables)
+        ]
+        self._jit_requested = False
+        self._classifier_maths_fn = None
+
+    # ----------------------------------------------------------------- compile
+    def default_optimizers(self):
+        return (
+            keras.optimizers.Adam(3e-4, beta_1=0.5),
+            keras.optimizers.Adam(3e-4, beta_1=0.5),
+        )
+
+    def compile(self, d_optimizer=None, g_optimizer=None, jit_compile: bool = True, **kwargs):
+        """Configures the trainer for `fit()`; see `ConditionalGANTrainer.compile`.
+
+        With `jit_compile=True`, stage 1 compiles its whole step on one device and
+        stage 2 its maths on every device (see the module docstring). The stage is
+        checked before each execution, so with `steps_per_execution > 1` a switch
+        can come up to `steps_per_execution - 1` steps late.
+        """
+        super().compile(d_optimizer, g_optimizer, jit_compile=jit_compile, **kwargs)
+        self._jit_requested = bool(jit_compile)
+        self._classifier_maths_fn = None
+        if self.xla_per_replica and self.feature_matching_weight:
+            logging.warning(
+                "Feature matching all-reduces batch means across replicas, which XLA "
+                "cannot compile per replica; stage 1 runs without XLA."
+            )
+            self.xla_per_replica = False
+
+    # ----------------------------------------------------------------- stages
+    def train_steps(self) -> int:
+        """Train steps taken: discriminator updates, one per step in both stages."""
+        if not hasattr(self, "d_optimizer"):
+            return 0
+        return int(keras.ops.convert_to_numpy(self.d_optimizer.iterations))
+
+    @property
+    def stage(self) -> int:
+        """The stage the next train step is in: 1 (GAN) or 2 (classifier)."""
+        return GAN_STAGE if self.train_steps() < self.gan_steps else CLASSIFIER_STAGE
+
+    def make_train_function(self, force: bool = False):
+        """Builds one train function per stage and a dispatcher between them."""
+        if self.train_function is not None and not force:
+            return self.train_function
+        # `_make_function` is how Keras wraps a step into its (distributed, compiled)
+        # train function; each stage gets its own.
+        gan_function = self._make_function(self.gan_train_step)
+        whole_step_jit = self.jit_compile
+        self.jit_compile = False  # stage 2 compiles its maths only
+        try:
+            classifier_function = self._make_function(self.classifier_train_step)
+        finally:
+            self.jit_compile = whole_step_jit
+
+        def train_function(iterator):
+            if self.stage == GAN_STAGE:
+                return gan_function(iterator)
+            return classifier_function(iterator)
+
+        self.train_function = train_function
+        return train_function
+
+    def train_step(self, data):
+        """One step of the current stage (eager use; `fit` uses the stage functions)."""
+        if self.stage == GAN_STAGE:
+            return self.gan_train_step(data)
+        return self.classifier_train_step(data)
+
+    # ----------------------------------------------------------------- randomness
+    def step_seed(self, draw: int) -> tf.Tensor:
+        return self._seed(tf.convert_to_tensor(self.d_optimizer.iterations), draw)
+
+    def _seed(self, step: tf.Tensor, draw: int) -> tf.Tensor:
+        step = tf.cast(step, tf.int64)
+        return tf.stack([tf.constant(self.seed, tf.int64), step * 1024 + draw])
+
+    def _uniform(self, step, local_batch, width: int, draw: int) -> tf.Tensor:
+        """U[0, 1) `(local_batch, width)`: this replica's slice of the global draw."""
+        seed = self._seed(step, draw)
+        return self._for_replica(
+            lambda n: portable_random.uniform(tf.stack([n, width]), seed), local_batch
+        )
+
+    def _noise(self, step, local_batch, draw: int) -> tf.Tensor:
+        return self._uniform(step, local_batch, self.noise_dim, draw)
+
+    def _random_labels(self, step, local_batch, draw: int) -> tf.Tensor:
+        u = self._uniform(step, local_batch, 1, draw)[:, 0]
+        labels = tf.cast(tf.floor(u * self.num_classes), tf.int32)
+        return tf.minimum(labels, self.num_classes - 1)
+
+    def _replica_share(self, value: float) -> tf.Tensor:
+        """`value` as a replica's share, which `update_trackers` scales back."""
+        return tf.constant(value / self.distribute_strategy.num_replicas_in_sync, tf.float32)
+
+    # ----------------------------------------------------------------- stage 1
+    def global_batch_mean(self, values: tf.Tensor) -> tf.Tensor:
+        """Mean over the *global* batch: all-reduced across replicas, differentiably."""
+        context = tf.distribute.get_replica_context()
+        if context is None or context.num_replicas_in_sync == 1:
+            return tf.reduce_mean(values, axis=0)
+        total = context.all_reduce(tf.distribute.ReduceOp.SUM, tf.reduce_sum(values, axis=0))
+        count = tf.cast(tf.shape(values)[0] * context.num_replicas_in_sync, values.dtype)
+        return total / count
+
+    def discriminator_gan_maths(self, images, labels, noise, fake_labels):
+        """Stage-1 discriminator loss (source head), batch accuracy and gradients."""
+        batch = tf.shape(images)[0]
+        k = self.num_classes
+        fake = self.generator([noise, fake_labels], training=True)
+        with tf.GradientTape() as tape:
+            real_logits = self.discriminator(images, training=True)["logits"]
+            fake_logits = self.discriminator(fake, training=True)["logits"]
+            per_example = dada_heads.source_loss(real_logits, labels, k, real=True)
+            per_example += dada_heads.source_loss(fake_logits, fake_labels, k, real=False)
+            loss = self.average_loss(per_example, batch)
+        grads = tape.gradient(loss, self.discriminator.trainable_variables)
+        accuracy = self.average_loss(dada_heads.class_correct(real_logits, labels, k), batch)
+        return {"d_loss": loss, "accuracy": accuracy}, grads
+
+    def generator_maths(self, images, labels, noise):
+        """Stage-1 generator loss (source head toward "real" + feature matching)."""
+        batch = tf.shape(labels)[0]
+        num_replicas = self.distribute_strategy.num_replicas_in_sync
+        real_features = self.discriminator(images, training=True)["features"]
+        real_mean = tf.stop_gradient(self.global_batch_mean(tf.cast(real_features, tf.float32)))
+        with tf.GradientTape() as tape:
+            fake = self.generator([noise, labels], training=True)
+            outputs = self.discriminator(fake, training=True)
+            per_example = dada_heads.source_loss(
+                outputs["logits"], labels, self.num_classes, real=True
+            )
+            loss = self.average_loss(per_example, batch)
+            if self.feature_matching_weight:
+                fake_mean = self.global_batch_mean(tf.cast(outputs["features"], tf.float32))
+                # The same global value on every replica; its gradient is all-reduced
+                # back to each replica's features, so each replica adds 1/R of it.
+                matching = dada_heads.feature_matching_loss(real_mean, fake_mean)
+                loss += self.feature_matching_weight * matching / num_replicas
+        return loss, tape.gradient(loss, self.generator.trainable_variables)
+
+    def gan_train_step(self, data):
+        """Stage 1: one discriminator update, then `generator_steps` generator updates."""
+        images, labels = self.unpack_batch(data)
+        batch = tf.shape(images)[0]
+        step = tf.convert_to_tensor(self.d_optimizer.iterations)
+        noise = self._noise(step, batch, draw=0)
+        fake_labels = self._random_labels(step, batch, draw=1)
+        terms, grads = self.xla_maths(self.discriminator_gan_maths)(
+            images, labels, noise, fake_labels
+        )
+        self.apply_update(self.d_optimizer, grads, self.discriminator)
+        self.update_ema()
+        generator_maths = self.xla_maths(self.generator_maths)
+        for i in range(self.generator_steps):
+            g_loss, g_grads = generator_maths(images, labels, self._noise(step, batch, 2 + i))
+            self.apply_update(self.g_optimizer, g_grads, self.generator)
+        return self.update_trackers(
+            {**terms, "g_loss": g_loss, "stage": self._replica_share(GAN_STAGE)}
+        )
+
+    # ----------------------------------------------------------------- stage 2
+    def classifier_maths(self, images, labels, noise, fake_labels):
+        """Stage-2 discriminator loss (class head on real + generated) and gradients."""
+        batch = tf.shape(images)[0]
+        k = self.num_classes
+        fake = self.generator([noise, fake_labels], training=False)
+        with tf.GradientTape() as tape:
+            real_logits = self.discriminator(images, training=True)["logits"]
+            fake_logits = self.discriminator(fake, training=True)["logits"]
+            per_example = dada_heads.class_loss(real_logits, labels, k)
+            per_example += dada_heads.class_loss(fake_logits, fake_labels, k)
+            loss = self.average_loss(per_example, batch)
+        grads = tape.gradient(loss, self.discriminator.trainable_variables)
+        accuracy = self.average_loss(dada_heads.class_correct(real_logits, labels, k), batch)
+        return {"d_loss": loss, "accuracy": accuracy}, grads
+
+    def _compiled_classifier_maths(self):
+        if self._classifier_maths_fn is None:
+            self._classifier_maths_fn = (
+                tf.function(self.classifier_maths, jit_compile=True)
+                if self._jit_requested else self.classifier_maths
+            )
+        return self._classifier_maths_fn
+
+    def augment(self, images: tf.Tensor, step: tf.Tensor) -> tf.Tensor:
+        """Random rotation, shift (and flip) of real images, keyed by the step.
+
+        One affine warp (`keras.ops.image.affine_transform`, nearest fill as the
+        reference's `ImageDataGenerator`) per image; the parameters are drawn for
+        the global batch and sliced per replica.
+        """
+        batch = tf.shape(images)[0]
+        height, width = float(self.image_shape[0]), float(self.image_shape[1])
+        u = self._uniform(step, batch, 4, draw=8)
+        angle = (2.0 * u[:, 0] - 1.0) * (self.rotation_degrees * math.pi / 180.0)
+        shift_x = (2.0 * u[:, 1] - 1.0) * self.translation * width
+        shift_y = (2.0 * u[:, 2] - 1.0) * self.translation * height
+        flip = tf.cast(u[:, 3] < 0.5, tf.float32) if self.aug_flip else tf.zeros_like(angle)
+        transform = _affine_transform(angle, shift_x, shift_y, flip, height, width)
+        warped = keras.ops.image.affine_transform(
+            tf.cast(images, tf.float32), transform, interpolation="bilinear",
+            fill_mode="nearest",
+        )
+        return tf.cast(warped, images.dtype)
+
+    def classifier_train_step(self, data):
+        """Stage 2: one discriminator update as a classifier; G stays frozen."""
+        images, labels = self.unpack_batch(data)
+        batch = tf.shape(images)[0]
+        step = tf.convert_to_tensor(self.d_optimizer.iterations)
+        noise = self._noise(step, batch, draw=0)
+        fake_labels = self._random_labels(step, batch, draw=1)
+        if self.aug:
+            images = self.augment(images, step)
+        terms, grads = self._compiled_classifier_maths()(images, labels, noise, fake_labels)
+        self.apply_update(self.d_optimizer, grads, self.discriminator)
+        self.update_ema()
+        return self.update_trackers({**terms, "stage": self._replica_share(CLASSIFIER_STAGE)})
+
+    # ----------------------------------------------------------------- EMA
+    @property
+    def ema_weights(self) -> list:
+        """The EMA of D's trainable weights, in `discriminator.trainable_variables` order."""
+        return list(self.ema.averages)
+
+    def update_ema(self) -> None:
+        """`ema = decay * ema + (1 - decay) * weights` for D's trainable weights."""
+        decay = self.ema_decay
+        for average, variable in zip(
+            self.ema_weights, self.discriminator.trainable_variables, strict=True
+        ):
+            average.assign(decay * average + (1.0 - decay) * tf.cast(variable, average.dtype))
+
+    def reset_ema(self) -> None:
+        """Sets the EMA to D's current weights."""
+        for average, variable in zip(
+            self.ema_weights, self.discriminator.trainable_variables, strict=True
+        ):
+            average.assign(variable)
+
+    def initialize(self, images) -> int:
+        """Data-dependent weight-norm initialisation of D (as the reference), then EMA.
+
+        Args:
+            images: a batch of real training images in [-1, 1] (the reference uses
+                500).
+
+        Returns:
+            The number of weight-normalized layers initialised.
+        """
+        images = tf.cast(tf.convert_to_tensor(images), tf.float32)
+        count = data_dependent_init(self.discriminator, images)
+        self.reset_ema()
+        return count
+
+    # ----------------------------------------------------------------- classifier
+    def classifier(self) -> keras.Model:
+        """A `keras.Model` mapping images in [-1, 1] to K class logits, with EMA weights.
+
+        The model is a copy of the discriminator holding the EMA weights at the time
+        of the call, followed by the class head (`l_r,k + l_f,k`); it runs in
+        inference mode (no input noise, no dropout).
+
+        Example:
+        ```python
+        logits = trainer.classifier().predict(test_images)
+        ```
+        """
+        copy = keras.Model.from_config(self.discriminator.get_config())
+        copy.set_weights(self.discriminator.get_weights())
+        for target, average in zip(copy.trainable_variables, self.ema_weights, strict=True):
+            target.assign(np.asarray(average))
+        images = keras.Input(self.image_shape, name="images")
+        logits = copy(images, training=False)["logits"]
+        class_logits = ClassHead(self.num_classes, name="class_logits")(logits)
+        return keras.Model(images, class_logits, name="dada_classifier")
+
+    def classify(self, images, batch_size: int = 256) -> np.ndarray:
+        """Class ids predicted by the EMA discriminator for images in [-1, 1].
+
+        Args:
+            images: float array `(N, *image_shape)` in [-1, 1].
+            batch_size: int. Defaults to 256.
+
+        Returns:
+            int `np.ndarray` `(N,)`.
+
+        Raises:
+            ValueError: images of the wrong shape.
+        """
+        images = np.asarray(images, dtype=np.float32)
+        if images.ndim != 4 or tuple(images.shape[1:]) != self.image_shape:
+            raise ValueError(
+                f"images must have shape (N, {', '.join(map(str, self.image_shape))}); got "
+                f"{images.shape}"
+            )
+        logits = self.classifier().predict(images, batch_size=batch_size, verbose=0)
+        return np.argmax(logits, axis=-1).astype(np.int32)
+
+    # ----------------------------------------------------------------- config
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "gan_steps": self.gan_steps,
+            "generator_steps": self.generator_steps,
+            "feature_matching_weight": self.feature_matching_weight,
+            "ema_decay": self.ema_decay,
+            "width_multiplier": self.width_multiplier,
+            "aug": self.aug,
+            "aug_flip": self.aug_flip,
+            "rotation_degrees": self.rotation_degrees,
+            "translation": self.translation,
+            "gaussian_noise": self.gaussian_noise,
+            "dropout": self.dropout,
+        }
+
+
+@keras.saving.register_keras_serializable(package="tfgenaug")
+class ClassHead(keras.layers.Layer):
+    """DADA's class head as a layer: `(N, 2K)` logits to `(N, K)` logits `l_r + l_f`.
+
+    Args:
+        num_classes: int. K.
+    """
+
+    def __init__(self, num_classes: int, **kwargs):
+        super().__init__(**kwargs)
+        self.num_classes = num_classes
+
+    def call(self, logits):
+        return dada_heads.class_logits(logits, self.num_classes)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.num_classes)
+
+    def get_config(self):
+        return {**super().get_config(), "num_classes": self.num_classes}
+
+
+def _affine_transform(angle, shift_x, shift_y, flip, height: float, width: float):
+    """Per-image 8-parameter transforms (output -> input pixel) of a rotation about the
+    centre, a shift and an optional horizontal flip."""
+    cos, sin = tf.cos(angle), tf.sin(angle)
+    cx, cy = (width - 1.0) / 2.0, (height - 1.0) / 2.0
+    a0, a1 = cos, -sin
+    a2 = cx - (cos * (cx + shift_x) - sin * (cy + shift_y))
+    b0, b1 = sin, cos
+    b2 = cy - (sin * (cx + shift_x) + cos * (cy + shift_y))
+    sign = 1.0 - 2.0 * flip
+    a0, a1, a2 = a0 * sign, a1 * sign, a2 * sign + flip * (width - 1.0)
+    zeros = tf.zeros_like(angle)
+    return tf.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], axis=1)
+
+
+def _check_discriminator(discriminator: keras.Model, num_classes: int) -> None:
+    outputs = discriminator.output
+    if not isinstance(outputs, dict) or not {"logits", "features"} <= set(outputs):
+        raise ValueError(
+            "discriminator must map images to a dict with 'logits' (N, 2K) and "
+            f"'features' (N, F); got outputs {outputs!r}"
+        )
+    if outputs["logits"].shape[-1] != 2 * num_classes:
+        raise ValueError(
+            f"discriminator must output 2 * num_classes = {2 * num_classes} logits; got "
+            f"{outputs['logits'].shape[-1]}"
+        )
