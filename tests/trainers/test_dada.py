@@ -76,8 +76,10 @@ def test_stages_generator_steps_and_ema_under_xla():
         np.testing.assert_array_equal(before, after)  # BN statistics included
     d_after = [np.array(v) for v in trainer.discriminator.trainable_variables]
     assert any(not np.allclose(b, a) for b, a in zip(d_before, d_after, strict=True))
+    decay = min(0.9, (1 + 3) / (10 + 3))  # warm-up after the third D update
+    assert float(trainer.current_ema_decay()) == pytest.approx(decay)
     for old, new, ema in zip(ema_before, d_after, trainer.ema_weights, strict=True):
-        np.testing.assert_allclose(ema, 0.9 * old + 0.1 * new, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(ema, decay * old + (1 - decay) * new, rtol=1e-5, atol=1e-6)
 
 
 def test_classifier_and_classify_use_the_ema_weights():
@@ -191,3 +193,11 @@ def test_discriminator_must_give_2k_logits_and_features():
 
     with pytest.raises(ValueError, match="'logits' .* and 'features'"):
         DADA(IMAGE_SHAPE, NUM_CLASSES, discriminator=conditional_critic(IMAGE_SHAPE, 3, 4))
+
+
+def test_ema_decay_warms_up_then_stays_at_ema_decay():
+    trainer = make(gan_steps=0, ema_decay=0.99)
+    trainer.compile(jit_compile=False)
+    for step, expected in [(0, 0.1), (1, 0.2 / 1.1), (90, 0.91), (10**6, 0.99)]:
+        trainer.d_optimizer.iterations.assign(step)
+        assert float(trainer.current_ema_decay()) == pytest.approx(expected, rel=1e-5)
