@@ -49,11 +49,13 @@ DEFAULT_WORK = os.path.join("runs", "efficacy")
 CASES = ("n5", "n10", "n20", "imbalance20")
 # Issue 8's rows (same-class mix, adversarial examples, self-training) follow the GAN rows.
 OTHER_CONDITIONS = ("same_class_mix", "fgsm", "pgd", "self_training")
+# DADA (issue 6): its generator in GANAugment, and its discriminator as the classifier.
+DADA_CONDITIONS = ("dada", "dada_classifier", "dada_classifier_aug")
 LOW_DATA_CONDITIONS = ("plain", "classic", "wgan_gp", "dcgan", "classic+wgan_gp",
-                       *OTHER_CONDITIONS)
+                       *OTHER_CONDITIONS, *DADA_CONDITIONS)
 IMBALANCE_CONDITIONS = ("plain", "classic", "oversample", "smote", "wgan_gp", "dcgan",
                         "classic+wgan_gp", *OTHER_CONDITIONS)
-ALL_CONDITIONS = IMBALANCE_CONDITIONS
+ALL_CONDITIONS = (*IMBALANCE_CONDITIONS, *DADA_CONDITIONS)
 NUM_CLASSES = 10
 NUM_MINORITY = 5
 IMBALANCE_RATIO = 0.05
@@ -68,14 +70,18 @@ class Budget:
     classifier_width: int
     gan_steps: int
     gan_checkpoint_every: int
+    dada_epochs: int
+    dada_gan_epochs: int
     judge_epochs: int
     seeds: tuple[int, ...]
 
 
 FULL = Budget(image_size=16, classifier_steps=1500, classifier_width=32, gan_steps=1500,
-              gan_checkpoint_every=250, judge_epochs=30, seeds=(0, 1, 2, 3, 4))
+              gan_checkpoint_every=250, dada_epochs=700, dada_gan_epochs=200, judge_epochs=30,
+              seeds=(0, 1, 2, 3, 4))
 QUICK = Budget(image_size=8, classifier_steps=20, classifier_width=8, gan_steps=10,
-               gan_checkpoint_every=10, judge_epochs=1, seeds=(0,))
+               gan_checkpoint_every=10, dada_epochs=3, dada_gan_epochs=1, judge_epochs=1,
+               seeds=(0,))
 
 
 def minority_classes(seed: int) -> tuple[int, ...]:
@@ -105,31 +111,40 @@ def _write_json(path: str, payload: dict) -> None:
     os.replace(path + ".tmp", path)
 
 
-def ensure_generator(trainer: str, case: str, seed: int, budget: Budget, out_dir: str,
-                     work_dir: str) -> str:
-    """Trains and exports the generator of `(trainer, case, seed)` unless it exists.
+def ensure_run(trainer: str, case: str, seed: int, budget: Budget, out_dir: str,
+               work_dir: str, aug: bool = False) -> str:
+    """Trains and exports the run of `(trainer, case, seed)` unless it exists.
+
+    DADA runs use the reference's settings (batch 100, `gan_epochs`/`epochs` over the
+    few-shot set, width multiplier 0.25); `aug=True` is DADA's `--aug`.
 
     Returns:
-        The SavedModel base directory of the export.
+        The run's `model_dir`; its generator's SavedModel is in `model_dir/export`.
     """
-    model_dir = os.path.join(work_dir, case, trainer, f"seed{seed}")
+    name = trainer + ("_aug" if aug else "")
+    model_dir = os.path.join(work_dir, case, name, f"seed{seed}")
     export_dir = os.path.join(model_dir, "export")
     if os.path.isdir(export_dir) and savedmodels.list_versions(export_dir):
-        return export_dir
+        return model_dir
     start = time.perf_counter()
-    print(f"[efficacy] training {trainer} generator for {case} seed {seed}", flush=True)
+    print(f"[efficacy] training {name} for {case} seed {seed}", flush=True)
+    fields = {"steps": budget.gan_steps}
+    if trainer == "dada":
+        fields = {"batch_size": 100, "epochs": budget.dada_epochs,
+                  "gan_epochs": budget.dada_gan_epochs, "aug": aug}
     config = experiment.TrainConfig(
-        trainer=trainer, image_size=budget.image_size, steps=budget.gan_steps,
+        trainer=trainer, image_size=budget.image_size,
         checkpoint_every=budget.gan_checkpoint_every, model_dir=model_dir, seed=seed,
-        judge_epochs=budget.judge_epochs, export_dir=export_dir, **case_fields(case, seed),
+        judge_epochs=budget.judge_epochs, export_dir=export_dir, **fields,
+        **case_fields(case, seed),
     )
     metrics = experiment.train_generator(config, verbose=0)
     metrics.pop("export_path", None)
-    metrics.update({"case": case, "trainer": trainer, "seed": seed,
+    metrics.update({"case": case, "trainer": name, "seed": seed,
                     "seconds": time.perf_counter() - start,
                     "train_config": dataclasses.asdict(config)})
-    _write_json(os.path.join(out_dir, "generators", case, trainer, f"seed{seed}.json"), metrics)
-    return export_dir
+    _write_json(os.path.join(out_dir, "generators", case, name, f"seed{seed}.json"), metrics)
+    return model_dir
 
 
 def run_cell(case: str, condition: str, seed: int, budget: Budget, out_dir: str,
@@ -141,7 +156,11 @@ def run_cell(case: str, condition: str, seed: int, budget: Budget, out_dir: str,
     generator = None
     trainer = generator_trainer(condition)
     if trainer:
-        generator = ensure_generator(trainer, case, seed, budget, out_dir, work_dir)
+        model_dir = ensure_run(trainer, case, seed, budget, out_dir, work_dir,
+                               aug=condition == "dada_classifier_aug")
+        # The DADA classifier rows read the run itself; the others sample its export.
+        classifier_row = condition.startswith("dada_classifier")
+        generator = model_dir if classifier_row else os.path.join(model_dir, "export")
     config = EvalConfig(
         condition=condition, image_size=budget.image_size, seed=seed,
         steps=budget.classifier_steps, width=budget.classifier_width, generator=generator,
@@ -193,7 +212,11 @@ def write_report(out_dir: str, cases, command: str, budget: Budget) -> str:
         "Adversarial rows: half of each batch replaced by FGSM / PGD (3 steps) examples, "
         "ε = 16/255 of the [-1, 1] range. Self-training: the rest of the train pool, "
         "unlabelled, pseudo-labelled over 2 rounds (threshold 0.95, class-balanced); each "
-        "fit has the same budget and the last one is reported.",
+        "fit has the same budget and the last one is reported. DADA: the reference's "
+        f"schedule ({budget.dada_gan_epochs} GAN epochs of {budget.dada_epochs}, batch 100, "
+        "one step per epoch when the set is smaller than two batches), width multiplier "
+        "0.25; `dada_classifier*` rows report DADA's own EMA discriminator (its budget, "
+        "not the CNN's).",
         "",
         f"Compute in the cached cells: {seconds / 3600:.2f} hours (sum of per-cell wall "
         "times, including generator training; other work shared the machine at times).",

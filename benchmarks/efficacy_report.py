@@ -13,7 +13,12 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 
 # Rows that use a generative model; the goals compare the best of them with baselines.
-GENERATIVE = ("wgan_gp", "dcgan", "classic+wgan_gp")
+GENERATIVE = ("wgan_gp", "dcgan", "classic+wgan_gp", "dada", "dada_classifier",
+              "dada_classifier_aug")
+DADA_CLASSIFIERS = ("dada_classifier", "dada_classifier_aug")
+# External classifiers trained with some augmentation (DADA's goal compares with the best).
+AUGMENTED = ("classic", "wgan_gp", "dcgan", "classic+wgan_gp", "dada", "same_class_mix", "fgsm",
+             "pgd", "self_training")
 LOW_DATA_GOALS = {"plain_n5": 0.08, "classic_n_le_10": 0.03}
 IMBALANCE_GOALS = {"minority_recall_over_plain": 0.15, "balanced_over_resampling": 0.02}
 
@@ -65,8 +70,8 @@ def _fmt(mean: float, sd: float) -> str:
     return f"{100 * mean:.1f} ± {100 * sd:.1f}"
 
 
-def _best_generative(cells, case: str, metric: str) -> str | None:
-    candidates = [c for c in GENERATIVE if (case, c) in cells]
+def _best_generative(cells, case: str, metric: str, rows=GENERATIVE) -> str | None:
+    candidates = [c for c in rows if (case, c) in cells]
     if not candidates:
         return None
     return max(candidates,
@@ -109,6 +114,13 @@ def goals(cells, cases: Sequence[str]) -> list[dict]:
             for alone in ("classic", "wgan_gp"):
                 compare(f"{case}: classic + generative beats {alone} alone", case,
                         "classic+wgan_gp", alone, "accuracy", 1e-9)
+            dada = _best_generative(cells, case, "accuracy", DADA_CLASSIFIERS)
+            if count <= 10:
+                augmented = _best_generative(cells, case, "accuracy", AUGMENTED)
+                compare(f"{case}: DADA's D as classifier within 2 points of the best "
+                        "augmented classifier", case, dada, augmented, "accuracy", -0.02)
+                compare(f"{case}: DADA's D as classifier ahead of plain", case, dada, "plain",
+                        "accuracy", 1e-9)
         else:
             best = _best_generative(cells, case, "minority_recall")
             compare(f"{case}: minority recall ≥ plain + 15 points", case, best, "plain",

@@ -77,3 +77,18 @@ def test_cells_round_trip_through_the_cache(tmp_path):
         json.dump(cell("n5", "classic+wgan_gp", 3, accuracy=0.7), f)
     loaded = report.load_cells(str(tmp_path))
     assert loaded[("n5", "classic+wgan_gp")][3]["accuracy"] == pytest.approx(0.7)
+
+
+def test_dada_goal_compares_its_best_classifier_with_the_best_augmented_one():
+    cells = cells_of(
+        cell("n10", "plain", 0, accuracy=0.90),
+        cell("n10", "classic", 0, accuracy=0.93),
+        cell("n10", "self_training", 0, accuracy=0.96),
+        cell("n10", "dada_classifier", 0, accuracy=0.91),
+        cell("n10", "dada_classifier_aug", 0, accuracy=0.945),
+    )
+    goals = by_goal(report.goals(cells, ["n10"]))
+    within = goals["n10: DADA's D as classifier within 2 points of the best augmented classifier"]
+    assert "dada_classifier_aug − self_training = -1.5" in within["measured"]
+    assert within["met"] is True
+    assert goals["n10: DADA's D as classifier ahead of plain"]["met"] is True

@@ -39,6 +39,8 @@ def test_generator_trainer_and_classic_flags():
     assert conditions.generator_trainer("classic+wgan_gp") == "wgan_gp"
     assert conditions.generator_trainer("dcgan") == "dcgan"
     assert conditions.generator_trainer("smote") is None
+    assert conditions.generator_trainer("dada") == "dada"
+    assert conditions.generator_trainer("dada_classifier_aug") == "dada"
     assert conditions.uses_classic("classic+wgan_gp") and conditions.uses_classic("classic")
     assert not conditions.uses_classic("wgan_gp")
 

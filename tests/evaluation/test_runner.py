@@ -135,3 +135,14 @@ def test_other_conditions_train_and_report(condition):
     report = evaluate_condition(EvalConfig(condition=condition, count=3, **TINY))
     assert report["config"]["condition"] == condition
     assert 0.0 <= report["accuracy"] <= 1.0
+
+
+def test_dada_classifier_condition_reports_the_ema_discriminator_itself():
+    from tfgenaug.trainers import DADA
+
+    trainer = DADA(image_shape=(8, 8, 1), num_classes=10, noise_dim=8, width_multiplier=0.05)
+    config = EvalConfig(condition="dada_classifier", count=3, image_size=8, generator=trainer)
+    report = evaluate_condition(config)
+    _, _, test_images, test_labels, _ = select_training_data(config)
+    expected = np.mean(trainer.classify(test_images) == test_labels)
+    assert report["accuracy"] == pytest.approx(expected)

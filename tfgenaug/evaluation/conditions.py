@@ -21,6 +21,9 @@ only what is in the batches differs:
   PGD with 3 steps); the batches themselves are the plain ones.
 - `self_training`: the rest of the train pool, unlabelled, is pseudo-labelled over
   rounds by the classifier (see `tfgenaug.evaluation.runner`); each fit is a plain one.
+- `dada`: `GANAugment` with the generator of a DADA run.
+- `dada_classifier`, `dada_classifier_aug`: no classifier is trained here; DADA's
+  own EMA discriminator (trained without / with `aug`) is the classifier reported.
 """
 
 import numpy as np
@@ -31,7 +34,11 @@ from tfgenaug.layers import GANAugment
 from tfgenaug.layers import SameClassMix
 
 CONDITIONS = ("plain", "classic", "oversample", "smote", "wgan_gp", "dcgan", "classic+wgan_gp",
-              "same_class_mix", "fgsm", "pgd", "self_training")
+              "same_class_mix", "fgsm", "pgd", "self_training", "dada", "dada_classifier",
+              "dada_classifier_aug")
+GENERATOR_TRAINERS = ("wgan_gp", "dcgan", "dada")
+# Conditions whose classifier is a DADA run's discriminator, not the benchmark's CNN.
+DADA_CLASSIFIERS = ("dada_classifier", "dada_classifier_aug")
 RESAMPLING = ("oversample", "smote")
 ADVERSARIAL = ("fgsm", "pgd")
 # Images are in the trainers' range [-1, 1]; the digits' background is -1.
@@ -47,10 +54,12 @@ def check_condition(condition: str) -> str:
 
 
 def generator_trainer(condition: str) -> str | None:
-    """The trainer whose generator `condition` samples from ("wgan_gp", "dcgan") or None."""
+    """The trainer a `condition` needs a run of ("wgan_gp", "dcgan", "dada") or None."""
     check_condition(condition)
+    if condition in DADA_CLASSIFIERS:
+        return "dada"
     name = condition.split("+")[-1]
-    return name if name in ("wgan_gp", "dcgan") else None
+    return name if name in GENERATOR_TRAINERS else None
 
 
 def uses_classic(condition: str) -> bool:

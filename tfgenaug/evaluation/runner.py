@@ -12,7 +12,9 @@ import tensorflow as tf
 
 from tfgenaug import data
 from tfgenaug import metrics
+from tfgenaug import savedmodels
 from tfgenaug.evaluation.conditions import ADVERSARIAL
+from tfgenaug.evaluation.conditions import DADA_CLASSIFIERS
 from tfgenaug.evaluation.conditions import check_condition
 from tfgenaug.evaluation.conditions import generator_trainer
 from tfgenaug.evaluation.conditions import training_batches
@@ -46,7 +48,8 @@ class EvalConfig:
         width: width of the `small_cnn` classifier.
         gan_rate: share of each batch generated in the GAN conditions.
         generator: for the GAN conditions: a SavedModel path (version or base
-            directory), a trainer, or a generator model.
+            directory), a trainer, or a generator model; for `dada_classifier*`: the
+            `model_dir` of a DADA train run on the same images (a str) or the trainer.
     """
 
     condition: str = "plain"
@@ -225,6 +228,12 @@ def evaluate_condition(config: EvalConfig) -> dict:
             config, with_pool=True)
         model, extra["self_training"] = self_training(config, images, labels, pool,
                                                       info.num_classes)
+    elif config.condition in DADA_CLASSIFIERS:
+        images, labels, test_images, test_labels, info = select_training_data(config)
+        trainer = config.generator
+        if isinstance(trainer, str):
+            trainer = savedmodels.trainer_from_model_dir(trainer)
+        model = trainer.classifier()
     else:
         images, labels, test_images, test_labels, info = select_training_data(config)
         model = train_classifier(config, images, labels, info.num_classes)
