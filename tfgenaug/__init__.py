@@ -8,10 +8,26 @@ __version__ = "0.1.0"
 
 from tfgenaug import callbacks  # noqa: E402
 from tfgenaug import data  # noqa: E402
+from tfgenaug import evaluation  # noqa: E402
+from tfgenaug import explain  # noqa: E402
 from tfgenaug import layers  # noqa: E402
 from tfgenaug import metrics  # noqa: E402
 from tfgenaug import networks  # noqa: E402
 from tfgenaug import savedmodels  # noqa: E402
+from tfgenaug import selftrain  # noqa: E402
+from tfgenaug import styletransfer  # noqa: E402
 from tfgenaug import trainers  # noqa: E402
 
-__all__ = ["callbacks", "data", "layers", "metrics", "networks", "savedmodels", "trainers"]
+__all__ = [
+    "callbacks",
+    "data",
+    "evaluation",
+    "explain",
+    "layers",
+    "metrics",
+    "networks",
+    "savedmodels",
+    "selftrain",
+    "styletransfer",
+    "trainers",
+]

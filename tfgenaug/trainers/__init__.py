@@ -1,8 +1,15 @@
-"""GAN trainers: `keras.Model` subclasses trained with `fit()`."""
+"""Trainers: `keras.Model` subclasses with their own `train_step`, trained with `fit()`.
 
+`TRAINERS` holds the class-conditional GAN trainers the train binary runs;
+`AdversarialTrainer` wraps a classifier for adversarial-example training and
+`StyleDecoderTrainer` trains ST-DA's AdaIN decoder.
+"""
+
+from tfgenaug.trainers.adversarial import AdversarialTrainer
 from tfgenaug.trainers.base import ConditionalGANTrainer
 from tfgenaug.trainers.dada import DADA
 from tfgenaug.trainers.dcgan import DCGAN
+from tfgenaug.trainers.style_decoder import StyleDecoderTrainer
 from tfgenaug.trainers.wgan_gp import WGANGP
 
 TRAINERS = {"wgan_gp": WGANGP, "dcgan": DCGAN, "dada": DADA}
@@ -19,4 +26,13 @@ def get(name: str) -> type[ConditionalGANTrainer]:
     return TRAINERS[name]
 
 
-__all__ = ["DADA", "DCGAN", "TRAINERS", "WGANGP", "ConditionalGANTrainer", "get"]
+__all__ = [
+    "DADA",
+    "DCGAN",
+    "TRAINERS",
+    "WGANGP",
+    "AdversarialTrainer",
+    "ConditionalGANTrainer",
+    "StyleDecoderTrainer",
+    "get",
+]

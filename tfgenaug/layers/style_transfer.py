@@ -1,0 +1,442 @@
+"""`StyleTransferAugment`: renders a share of each batch in the styles of chosen images."""
+
+import copy
+import dataclasses
+import math
+import numbers
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from tfgenaug.data.value_range import check_value_range
+from tfgenaug.data.value_range import from_model_range
+from tfgenaug.data.value_range import to_model_range
+from tfgenaug.styletransfer.adain import DEFAULT_EPS
+from tfgenaug.styletransfer.adain import adain_with_statistics
+from tfgenaug.styletransfer.adain import channel_statistics
+from tfgenaug.styletransfer.encoder import input_shape_of
+from tfgenaug.styletransfer.encoder import output_shape_of
+from tfgenaug.styletransfer.encoder import run_network
+from tfgenaug.styletransfer.pseudo_labels import check_threshold
+from tfgenaug.styletransfer.pseudo_labels import teacher_probabilities
+
+_NETWORKS = ("encoder", "decoder", "teacher")
+
+
+@dataclasses.dataclass(frozen=True)
+class _Networks:
+    """A plain holder, so Keras does not track the networks: their weights must not
+    become trainable weights of a model holding the layer (they are saved by
+    `save_own_variables`)."""
+
+    encoder: object
+    decoder: object
+    teacher: object | None
+
+
+@keras.saving.register_keras_serializable(package="tfgenaug")
+class StyleTransferAugment(keras.layers.Layer):
+    """Replaces a share of each batch by its content rendered in other images' styles.
+
+    Each call picks `round(rate * batch_size)` random rows and, for each, a random style
+    image (among those of `style_classes`); the row's image is encoded, given the style
+    image's per-channel feature mean and standard deviation (AdaIN), blended with its own
+    features by `alpha`, decoded, clipped and converted back into `value_range`. Without a
+    `teacher` a stylised row keeps its label (style transfer keeps the content). With a
+    `teacher` it gets the teacher's predicted class (a pseudo-label, as in ST-DA), and with
+    a `threshold` too, a stylised row the teacher is less confident about than that is
+    left as it was, image and label: a batch cannot drop rows, so "dropped" means "not
+    replaced". Labels keep their form: int class ids `(B,)` / `(B, 1)` or one-hot
+    `(B, K)`. At `training=False` the batch is returned unchanged.
+
+    The style images' feature statistics are computed once, when the layer is made (and
+    again when weights are loaded); the encoder, decoder and teacher run with
+    `training=False` and get no gradient.
+
+    **Note:** This layer is safe to use inside a `tf.data` pipeline (graph mode, e.g.
+    `ds.batch(32).map(layer)`, with `(images, labels)` tuples or dicts) and inside a
+    functional model. It works on batches (rank-4 NHWC images), so batch before mapping.
+    It needs the TensorFlow backend. `get_config` stores the style images as lists (keep
+    them few) and needs Keras models as networks.
+
+    References:
+        - Mikołajczyk, Grochowski, Kwasigroch, "Improving generalization via style
+          transfer-based data augmentation: Novel regularization method" (ST-DA).
+        - Huang & Belongie, [Arbitrary Style Transfer in Real-time with Adaptive Instance
+          Normalization](https://arxiv.org/abs/1703.06868), ICCV 2017.
+        - [MixUp](https://arxiv.org/abs/1710.09412), whose layer contract this follows.
+
+    Args:
+        encoder: a `keras.Model` mapping images in [-1, 1] to features `(h, w, c)`, e.g.
+            `styletransfer.encoder_from_classifier(classifier, "block1_relu0")`.
+        decoder: a `keras.Model` mapping those features to images in [-1, 1], e.g. the
+            `decoder` of a trained `trainers.style_decoder.StyleDecoderTrainer`.
+        style_images: array `(S, H, W, C)` of style images in `value_range`.
+        style_labels: int class ids `(S,)` of the style images; needed with
+            `style_classes`. Defaults to `None`.
+        style_classes: the classes whose style images are used (e.g. ST-DA's
+            malignant class), or `None` for all. Defaults to `None`.
+        rate: float in [0, 1]. Share of each batch that is stylised:
+            `round(rate * batch_size)` rows (halves up). Defaults to `0.5`.
+        alpha: float in [0, 1]. Style strength: `alpha * AdaIN(E(x), style) +
+            (1 - alpha) * E(x)` is decoded. Defaults to `1.0`.
+        value_range: `(low, high)`, the range of the user's images (and of
+            `style_images`). Defaults to `(0, 255)`.
+        seed: int. Seed of the rows and styles drawn. Defaults to `None` (random).
+        teacher: optional classifier `keras.Model` mapping images in [-1, 1] to logits
+            (or probabilities, when it ends in a softmax) `(N, K)`: pseudo-labels the
+            stylised rows. Defaults to `None`.
+        threshold: float in (0, 1] or `None`. Teacher confidence below which a
+            stylised row is not used. Needs a `teacher`. Defaults to `None`.
+        eps: float. AdaIN's variance stabiliser. Defaults to `1e-5`.
+        **kwargs: base layer keyword arguments, such as `name`.
+
+    Call arguments:
+        data: a dict `{"images": images, "labels": labels}` or a tuple
+            `(images, labels)`; `layer(images, labels)` works too. Same structure out.
+        training: bool. Augment only when `True`. Defaults to `True`.
+
+    Example:
+    ```python
+    augment = StyleTransferAugment(encoder, trainer.decoder, x_styles, style_labels=y_styles,
+                                   style_classes=[1], rate=0.5, value_range=(-1, 1),
+                                   teacher=teacher, threshold=0.9, seed=0)
+    train_ds = train_ds.batch(32).map(augment).prefetch(tf.data.AUTOTUNE)
+    classifier.fit(train_ds, epochs=10, validation_data=real_validation_ds)
+    ```
+    """
+
+    def __init__(
+        self,
+        encoder,
+        decoder,
+        style_images,
+        style_labels: Sequence[int] | None = None,
+        style_classes: Sequence[int] | None = None,
+        rate: float = 0.5,
+        alpha: float = 1.0,
+        value_range: Sequence[float] = (0, 255),
+        seed: int | None = None,
+        teacher=None,
+        threshold: float | None = None,
+        eps: float = DEFAULT_EPS,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.rate = _check_unit(rate, "rate")
+        self.alpha = _check_unit(alpha, "alpha")
+        self.value_range = check_value_range(value_range)
+        if threshold is not None:
+            if teacher is None:
+                raise ValueError("threshold needs a teacher: pass teacher=<classifier>")
+            threshold = check_threshold(threshold)
+        self.threshold = threshold
+        self.seed = seed
+        self.eps = float(eps)
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self._networks = _Networks(encoder, decoder, teacher)
+        self.image_shape = _image_shape(encoder, decoder)
+        self.style_images = np.asarray(style_images, np.float32)
+        if self.style_images.ndim != 4 or self.style_images.shape[1:] != self.image_shape:
+            raise ValueError(
+                f"style_images must have shape (S, {', '.join(map(str, self.image_shape))}) "
+                f"(the encoder's input); got {self.style_images.shape}"
+            )
+        self.style_labels = None if style_labels is None else _class_ids(
+            style_labels, len(self.style_images)
+        )
+        self.style_classes = None if style_classes is None else [int(c) for c in style_classes]
+        self._style_rows = self._chosen_styles()
+        self._compute_style_statistics()
+        self.supports_jit = True
+        self._allow_non_tensor_positional_args = True
+
+    # ----------------------------------------------------------------- set-up
+    def _chosen_styles(self) -> np.ndarray:
+        if self.style_classes is None:
+            rows = np.arange(len(self.style_images))
+        else:
+            if self.style_labels is None:
+                raise ValueError("style_classes needs style_labels, the classes of style_images")
+            rows = np.flatnonzero(np.isin(self.style_labels, self.style_classes))
+        if len(rows) == 0:
+            raise ValueError(
+                f"style_images holds no image of style_classes={self.style_classes}"
+                if self.style_classes is not None else "style_images must hold at least one image"
+            )
+        return rows
+
+    def _compute_style_statistics(self) -> None:
+        styles = to_model_range(self.style_images[self._style_rows], self.value_range)
+        means, stds = [], []
+        for start in range(0, len(styles), 64):
+            features = run_network(self._networks.encoder, tf.constant(styles[start : start + 64]))
+            mean, std = channel_statistics(tf.cast(features, tf.float32), self.eps)
+            means.append(mean.numpy())
+            stds.append(std.numpy())
+        self._style_mean = np.concatenate(means)
+        self._style_std = np.concatenate(stds)
+
+    @property
+    def encoder(self):
+        return self._networks.encoder
+
+    @property
+    def decoder(self):
+        return self._networks.decoder
+
+    @property
+    def teacher(self):
+        return self._networks.teacher
+
+    # ----------------------------------------------------------------- calling
+    def __call__(self, data, labels=None, **kwargs):
+        # `ds.map(layer)` calls `layer(images, labels)` on `(images, labels)` elements.
+        if labels is not None:
+            data = (data, labels)
+        return super().__call__(data, **kwargs)
+
+    def call(self, data, training=True):
+        images, labels, pack = _unpack(data)
+        images = ops.cast(ops.convert_to_tensor(images), self.compute_dtype)
+        labels = ops.convert_to_tensor(labels)
+        self._check_shapes(images.shape, labels.shape)
+        transformation = self.get_random_transformation(
+            {"images": images, "labels": labels}, training=training
+        )
+        if not training or transformation is None:
+            return pack(images, labels)
+        return pack(*self._augment(images, labels, transformation))
+
+    def get_random_transformation(self, data, training=True, seed=None):
+        """Draws the rows to stylise and their styles.
+
+        Returns:
+            `None` when not training, else a dict with `indices` int32 `(n,)`, distinct
+            rows of the batch, and `styles` int32 `(n,)`, indices into the chosen style
+            images.
+        """
+        if not training:
+            return None
+        images = data["images"] if isinstance(data, dict) else data[0]
+        batch_size = ops.shape(images)[0]
+        count = self.num_stylised(batch_size)
+        seed = self.seed_generator if seed is None else seed
+        rows = keras.random.shuffle(ops.arange(batch_size, dtype="int32"), seed=seed)
+        styles = keras.random.randint(
+            (count,), 0, len(self._style_rows), dtype="int32", seed=seed
+        )
+        return {"indices": rows[:count], "styles": styles}
+
+    def num_stylised(self, batch_size):
+        """`round(rate * batch_size)`, halves up: a Python int for a static batch size."""
+        if isinstance(batch_size, int):
+            return int(math.floor(self.rate * batch_size + 0.5))
+        scaled = tf.cast(batch_size, tf.float64) * self.rate + 0.5
+        return tf.cast(tf.floor(scaled), tf.int32)
+
+    def stylise(self, content, styles):
+        """Content images in [-1, 1] `(n, H, W, C)` rendered in chosen styles `(n,)`."""
+        features = tf.cast(run_network(self.encoder, content), tf.float32)
+        mean = tf.gather(tf.constant(self._style_mean), styles)
+        std = tf.gather(tf.constant(self._style_std), styles)
+        target = adain_with_statistics(features, mean, std, self.eps)
+        target = self.alpha * target + (1.0 - self.alpha) * features
+        images = tf.cast(run_network(self.decoder, target), tf.float32)
+        return tf.stop_gradient(tf.clip_by_value(images, -1.0, 1.0))
+
+    def _augment(self, images, labels, transformation):
+        rows = transformation["indices"]
+        # One extra row (a copy of row 0) so the networks never see an empty batch,
+        # which batch normalization cannot take; it is dropped below.
+        padded_rows = ops.concatenate([rows, ops.zeros((1,), "int32")], axis=0)
+        padded_styles = ops.concatenate(
+            [transformation["styles"], ops.zeros((1,), "int32")], axis=0
+        )
+        content = to_model_range(ops.take(images, padded_rows, axis=0), self.value_range)
+        stylised = self.stylise(content, padded_styles)
+        replacement = ops.cast(from_model_range(stylised[:-1], self.value_range), images.dtype)
+        new_labels = None
+        if self.teacher is not None:
+            probabilities = teacher_probabilities(self.teacher, stylised)[:-1]
+            pseudo = tf.argmax(probabilities, axis=-1, output_type=tf.int32)
+            keep = tf.ones_like(pseudo, tf.bool)
+            if self.threshold is not None:
+                keep = tf.reduce_max(probabilities, axis=-1) >= self.threshold
+            # Rows the teacher is unsure of stay exactly as they were.
+            original = ops.take(images, rows, axis=0)
+            replacement = tf.where(keep[:, None, None, None], replacement, original)
+            old = _class_ids_tensor(ops.take(labels, rows, axis=0))
+            new_labels = _like_labels(tf.where(keep, pseudo, old), labels)
+        indices = ops.expand_dims(rows, -1)
+        images = ops.scatter_update(images, indices, replacement)
+        if new_labels is not None:
+            labels = ops.scatter_update(labels, indices, new_labels)
+        return images, labels
+
+    # ----------------------------------------------------------------- checks
+    def _check_shapes(self, images_shape, labels_shape) -> None:
+        images_shape, labels_shape = tuple(images_shape), tuple(labels_shape)
+        if len(images_shape) != 4:
+            raise ValueError(
+                "StyleTransferAugment works on batches: images must have rank 4 (batch, H, W, "
+                f"C); got shape {images_shape}. Batch the dataset before mapping the layer."
+            )
+        for got, want in zip(images_shape[1:], self.image_shape, strict=True):
+            if got is not None and got != want:
+                raise ValueError(
+                    f"images have shape (H, W, C) = {images_shape[1:]} but the encoder takes "
+                    f"{self.image_shape}"
+                )
+        if len(labels_shape) not in (1, 2):
+            raise ValueError(
+                "labels must be class ids (batch,) or (batch, 1), or one-hot (batch, "
+                f"num_classes); got shape {labels_shape}"
+            )
+        if None not in (images_shape[0], labels_shape[0]) and images_shape[0] != labels_shape[0]:
+            raise ValueError(
+                f"images and labels must have the same batch size; got {images_shape[0]} "
+                f"and {labels_shape[0]}"
+            )
+
+    def compute_output_spec(self, data, training=True):
+        images, labels, pack = _unpack(data)
+        self._check_shapes(images.shape, labels.shape)
+        return pack(
+            keras.KerasTensor(images.shape, dtype=self.compute_dtype),
+            keras.KerasTensor(labels.shape, dtype=labels.dtype),
+        )
+
+    # ----------------------------------------------------------------- saving
+    def _network_weights(self) -> dict[str, list]:
+        weights = {}
+        for key in _NETWORKS:
+            network = getattr(self._networks, key)
+            weights[key] = list(network.weights) if isinstance(network, keras.layers.Layer) else []
+        return weights
+
+    def save_own_variables(self, store) -> None:
+        super().save_own_variables(store)
+        for key, weights in self._network_weights().items():
+            for i, weight in enumerate(weights):
+                store[f"{key}_{i}"] = weight
+
+    def load_own_variables(self, store) -> None:
+        own = self._trainable_variables + self._non_trainable_variables
+        for i, variable in enumerate(own):
+            variable.assign(store[f"{i}"])
+        for key, weights in self._network_weights().items():
+            stored = [k for k in store.keys() if str(k).startswith(f"{key}_")]  # noqa: SIM118
+            if len(stored) != len(weights):
+                raise ValueError(
+                    f"StyleTransferAugment '{self.name}': the file holds {len(stored)} {key} "
+                    f"weights but the {key} has {len(weights)}"
+                )
+            for i, weight in enumerate(weights):
+                weight.assign(store[f"{key}_{i}"])
+        # The style statistics depend on the encoder's weights.
+        self._compute_style_statistics()
+
+    def get_config(self) -> dict:
+        networks = {}
+        for key in _NETWORKS:
+            network = getattr(self._networks, key)
+            if network is None:
+                networks[key] = None
+                continue
+            if not isinstance(network, keras.layers.Layer):
+                raise ValueError(
+                    f"StyleTransferAugment.get_config: {key} must be a Keras layer or model to "
+                    f"be serialised; got {network!r}"
+                )
+            networks[key] = keras.saving.serialize_keras_object(network)
+        config = {
+            **networks,
+            "style_images": self.style_images.tolist(),
+            "style_labels": None if self.style_labels is None else self.style_labels.tolist(),
+            "style_classes": self.style_classes,
+            "rate": self.rate,
+            "alpha": self.alpha,
+            "value_range": list(self.value_range),
+            "seed": self.seed,
+            "threshold": self.threshold,
+            "eps": self.eps,
+        }
+        return {**super().get_config(), **config}
+
+    @classmethod
+    def from_config(cls, config: dict):
+        config = dict(config)
+        for key in _NETWORKS:
+            if isinstance(config.get(key), dict):
+                # Deserialising consumes the dict it is given: work on a copy.
+                config[key] = keras.saving.deserialize_keras_object(copy.deepcopy(config[key]))
+        return cls(**config)
+
+
+# --------------------------------------------------------------------- helpers
+def _check_unit(value, name: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
+        raise ValueError(f"{name} must be a number in [0, 1]; got {value!r}")
+    return float(value)
+
+
+def _image_shape(encoder, decoder) -> tuple[int, ...]:
+    try:
+        shape = input_shape_of(encoder)
+    except ValueError as error:
+        raise ValueError(
+            "encoder must be a built keras.Model with one input of known shape (H, W, C)"
+        ) from error
+    if getattr(decoder, "outputs", None) and output_shape_of(decoder) != shape:
+        raise ValueError(
+            f"decoder must make images of the encoder's input shape {shape}; got "
+            f"{output_shape_of(decoder)}"
+        )
+    return shape
+
+
+def _class_ids(labels, count: int) -> np.ndarray:
+    labels = np.asarray(labels).reshape(-1)
+    if len(labels) != count or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(
+            f"style_labels must be {count} int class ids (one per style image); got "
+            f"{labels.shape} of dtype {labels.dtype}"
+        )
+    return labels.astype(np.int32)
+
+
+def _class_ids_tensor(labels):
+    if len(labels.shape) == 2 and labels.shape[-1] != 1:
+        return tf.argmax(labels, axis=-1, output_type=tf.int32)
+    return tf.cast(tf.reshape(labels, [-1]), tf.int32)
+
+
+def _like_labels(classes, labels):
+    """`classes` (n,) in the form of `labels`: ids (B,) / (B, 1) or one-hot (B, K)."""
+    if len(labels.shape) == 1:
+        return ops.cast(classes, labels.dtype)
+    if labels.shape[-1] == 1:
+        return ops.reshape(ops.cast(classes, labels.dtype), (-1, 1))
+    return ops.one_hot(classes, labels.shape[-1], dtype=labels.dtype)
+
+
+def _unpack(data):
+    if isinstance(data, dict):
+        if set(data) != {"images", "labels"}:
+            raise ValueError(
+                "StyleTransferAugment takes a dict with exactly the keys 'images' and "
+                f"'labels'; got keys {sorted(data)}"
+            )
+        return data["images"], data["labels"], lambda i, lab: {"images": i, "labels": lab}
+    if isinstance(data, tuple | list) and len(data) == 2:
+        kind = type(data)
+        return data[0], data[1], lambda i, lab: kind((i, lab))
+    raise ValueError(
+        "StyleTransferAugment needs images and labels: pass {'images': ..., 'labels': ...} "
+        f"or (images, labels); got {type(data).__name__}"
+        + (f" of length {len(data)}" if isinstance(data, tuple | list) else "")
+    )

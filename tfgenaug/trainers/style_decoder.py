@@ -1,0 +1,264 @@
+"""AdaIN decoder training (Huang & Belongie 2017): the fast style transfer of ST-DA.
+
+A frozen encoder E maps images to features; AdaIN gives the content image's features the
+style image's channel statistics, `t = AdaIN(E(c), E(s))`; the decoder D is trained so
+that `D(t)` has features `t` (content loss) and the style's statistics at one or several
+encoder layers (style loss). Only D learns.
+
+As in `trainers.base`: on one device `compile(jit_compile=True)` lets Keras compile the
+whole step with XLA; under a multi-replica strategy only the per-replica maths (losses
+and gradients) are compiled and gradients are applied outside. Losses are averaged with
+the global batch size.
+"""
+
+from collections.abc import Callable
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tfgenaug.styletransfer.adain import DEFAULT_EPS
+from tfgenaug.styletransfer.adain import adain
+from tfgenaug.styletransfer.adain import channel_statistics
+from tfgenaug.styletransfer.encoder import feature_model
+from tfgenaug.styletransfer.encoder import input_shape_of
+from tfgenaug.styletransfer.encoder import mirror_decoder
+from tfgenaug.styletransfer.encoder import output_shape_of
+from tfgenaug.styletransfer.encoder import relu_layer_names
+from tfgenaug.trainers import portable_random
+
+
+@keras.saving.register_keras_serializable(package="tfgenaug")
+class StyleDecoderTrainer(keras.Model):
+    """Trains an AdaIN decoder for a frozen encoder.
+
+    Per batch: content images `c` and style images `s` (given, or the batch itself in a
+    random order), `t = AdaIN(E(c), E(s))`, `g = D(t)`, and the loss
+    `mean((E(g) - t)^2) + style_weight * sum_l [mean_C (mu_l(g) - mu_l(s))^2 +
+    mean_C (sigma_l(g) - sigma_l(s))^2]` over the `style_layers` l of the encoder
+    (per-channel mean and standard deviation over the spatial axes), averaged over the
+    global batch. The AdaIN paper uses the un-squared L2 norms summed over channels;
+    the squared means here make the weight independent of the number of channels.
+    The encoder runs with `training=False` and gets no gradient update.
+
+    References:
+        - Huang & Belongie, [Arbitrary Style Transfer in Real-time with Adaptive Instance
+          Normalization](https://arxiv.org/abs/1703.06868), ICCV 2017.
+
+    Args:
+        encoder: a `keras.Model` mapping images (in the range it was trained on; [-1, 1]
+            for tfgenaug's classifiers) to feature maps `(h, w, c)`, e.g.
+            `styletransfer.encoder_from_classifier(classifier, "block1_relu0")`.
+        decoder: a `keras.Model` mapping the encoder's features back to images.
+            Defaults to `styletransfer.mirror_decoder(encoder)`.
+        style_layers: names of encoder layers whose statistics the style loss matches.
+            Defaults to every ReLU output of the encoder (`relu_layer_names`).
+        style_weight: float >= 0. The style loss weight lambda. Defaults to `1.0`.
+        eps: float. AdaIN's variance stabiliser. Defaults to `1e-5`.
+        seed: int. Seed of the style order drawn when batches carry no style images.
+            Defaults to 0.
+        **kwargs: passed to `keras.Model`.
+
+    Example:
+    ```python
+    encoder = styletransfer.encoder_from_classifier(classifier, "block1_relu0")
+    trainer = StyleDecoderTrainer(encoder, style_weight=1.0)
+    trainer.compile(keras.optimizers.Adam(1e-3))
+    trainer.fit(tf.data.Dataset.from_tensor_slices(x_train).shuffle(1000).batch(32), epochs=5)
+    stylised = trainer.transfer(x_content, x_style)  # in [-1, 1]
+    ```
+    """
+
+    metric_names = ("loss", "content_loss", "style_loss")
+
+    def __init__(
+        self,
+        encoder: keras.Model,
+        decoder: keras.Model | None = None,
+        style_layers: Sequence[str] | None = None,
+        style_weight: float = 1.0,
+        eps: float = DEFAULT_EPS,
+        seed: int = 0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+            raise ValueError(f"seed must be an int; got {seed!r}")
+        if not float(style_weight) >= 0.0:
+            raise ValueError(f"style_weight must be a number >= 0; got {style_weight!r}")
+        self.encoder = encoder
+        self.decoder = mirror_decoder(encoder) if decoder is None else decoder
+        decoded = output_shape_of(self.decoder)
+        image_shape = input_shape_of(encoder)
+        if decoded != image_shape:
+            raise ValueError(
+                f"decoder must make images of the encoder's input shape {image_shape}; "
+                f"got {decoded}"
+            )
+        self.style_layers = list(style_layers or relu_layer_names(encoder))
+        self.features = feature_model(encoder, self.style_layers, "style_layers")
+        self.style_weight = float(style_weight)
+        self.eps = float(eps)
+        self.seed = int(seed)
+        self.image_shape = image_shape
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
+        self.xla_per_replica = False
+        self.built = True
+
+    # ----------------------------------------------------------------- compile
+    def compile(
+        self, optimizer: keras.optimizers.Optimizer | None = None, jit_compile: bool = True,
+        **kwargs,
+    ) -> None:
+        """Configures the trainer for `fit()`.
+
+        Args:
+            optimizer: the decoder's optimizer. Defaults to `Adam(1e-3)`.
+            jit_compile: bool. Compile the training maths with XLA (the whole step on
+                one device, the per-replica maths under a strategy). Defaults to `True`.
+            **kwargs: passed to `keras.Model.compile`.
+        """
+        optimizer = optimizer or keras.optimizers.Adam(1e-3)
+        num_replicas = self.distribute_strategy.num_replicas_in_sync
+        self.xla_per_replica = bool(jit_compile) and num_replicas > 1
+        super().compile(
+            optimizer=optimizer, jit_compile=bool(jit_compile) and num_replicas == 1, **kwargs
+        )
+        self._compiled_maths: Callable | None = None
+        with self.distribute_strategy.scope():
+            self.optimizer.build(self.decoder.trainable_variables)
+
+    @property
+    def metrics(self) -> list[keras.metrics.Metric]:
+        return list(self.trackers.values())
+
+    # ----------------------------------------------------------------- maths
+    def _statistics(self, images):
+        outputs = self.features(images, training=False)
+        outputs = outputs if isinstance(outputs, list | tuple) else [outputs]
+        return [channel_statistics(tf.cast(o, tf.float32), self.eps) for o in outputs]
+
+    def losses_and_gradients(self, content, style):
+        """Per-replica loss terms (averaged over the global batch) and decoder gradients."""
+        batch = tf.shape(content)[0]
+        global_batch = tf.cast(batch * self.distribute_strategy.num_replicas_in_sync, tf.float32)
+        content_features = tf.cast(self.encoder(content, training=False), tf.float32)
+        style_features = tf.cast(self.encoder(style, training=False), tf.float32)
+        target = tf.stop_gradient(adain(content_features, style_features, self.eps))
+        style_statistics = self._statistics(style)
+        with tf.GradientTape() as tape:
+            generated = self.decoder(target, training=True)
+            generated_features = tf.cast(self.encoder(generated, training=False), tf.float32)
+            content_per_example = tf.reduce_mean(
+                tf.square(generated_features - target), axis=[1, 2, 3]
+            )
+            style_per_example = tf.zeros_like(content_per_example)
+            generated_statistics = self._statistics(generated)
+            for (mean_g, std_g), (mean_s, std_s) in zip(
+                generated_statistics, style_statistics, strict=True
+            ):
+                style_per_example += tf.reduce_mean(tf.square(mean_g - mean_s), axis=[1, 2, 3])
+                style_per_example += tf.reduce_mean(tf.square(std_g - std_s), axis=[1, 2, 3])
+            content_loss = tf.reduce_sum(content_per_example) / global_batch
+            style_loss = tf.reduce_sum(style_per_example) / global_batch
+            loss = content_loss + self.style_weight * style_loss
+        grads = tape.gradient(loss, self.decoder.trainable_variables)
+        terms = {"loss": loss, "content_loss": content_loss, "style_loss": style_loss}
+        return terms, grads
+
+    def _maths(self) -> Callable:
+        if not self.xla_per_replica:
+            return self.losses_and_gradients
+        if self._compiled_maths is None:
+            self._compiled_maths = tf.function(self.losses_and_gradients, jit_compile=True)
+        return self._compiled_maths
+
+    def unpack_batch(self, data) -> tuple[tf.Tensor, tf.Tensor]:
+        """`(content, style)` from a batch.
+
+        A dict `{"content", "style"}` or a tuple of two image batches gives both; images
+        alone, `(images, labels)` or `{"images": ...}` use the batch in a random order
+        (keyed by the seed and the step) as the style images.
+        """
+        if isinstance(data, dict):
+            if "content" in data:
+                content, style = data["content"], data["style"]
+            else:
+                content, style = data["images"], None
+        elif isinstance(data, tuple | list):
+            content = data[0]
+            second = data[1] if len(data) > 1 else None
+            style = second if second is not None and second.shape.rank == 4 else None
+        else:
+            content, style = data, None
+        content = tf.cast(content, self.compute_dtype)
+        if style is None:
+            seed = tf.stack([
+                tf.constant(self.seed, tf.int64), tf.cast(self.optimizer.iterations, tf.int64)
+            ])
+            keys = portable_random.uniform(tf.shape(content)[:1], seed)
+            style = tf.gather(content, tf.argsort(keys))
+        return content, tf.cast(style, self.compute_dtype)
+
+    def train_step(self, data):
+        content, style = self.unpack_batch(data)
+        terms, grads = self._maths()(content, style)
+        self.optimizer.apply_gradients(
+            zip(grads, self.decoder.trainable_variables, strict=True)
+        )
+        num_replicas = self.distribute_strategy.num_replicas_in_sync
+        for name, value in terms.items():
+            self.trackers[name].update_state(tf.cast(value, tf.float32) * num_replicas)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    # ----------------------------------------------------------------- use
+    def call(self, inputs, training=False):
+        """Stylises `(content, style)` images with alpha 1 (see `transfer`)."""
+        content, style = inputs
+        target = adain(self.encoder(content, training=False),
+                       self.encoder(style, training=False), self.eps)
+        return self.decoder(target, training=training)
+
+    def transfer(self, content, style, alpha: float = 1.0, clip: Sequence[float] | None = (-1, 1)):
+        """Renders `content` in the style of `style`.
+
+        Args:
+            content: images `(N, H, W, C)` in the encoder's input range.
+            style: images `(N or 1, H, W, C)`, same range.
+            alpha: float in [0, 1]. Blend of the AdaIN target with the content features:
+                `alpha * t + (1 - alpha) * E(c)`; 0 reconstructs the content.
+                Defaults to `1.0`.
+            clip: `(low, high)` the output is clipped to, or `None`. Defaults to
+                `(-1, 1)`.
+
+        Returns:
+            float32 tensor `(N, H, W, C)`.
+        """
+        if not 0.0 <= float(alpha) <= 1.0:
+            raise ValueError(f"alpha must be in [0, 1]; got {alpha!r}")
+        content_features = self.encoder(content, training=False)
+        target = adain(content_features, self.encoder(style, training=False), self.eps)
+        target = alpha * target + (1.0 - alpha) * content_features
+        images = tf.cast(self.decoder(target, training=False), tf.float32)
+        return images if clip is None else tf.clip_by_value(images, clip[0], clip[1])
+
+    # ----------------------------------------------------------------- config
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "decoder": keras.saving.serialize_keras_object(self.decoder),
+            "style_layers": list(self.style_layers),
+            "style_weight": self.style_weight,
+            "eps": self.eps,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict):
+        config = dict(config)
+        for key in ("encoder", "decoder"):
+            if isinstance(config.get(key), dict):
+                config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
