@@ -1,6 +1,5 @@
 """`GANAugment`: replaces or appends a share of each batch with generated samples."""
 
-import copy
 import math
 import numbers
 from collections.abc import Sequence
@@ -12,16 +11,24 @@ from keras import ops
 
 from tfgenaug.data.value_range import check_value_range
 from tfgenaug.data.value_range import from_model_range
+from tfgenaug.layers.batch_contract import BatchAugmentationLayer
+from tfgenaug.layers.batch_contract import check_batch_shapes
+from tfgenaug.layers.batch_contract import labels_like
+from tfgenaug.layers.batch_contract import unpack_batch
 from tfgenaug.layers.generator_source import GeneratorSource
 from tfgenaug.layers.generator_source import resolve_generator
+from tfgenaug.layers.untracked_networks import deserialize_network
+from tfgenaug.layers.untracked_networks import load_layer_variables
+from tfgenaug.layers.untracked_networks import load_network_weights
+from tfgenaug.layers.untracked_networks import network_weights
+from tfgenaug.layers.untracked_networks import save_network_weights
 
 MODES = ("replace", "append")
 _PROBS_TOLERANCE = 1e-6
-_GENERATOR_KEY = "generator_{}"
 
 
 @keras.saving.register_keras_serializable(package="tfgenaug")
-class GANAugment(keras.layers.Layer):
+class GANAugment(BatchAugmentationLayer):
     """Replaces or appends a share of each batch with samples of a conditional generator.
 
     Each call draws `round(rate * batch_size)` classes (by `class_probs`) and as many
@@ -147,7 +154,6 @@ class GANAugment(keras.layers.Layer):
             self._logits = np.log(self.class_probabilities)[None, :].astype("float32")
         # A restored SavedModel function is not known to compile with XLA.
         self.supports_jit = self._source.model is not None
-        self._allow_non_tensor_positional_args = True
 
     # ----------------------------------------------------------------- properties
     @property
@@ -167,24 +173,6 @@ class GANAugment(keras.layers.Layer):
         return self._source.image_shape
 
     # ----------------------------------------------------------------- calling
-    def __call__(self, data, labels=None, **kwargs):
-        # `ds.map(layer)` calls `layer(images, labels)` on `(images, labels)` elements.
-        if labels is not None:
-            data = (data, labels)
-        return super().__call__(data, **kwargs)
-
-    def call(self, data, training=True):
-        images, labels, pack = self._unpack(data)
-        images = ops.convert_to_tensor(images)
-        labels = ops.convert_to_tensor(labels)
-        self._check_shapes(images.shape, labels.shape)
-        transformation = self.get_random_transformation(
-            {"images": images, "labels": labels}, training=training
-        )
-        images = self.transform_images(images, transformation, training=training)
-        labels = self.transform_labels(labels, transformation, training=training)
-        return pack(images, labels)
-
     def get_random_transformation(self, data, training=True, seed=None):
         """Draws the classes, noise and (in replace mode) the rows to replace.
 
@@ -232,13 +220,7 @@ class GANAugment(keras.layers.Layer):
     def transform_labels(self, labels, transformation, training=True):
         if not training or transformation is None:
             return labels
-        classes = transformation["classes"]
-        if len(labels.shape) == 1:
-            generated = ops.cast(classes, labels.dtype)
-        elif labels.shape[-1] == 1 and self.num_classes != 1:
-            generated = ops.reshape(ops.cast(classes, labels.dtype), (-1, 1))
-        else:
-            generated = ops.one_hot(classes, self.num_classes, dtype=labels.dtype)
+        generated = labels_like(transformation["classes"], labels, self.num_classes)
         return self._merge(labels, generated, transformation)
 
     def _merge(self, real, generated, transformation):
@@ -247,53 +229,18 @@ class GANAugment(keras.layers.Layer):
         return ops.scatter_update(real, ops.expand_dims(transformation["indices"], -1), generated)
 
     # ----------------------------------------------------------------- checks
-    @staticmethod
-    def _unpack(data):
-        if isinstance(data, dict):
-            if set(data) != {"images", "labels"}:
-                raise ValueError(
-                    "GANAugment takes a dict with exactly the keys 'images' and 'labels'; "
-                    f"got keys {sorted(data)}"
-                )
-            return data["images"], data["labels"], lambda i, lab: {"images": i, "labels": lab}
-        if isinstance(data, tuple | list) and len(data) == 2:
-            kind = type(data)
-            return data[0], data[1], lambda i, lab: kind((i, lab))
-        raise ValueError(
-            "GANAugment needs images and labels: pass {'images': ..., 'labels': ...} or "
-            f"(images, labels); got {type(data).__name__}"
-            + (f" of length {len(data)}" if isinstance(data, tuple | list) else "")
-        )
+    def _unpack(self, data):
+        return unpack_batch(data, "GANAugment")
 
     def _check_shapes(self, images_shape, labels_shape) -> None:
-        images_shape = tuple(images_shape)
-        if len(images_shape) != 4:
-            raise ValueError(
-                "GANAugment works on batches: images must have rank 4 (batch, H, W, C); "
-                f"got shape {images_shape}. Batch the dataset before mapping the layer."
-            )
-        for got, want in zip(images_shape[1:], self.image_shape, strict=True):
-            if got is not None and got != want:
-                raise ValueError(
-                    f"images have shape (H, W, C) = {images_shape[1:]} but the generator "
-                    f"makes images of shape {self.image_shape}"
-                )
-        labels_shape = tuple(labels_shape)
-        if len(labels_shape) not in (1, 2):
-            raise ValueError(
-                "labels must be class ids (batch,) or (batch, 1), or one-hot (batch, "
-                f"num_classes); got shape {labels_shape}"
-            )
-        if len(labels_shape) == 2 and labels_shape[1] not in (1, self.num_classes):
-            raise ValueError(
-                f"one-hot labels must have width num_classes={self.num_classes}; "
-                f"got labels of shape {labels_shape}"
-            )
-        if labels_shape[0] is not None and images_shape[0] not in (None, labels_shape[0]):
-            raise ValueError(
-                f"images and labels must have the same batch size; got {images_shape[0]} "
-                f"and {labels_shape[0]}"
-            )
+        check_batch_shapes(
+            "GANAugment",
+            images_shape,
+            labels_shape,
+            image_shape=self.image_shape,
+            image_shape_source="the generator makes images of shape",
+            num_classes=self.num_classes,
+        )
 
     def compute_output_spec(self, data, training=True):
         images, labels, pack = self._unpack(data)
@@ -307,27 +254,16 @@ class GANAugment(keras.layers.Layer):
         )
 
     # ----------------------------------------------------------------- saving
-    def _generator_weights(self) -> list:
-        return [] if self._source.model is None else list(self._source.model.weights)
+    def _generator_weights(self) -> dict[str, list]:
+        return {"generator": network_weights(self._source.model)}
 
     def save_own_variables(self, store) -> None:
         super().save_own_variables(store)
-        for i, weight in enumerate(self._generator_weights()):
-            store[_GENERATOR_KEY.format(i)] = weight
+        save_network_weights(store, self._generator_weights())
 
     def load_own_variables(self, store) -> None:
-        own = self._trainable_variables + self._non_trainable_variables
-        for i, variable in enumerate(own):
-            variable.assign(store[f"{i}"])
-        weights = self._generator_weights()
-        stored = [key for key in store.keys() if str(key).startswith("generator_")]  # noqa: SIM118
-        if len(stored) != len(weights):
-            raise ValueError(
-                f"GANAugment '{self.name}': the file holds {len(stored)} generator weights "
-                f"but the generator has {len(weights)}"
-            )
-        for i, weight in enumerate(weights):
-            weight.assign(store[_GENERATOR_KEY.format(i)])
+        load_layer_variables(self, store)
+        load_network_weights(store, self._generator_weights(), f"GANAugment '{self.name}'")
 
     def get_config(self) -> dict:
         if self._source.path is not None:
@@ -355,9 +291,7 @@ class GANAugment(keras.layers.Layer):
             # Registers the custom layers of tfgenaug's generator networks.
             import tfgenaug.networks.blocks  # noqa: F401
 
-            # Deserialising consumes the dict it is given: work on a copy.
-            generator_config = copy.deepcopy(config["generator"])
-            config["generator"] = keras.saving.deserialize_keras_object(generator_config)
+            config["generator"] = deserialize_network(config["generator"])
         return cls(**config)
 
 

@@ -1,7 +1,5 @@
 """`SameClassMix`: interpolates each image with a partner of the same class (or a near target)."""
 
-import copy
-import dataclasses
 import numbers
 from collections.abc import Callable
 from collections.abc import Sequence
@@ -12,23 +10,25 @@ from keras import ops
 
 from tfgenaug.data.value_range import check_value_range
 from tfgenaug.data.value_range import to_model_range
+from tfgenaug.layers.batch_contract import CLASS_LABELS
+from tfgenaug.layers.batch_contract import BatchAugmentationLayer
+from tfgenaug.layers.batch_contract import check_batch_shapes
+from tfgenaug.layers.batch_contract import class_ids
+from tfgenaug.layers.batch_contract import unpack_batch
+from tfgenaug.layers.untracked_networks import UntrackedNetworks
+from tfgenaug.layers.untracked_networks import deserialize_network
+from tfgenaug.layers.untracked_networks import load_layer_variables
+from tfgenaug.layers.untracked_networks import load_network_weights
+from tfgenaug.layers.untracked_networks import save_network_weights
+from tfgenaug.layers.untracked_networks import serialize_network
 
 MODES = ("classification", "regression")
-_FEATURE_KEY = "feature_fn_{}"
 # Up to this many dimensions, nearest neighbours use exact pairwise differences.
 _DIRECT_DEPTH = 16
 
 
-@dataclasses.dataclass(frozen=True)
-class _Untracked:
-    """Holds the feature function so Keras does not track it: its weights must not become
-    (trainable) weights of a model holding the layer."""
-
-    fn: Callable | None
-
-
 @keras.saving.register_keras_serializable(package="tfgenaug")
-class SameClassMix(keras.layers.Layer):
+class SameClassMix(BatchAugmentationLayer):
     """Mixes each image with a partner of the same class, or with its nearest neighbour.
 
     Every image `x1` of the batch gets a partner `x2` from the same batch and a weight
@@ -137,32 +137,15 @@ class SameClassMix(keras.layers.Layer):
         self.value_range = check_value_range(value_range)
         self.seed = seed
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self._feature = _Untracked(feature_fn)
-        self._allow_non_tensor_positional_args = True
+        # Untracked: the weights of feature_fn must not become (trainable) weights of a
+        # model holding the layer. They are saved by `save_own_variables` instead.
+        self._networks = UntrackedNetworks(feature_fn=feature_fn)
 
     @property
     def feature_fn(self) -> Callable | None:
-        return self._feature.fn
+        return self._networks["feature_fn"]
 
     # ----------------------------------------------------------------- calling
-    def __call__(self, data, labels=None, **kwargs):
-        # `ds.map(layer)` calls `layer(images, labels)` on `(images, labels)` elements.
-        if labels is not None:
-            data = (data, labels)
-        return super().__call__(data, **kwargs)
-
-    def call(self, data, training=True):
-        images, labels, pack = _unpack(data)
-        images = ops.convert_to_tensor(images)
-        labels = ops.convert_to_tensor(labels)
-        self._check_shapes(images.shape, labels.shape)
-        transformation = self.get_random_transformation(
-            {"images": images, "labels": labels}, training=training
-        )
-        images = self.transform_images(images, transformation, training=training)
-        labels = self.transform_labels(labels, transformation, training=training)
-        return pack(images, labels)
-
     def get_random_transformation(self, data, training=True, seed=None):
         """Draws the partners and the mixing weights.
 
@@ -220,30 +203,21 @@ class SameClassMix(keras.layers.Layer):
         return ops.reshape(points, (ops.shape(points)[0], -1))
 
     # ----------------------------------------------------------------- checks
+    def _unpack(self, data):
+        return unpack_batch(data, "SameClassMix")
+
     def _check_shapes(self, images_shape, labels_shape) -> None:
-        images_shape, labels_shape = tuple(images_shape), tuple(labels_shape)
-        if len(images_shape) != 4:
-            raise ValueError(
-                "SameClassMix works on batches: images must have rank 4 (batch, H, W, C); "
-                f"got shape {images_shape}. Batch the dataset before mapping the layer."
-            )
-        if len(labels_shape) not in (1, 2):
-            form = (
-                "class ids (batch,) or (batch, 1), or one-hot (batch, num_classes)"
-                if self.mode == "classification"
-                else "float targets (batch,) or (batch, D)"
-            )
-            raise ValueError(
-                f"labels must be {form} in mode={self.mode!r}; got shape {labels_shape}"
-            )
-        if None not in (images_shape[0], labels_shape[0]) and images_shape[0] != labels_shape[0]:
-            raise ValueError(
-                f"images and labels must have the same batch size; got {images_shape[0]} "
-                f"and {labels_shape[0]}"
-            )
+        form = (
+            CLASS_LABELS
+            if self.mode == "classification"
+            else "float targets (batch,) or (batch, D)"
+        )
+        check_batch_shapes(
+            "SameClassMix", images_shape, labels_shape, labels_form=f"{form} in mode={self.mode!r}"
+        )
 
     def compute_output_spec(self, data, training=True):
-        images, labels, pack = _unpack(data)
+        images, labels, pack = self._unpack(data)
         self._check_shapes(images.shape, labels.shape)
         labels_dtype = labels.dtype
         if self.mode == "regression" and not _is_float(labels_dtype):
@@ -254,44 +228,23 @@ class SameClassMix(keras.layers.Layer):
         )
 
     # ----------------------------------------------------------------- saving
-    def _feature_weights(self) -> list:
-        fn = self.feature_fn
-        return list(fn.weights) if isinstance(fn, keras.layers.Layer) else []
-
     def save_own_variables(self, store) -> None:
         super().save_own_variables(store)
-        for i, weight in enumerate(self._feature_weights()):
-            store[_FEATURE_KEY.format(i)] = weight
+        save_network_weights(store, self._networks.weights())
 
     def load_own_variables(self, store) -> None:
-        own = self._trainable_variables + self._non_trainable_variables
-        for i, variable in enumerate(own):
-            variable.assign(store[f"{i}"])
-        weights = self._feature_weights()
-        stored = [key for key in store.keys() if str(key).startswith("feature_fn_")]  # noqa: SIM118
-        if len(stored) != len(weights):
-            raise ValueError(
-                f"SameClassMix '{self.name}': the file holds {len(stored)} feature_fn weights "
-                f"but feature_fn has {len(weights)}"
-            )
-        for i, weight in enumerate(weights):
-            weight.assign(store[_FEATURE_KEY.format(i)])
+        load_layer_variables(self, store)
+        load_network_weights(store, self._networks.weights(), f"SameClassMix '{self.name}'")
 
     def get_config(self) -> dict:
-        feature_fn = self.feature_fn
-        if feature_fn is not None:
-            if not isinstance(feature_fn, keras.layers.Layer):
-                raise ValueError(
-                    "SameClassMix.get_config: feature_fn must be a Keras layer or model to "
-                    f"be serialised; got {feature_fn!r}"
-                )
-            feature_fn = keras.saving.serialize_keras_object(feature_fn)
         config = {
             "alpha": self.alpha,
             "mode": self.mode,
             "value_range": list(self.value_range),
             "seed": self.seed,
-            "feature_fn": feature_fn,
+            "feature_fn": serialize_network(
+                self.feature_fn, "SameClassMix.get_config", "feature_fn"
+            ),
         }
         base_config = super().get_config()
         return {**base_config, **config}
@@ -299,23 +252,11 @@ class SameClassMix(keras.layers.Layer):
     @classmethod
     def from_config(cls, config: dict):
         config = dict(config)
-        if isinstance(config.get("feature_fn"), dict):
-            # Deserialising consumes the dict it is given: work on a copy.
-            config["feature_fn"] = keras.saving.deserialize_keras_object(
-                copy.deepcopy(config["feature_fn"])
-            )
+        config["feature_fn"] = deserialize_network(config.get("feature_fn"))
         return cls(**config)
 
 
 # --------------------------------------------------------------------- pairing maths
-def class_ids(labels):
-    """Int32 class ids `(B,)` from class ids `(B,)` / `(B, 1)` or one-hot rows `(B, K)`."""
-    labels = ops.convert_to_tensor(labels)
-    if len(labels.shape) == 2 and labels.shape[-1] != 1:
-        return ops.cast(ops.argmax(labels, axis=-1), "int32")
-    return ops.cast(ops.reshape(labels, (-1,)), "int32")
-
-
 def same_class_partners(classes, keys):
     """Pairs every row with another row of the same class, as a random cyclic shift.
 
@@ -401,20 +342,3 @@ def _mix(values, transformation):
 def _is_float(dtype) -> bool:
     return tf.as_dtype(keras.backend.standardize_dtype(dtype)).is_floating
 
-
-def _unpack(data):
-    if isinstance(data, dict):
-        if set(data) != {"images", "labels"}:
-            raise ValueError(
-                "SameClassMix takes a dict with exactly the keys 'images' and 'labels'; "
-                f"got keys {sorted(data)}"
-            )
-        return data["images"], data["labels"], lambda i, lab: {"images": i, "labels": lab}
-    if isinstance(data, tuple | list) and len(data) == 2:
-        kind = type(data)
-        return data[0], data[1], lambda i, lab: kind((i, lab))
-    raise ValueError(
-        "SameClassMix needs images and labels: pass {'images': ..., 'labels': ...} or "
-        f"(images, labels); got {type(data).__name__}"
-        + (f" of length {len(data)}" if isinstance(data, tuple | list) else "")
-    )

@@ -1,7 +1,5 @@
 """`StyleTransferAugment`: renders a share of each batch in the styles of chosen images."""
 
-import copy
-import dataclasses
 import math
 import numbers
 from collections.abc import Sequence
@@ -14,6 +12,17 @@ from keras import ops
 from tfgenaug.data.value_range import check_value_range
 from tfgenaug.data.value_range import from_model_range
 from tfgenaug.data.value_range import to_model_range
+from tfgenaug.layers.batch_contract import BatchAugmentationLayer
+from tfgenaug.layers.batch_contract import check_batch_shapes
+from tfgenaug.layers.batch_contract import class_ids
+from tfgenaug.layers.batch_contract import labels_like
+from tfgenaug.layers.batch_contract import unpack_batch
+from tfgenaug.layers.untracked_networks import UntrackedNetworks
+from tfgenaug.layers.untracked_networks import deserialize_network
+from tfgenaug.layers.untracked_networks import load_layer_variables
+from tfgenaug.layers.untracked_networks import load_network_weights
+from tfgenaug.layers.untracked_networks import save_network_weights
+from tfgenaug.layers.untracked_networks import serialize_network
 from tfgenaug.styletransfer.adain import DEFAULT_EPS
 from tfgenaug.styletransfer.adain import adain_with_statistics
 from tfgenaug.styletransfer.adain import channel_statistics
@@ -26,19 +35,8 @@ from tfgenaug.styletransfer.pseudo_labels import teacher_probabilities
 _NETWORKS = ("encoder", "decoder", "teacher")
 
 
-@dataclasses.dataclass(frozen=True)
-class _Networks:
-    """A plain holder, so Keras does not track the networks: their weights must not
-    become trainable weights of a model holding the layer (they are saved by
-    `save_own_variables`)."""
-
-    encoder: object
-    decoder: object
-    teacher: object | None
-
-
 @keras.saving.register_keras_serializable(package="tfgenaug")
-class StyleTransferAugment(keras.layers.Layer):
+class StyleTransferAugment(BatchAugmentationLayer):
     """Replaces a share of each batch by its content rendered in other images' styles.
 
     Each call picks `round(rate * batch_size)` random rows and, for each, a random style
@@ -137,7 +135,9 @@ class StyleTransferAugment(keras.layers.Layer):
         self.seed = seed
         self.eps = float(eps)
         self.seed_generator = keras.random.SeedGenerator(seed)
-        self._networks = _Networks(encoder, decoder, teacher)
+        # Untracked: the networks' weights must not become (trainable) weights of a model
+        # holding the layer. They are saved by `save_own_variables` instead.
+        self._networks = UntrackedNetworks(encoder=encoder, decoder=decoder, teacher=teacher)
         self.image_shape = _image_shape(encoder, decoder)
         self.style_images = np.asarray(style_images, np.float32)
         if self.style_images.ndim != 4 or self.style_images.shape[1:] != self.image_shape:
@@ -152,7 +152,6 @@ class StyleTransferAugment(keras.layers.Layer):
         self._style_rows = self._chosen_styles()
         self._compute_style_statistics()
         self.supports_jit = True
-        self._allow_non_tensor_positional_args = True
 
     # ----------------------------------------------------------------- set-up
     def _chosen_styles(self) -> np.ndarray:
@@ -173,7 +172,7 @@ class StyleTransferAugment(keras.layers.Layer):
         styles = to_model_range(self.style_images[self._style_rows], self.value_range)
         means, stds = [], []
         for start in range(0, len(styles), 64):
-            features = run_network(self._networks.encoder, tf.constant(styles[start : start + 64]))
+            features = run_network(self.encoder, tf.constant(styles[start : start + 64]))
             mean, std = channel_statistics(tf.cast(features, tf.float32), self.eps)
             means.append(mean.numpy())
             stds.append(std.numpy())
@@ -182,25 +181,19 @@ class StyleTransferAugment(keras.layers.Layer):
 
     @property
     def encoder(self):
-        return self._networks.encoder
+        return self._networks["encoder"]
 
     @property
     def decoder(self):
-        return self._networks.decoder
+        return self._networks["decoder"]
 
     @property
     def teacher(self):
-        return self._networks.teacher
+        return self._networks["teacher"]
 
     # ----------------------------------------------------------------- calling
-    def __call__(self, data, labels=None, **kwargs):
-        # `ds.map(layer)` calls `layer(images, labels)` on `(images, labels)` elements.
-        if labels is not None:
-            data = (data, labels)
-        return super().__call__(data, **kwargs)
-
     def call(self, data, training=True):
-        images, labels, pack = _unpack(data)
+        images, labels, pack = self._unpack(data)
         images = ops.cast(ops.convert_to_tensor(images), self.compute_dtype)
         labels = ops.convert_to_tensor(labels)
         self._check_shapes(images.shape, labels.shape)
@@ -269,8 +262,8 @@ class StyleTransferAugment(keras.layers.Layer):
             # Rows the teacher is unsure of stay exactly as they were.
             original = ops.take(images, rows, axis=0)
             replacement = tf.where(keep[:, None, None, None], replacement, original)
-            old = _class_ids_tensor(ops.take(labels, rows, axis=0))
-            new_labels = _like_labels(tf.where(keep, pseudo, old), labels)
+            old = class_ids(ops.take(labels, rows, axis=0))
+            new_labels = labels_like(tf.where(keep, pseudo, old), labels)
         indices = ops.expand_dims(rows, -1)
         images = ops.scatter_update(images, indices, replacement)
         if new_labels is not None:
@@ -278,32 +271,20 @@ class StyleTransferAugment(keras.layers.Layer):
         return images, labels
 
     # ----------------------------------------------------------------- checks
+    def _unpack(self, data):
+        return unpack_batch(data, "StyleTransferAugment")
+
     def _check_shapes(self, images_shape, labels_shape) -> None:
-        images_shape, labels_shape = tuple(images_shape), tuple(labels_shape)
-        if len(images_shape) != 4:
-            raise ValueError(
-                "StyleTransferAugment works on batches: images must have rank 4 (batch, H, W, "
-                f"C); got shape {images_shape}. Batch the dataset before mapping the layer."
-            )
-        for got, want in zip(images_shape[1:], self.image_shape, strict=True):
-            if got is not None and got != want:
-                raise ValueError(
-                    f"images have shape (H, W, C) = {images_shape[1:]} but the encoder takes "
-                    f"{self.image_shape}"
-                )
-        if len(labels_shape) not in (1, 2):
-            raise ValueError(
-                "labels must be class ids (batch,) or (batch, 1), or one-hot (batch, "
-                f"num_classes); got shape {labels_shape}"
-            )
-        if None not in (images_shape[0], labels_shape[0]) and images_shape[0] != labels_shape[0]:
-            raise ValueError(
-                f"images and labels must have the same batch size; got {images_shape[0]} "
-                f"and {labels_shape[0]}"
-            )
+        check_batch_shapes(
+            "StyleTransferAugment",
+            images_shape,
+            labels_shape,
+            image_shape=self.image_shape,
+            image_shape_source="the encoder takes",
+        )
 
     def compute_output_spec(self, data, training=True):
-        images, labels, pack = _unpack(data)
+        images, labels, pack = self._unpack(data)
         self._check_shapes(images.shape, labels.shape)
         return pack(
             keras.KerasTensor(images.shape, dtype=self.compute_dtype),
@@ -311,48 +292,23 @@ class StyleTransferAugment(keras.layers.Layer):
         )
 
     # ----------------------------------------------------------------- saving
-    def _network_weights(self) -> dict[str, list]:
-        weights = {}
-        for key in _NETWORKS:
-            network = getattr(self._networks, key)
-            weights[key] = list(network.weights) if isinstance(network, keras.layers.Layer) else []
-        return weights
-
     def save_own_variables(self, store) -> None:
         super().save_own_variables(store)
-        for key, weights in self._network_weights().items():
-            for i, weight in enumerate(weights):
-                store[f"{key}_{i}"] = weight
+        save_network_weights(store, self._networks.weights())
 
     def load_own_variables(self, store) -> None:
-        own = self._trainable_variables + self._non_trainable_variables
-        for i, variable in enumerate(own):
-            variable.assign(store[f"{i}"])
-        for key, weights in self._network_weights().items():
-            stored = [k for k in store.keys() if str(k).startswith(f"{key}_")]  # noqa: SIM118
-            if len(stored) != len(weights):
-                raise ValueError(
-                    f"StyleTransferAugment '{self.name}': the file holds {len(stored)} {key} "
-                    f"weights but the {key} has {len(weights)}"
-                )
-            for i, weight in enumerate(weights):
-                weight.assign(store[f"{key}_{i}"])
+        load_layer_variables(self, store)
+        load_network_weights(
+            store, self._networks.weights(), f"StyleTransferAugment '{self.name}'"
+        )
         # The style statistics depend on the encoder's weights.
         self._compute_style_statistics()
 
     def get_config(self) -> dict:
-        networks = {}
-        for key in _NETWORKS:
-            network = getattr(self._networks, key)
-            if network is None:
-                networks[key] = None
-                continue
-            if not isinstance(network, keras.layers.Layer):
-                raise ValueError(
-                    f"StyleTransferAugment.get_config: {key} must be a Keras layer or model to "
-                    f"be serialised; got {network!r}"
-                )
-            networks[key] = keras.saving.serialize_keras_object(network)
+        networks = {
+            key: serialize_network(network, "StyleTransferAugment.get_config", key)
+            for key, network in self._networks.items()
+        }
         config = {
             **networks,
             "style_images": self.style_images.tolist(),
@@ -371,9 +327,8 @@ class StyleTransferAugment(keras.layers.Layer):
     def from_config(cls, config: dict):
         config = dict(config)
         for key in _NETWORKS:
-            if isinstance(config.get(key), dict):
-                # Deserialising consumes the dict it is given: work on a copy.
-                config[key] = keras.saving.deserialize_keras_object(copy.deepcopy(config[key]))
+            if key in config:
+                config[key] = deserialize_network(config[key])
         return cls(**config)
 
 
@@ -408,35 +363,3 @@ def _class_ids(labels, count: int) -> np.ndarray:
         )
     return labels.astype(np.int32)
 
-
-def _class_ids_tensor(labels):
-    if len(labels.shape) == 2 and labels.shape[-1] != 1:
-        return tf.argmax(labels, axis=-1, output_type=tf.int32)
-    return tf.cast(tf.reshape(labels, [-1]), tf.int32)
-
-
-def _like_labels(classes, labels):
-    """`classes` (n,) in the form of `labels`: ids (B,) / (B, 1) or one-hot (B, K)."""
-    if len(labels.shape) == 1:
-        return ops.cast(classes, labels.dtype)
-    if labels.shape[-1] == 1:
-        return ops.reshape(ops.cast(classes, labels.dtype), (-1, 1))
-    return ops.one_hot(classes, labels.shape[-1], dtype=labels.dtype)
-
-
-def _unpack(data):
-    if isinstance(data, dict):
-        if set(data) != {"images", "labels"}:
-            raise ValueError(
-                "StyleTransferAugment takes a dict with exactly the keys 'images' and "
-                f"'labels'; got keys {sorted(data)}"
-            )
-        return data["images"], data["labels"], lambda i, lab: {"images": i, "labels": lab}
-    if isinstance(data, tuple | list) and len(data) == 2:
-        kind = type(data)
-        return data[0], data[1], lambda i, lab: kind((i, lab))
-    raise ValueError(
-        "StyleTransferAugment needs images and labels: pass {'images': ..., 'labels': ...} "
-        f"or (images, labels); got {type(data).__name__}"
-        + (f" of length {len(data)}" if isinstance(data, tuple | list) else "")
-    )
