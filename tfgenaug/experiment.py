@@ -69,6 +69,14 @@ class TrainConfig:
         aug: DADA only: classic augmentation (rotation 20 degrees, shift 0.1) of the
             real images in the classifier stage.
         aug_flip: DADA only: with `aug`, also flip horizontally (natural images).
+        deterministic: make training bit-reproducible: calls
+            `tf.config.experimental.enable_op_determinism()` (process-wide, and it
+            cannot be undone in the process) after `keras.utils.set_random_seed(seed)`.
+            The same config then gives bit-identical losses, weights and samples on
+            the same machine and software, and a killed run resumed from its
+            checkpoint ends with exactly the weights of an uninterrupted one. Ops
+            without a deterministic kernel raise instead of running. Without it, a
+            resumed run matches an uninterrupted one only up to float rounding.
     """
 
     trainer: str = "wgan_gp"
@@ -97,6 +105,7 @@ class TrainConfig:
     width_multiplier: float = 0.25
     aug: bool = False
     aug_flip: bool = False
+    deterministic: bool = False
 
     def validate(self) -> None:
         """Raises a ValueError naming the first bad field and its expected form."""
@@ -120,6 +129,8 @@ class TrainConfig:
             raise ValueError(f"learning_rate must be > 0; got {self.learning_rate}")
         if not self.model_dir:
             raise ValueError("model_dir must be a non-empty path")
+        if not isinstance(self.deterministic, bool):
+            raise ValueError(f"deterministic must be True or False; got {self.deterministic!r}")
 
 
 def make_strategy(name: str) -> tf.distribute.Strategy:
@@ -210,6 +221,9 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
     Raises:
         ValueError: a bad field of `config`, naming it; or data that cannot serve
             (e.g. `count` larger than the smallest class).
+        callbacks.NonFiniteLossError: a loss became NaN or infinite; the message
+            names the loss and the step, and the newest checkpoint (the last one
+            with finite weights).
 
     Example:
     ```python
@@ -219,6 +233,8 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
     """
     config.validate()
     keras.utils.set_random_seed(config.seed)
+    if config.deterministic:
+        enable_determinism(config.seed)
     try:
         train, test, info = data.load(config.dataset, image_size=config.image_size,
                                    data_dir=config.data_dir)
@@ -264,19 +280,30 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
     log_dir = os.path.join(config.model_dir, "logs")
     if start < total_steps:
         every = config.checkpoint_every
-        trainer.fit(
-            training_stream(train, config.batch_size, config.seed, start),
-            steps_per_epoch=every,
-            epochs=math.ceil(total_steps / every),
-            initial_epoch=start // every,
-            callbacks=[
-                callbacks.StopAtStep(total_steps, step_fn=training_steps),
-                checkpoint,
-                callbacks.SampleGrid(config.model_dir, log_dir=log_dir, keep_all=False),
-                keras.callbacks.TensorBoard(log_dir=log_dir),
-            ],
-            verbose=verbose,
-        )
+        try:
+            trainer.fit(
+                training_stream(train, config.batch_size, config.seed, start),
+                steps_per_epoch=every,
+                epochs=math.ceil(total_steps / every),
+                initial_epoch=start // every,
+                callbacks=[
+                    callbacks.StopAtStep(total_steps, step_fn=training_steps),
+                    # Before the checkpoint: a diverged step raises before it can save.
+                    callbacks.StopOnNonFinite(step_fn=training_steps),
+                    checkpoint,
+                    callbacks.SampleGrid(config.model_dir, log_dir=log_dir, keep_all=False),
+                    keras.callbacks.TensorBoard(log_dir=log_dir),
+                ],
+                verbose=verbose,
+            )
+        except callbacks.NonFiniteLossError as error:
+            latest = tf.train.latest_checkpoint(checkpoint.directory)
+            kept = (f"The newest checkpoint, {latest}, holds the last finite weights"
+                    if latest else "No checkpoint was written before it")
+            raise callbacks.NonFiniteLossError(
+                f"{error} {kept}; lower --learning_rate or change the seed.",
+                name=error.name, value=error.value, step=error.step, logs=error.logs,
+            ) from error
     report = {"step": training_steps(trainer)}
     if config.trainer == "dada":
         test_images, test_labels = data.as_numpy(test)
@@ -328,3 +355,16 @@ def _write_json(path: str, payload: dict) -> None:
     with tf.io.gfile.GFile(tmp, "w") as f:
         json.dump(payload, f, indent=2, default=str)
     tf.io.gfile.rename(tmp, path, overwrite=True)
+
+
+def enable_determinism(seed: int) -> None:
+    """Seeds Python, NumPy and TensorFlow and turns on TensorFlow's op determinism.
+
+    Process-wide and irreversible: every later op in the process must have a
+    deterministic kernel (those without one raise `UnimplementedError`).
+
+    Args:
+        seed: int. Seed given to `keras.utils.set_random_seed`.
+    """
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()

@@ -5,6 +5,9 @@ Example:
         --model_dir=runs/wgan_gp_digits
     python -m tfgenaug.bin.train --trainer=dada --batch_size=100 --dataset=digits \
         --count=10 --aug
+
+A run whose losses become NaN or infinite stops with exit status 1 and a message naming
+the loss and the step; its newest checkpoint is then the last one with finite weights.
 """
 
 import dataclasses
@@ -12,6 +15,7 @@ import dataclasses
 from absl import app
 from absl import flags
 
+from tfgenaug import callbacks
 from tfgenaug import experiment
 from tfgenaug import trainers
 
@@ -39,6 +43,13 @@ flags.DEFINE_string("model_dir", None,
                     "Defaults to runs/<trainer>_<dataset>.")
 flags.DEFINE_integer("seed", _DEFAULTS.seed, "Seed of data selection, weights and training.")
 flags.DEFINE_bool("jit_compile", _DEFAULTS.jit_compile, "Compile training with XLA.")
+flags.DEFINE_bool("deterministic", False,
+                  "Bit-reproducible training: tf.config.experimental.enable_op_determinism() "
+                  "and keras.utils.set_random_seed(--seed), so the same seed and flags give "
+                  "the same losses, weights and samples on the same machine and software "
+                  "(ops without a deterministic kernel then raise instead of running). "
+                  "Needed for a killed and resumed run to end with exactly the weights of "
+                  "an uninterrupted one.")
 flags.DEFINE_enum("strategy", _DEFAULTS.strategy, list(experiment.STRATEGIES),
                   "tf.distribute strategy: one device or all local devices.")
 flags.DEFINE_integer("width", _DEFAULTS.width, "Width of the generator.")
@@ -99,6 +110,9 @@ def main(argv):
         experiment.train_generator(config)
     except ValueError as error:
         raise app.UsageError(str(error)) from error
+    except callbacks.NonFiniteLossError as error:
+        # Not a usage error: exit 1 with the message (which loss, which step).
+        raise SystemExit(f"FATAL: {error}") from error
 
 
 def run():

@@ -1,16 +1,22 @@
-"""Keras callbacks for generative trainers: sample grids and checkpoints with resume."""
+"""Keras callbacks for generative trainers: sample grids, checkpoints with resume, NaN stops."""
 
 from tfgenaug.callbacks.checkpoint import StopAtStep
 from tfgenaug.callbacks.checkpoint import TrainingCheckpoint
+from tfgenaug.callbacks.checkpoint import first_non_finite_variable
+from tfgenaug.callbacks.nonfinite import NonFiniteLossError
+from tfgenaug.callbacks.nonfinite import StopOnNonFinite
 from tfgenaug.callbacks.sample_grid import SampleGrid
 from tfgenaug.callbacks.sample_grid import image_grid
 from tfgenaug.callbacks.sample_grid import sample_grid
 from tfgenaug.callbacks.sample_grid import save_png
 
 __all__ = [
+    "NonFiniteLossError",
     "SampleGrid",
     "StopAtStep",
+    "StopOnNonFinite",
     "TrainingCheckpoint",
+    "first_non_finite_variable",
     "image_grid",
     "sample_grid",
     "save_png",

@@ -18,6 +18,12 @@ class TrainingCheckpoint(keras.callbacks.Callback):
     end of every epoch and of training, numbered by the trainer's step. Call
     `restore()` before `fit()` to continue where a killed run stopped.
 
+    A trainer holding a NaN or infinity in any float variable is never saved: the
+    save is skipped with a warning, so the newest checkpoint stays the last finite
+    one. `tf.train.CheckpointManager` writes the data files first and the
+    `checkpoint` index last (atomically), so a run killed mid-save leaves the
+    previous checkpoints listed and readable.
+
     Args:
         directory: str. Where checkpoints go.
         max_to_keep: int. Number of checkpoints kept. Defaults to 3.
@@ -67,11 +73,20 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         logging.info("Restored %s at step %d", latest, step)
         return step
 
-    def save(self) -> str:
-        """Saves a checkpoint numbered by the current step and returns its path."""
+    def save(self) -> str | None:
+        """Saves a checkpoint numbered by the current step and returns its path.
+
+        Returns the newest existing checkpoint (or `None`) instead when the trainer
+        holds non-finite values, which are never saved.
+        """
         step = self.step_fn(self.model)
         latest = self.manager.latest_checkpoint
         if latest and latest.endswith(f"-{step}"):  # on_train_end right after on_epoch_end
+            return latest
+        bad = first_non_finite_variable(self.model)
+        if bad is not None:
+            logging.warning("Not saving a checkpoint at step %d: %s is not finite; the newest "
+                            "checkpoint stays %s", step, bad, latest)
             return latest
         return self.manager.save(checkpoint_number=step)
 
@@ -99,3 +114,17 @@ class StopAtStep(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         if self.step_fn(self.model) >= self.steps:
             self.model.stop_training = True
+
+
+def first_non_finite_variable(model) -> str | None:
+    """The path of the first float variable of `model` holding a NaN or an infinity.
+
+    Returns:
+        The variable's path (or name), or `None` if every float variable is finite.
+    """
+    for variable in model.variables:
+        if not tf.as_dtype(variable.dtype).is_floating:
+            continue
+        if not bool(tf.reduce_all(tf.math.is_finite(tf.convert_to_tensor(variable)))):
+            return getattr(variable, "path", None) or variable.name
+    return None
