@@ -22,7 +22,7 @@ from all cached cells at the end of each run, and `--report_only` rewrites it al
 Usage:
     python -m benchmarks.efficacy                 # the full table, hours on 2 cores
     python -m benchmarks.efficacy --cases=n5 --seeds=0   # part of it
-    python -m benchmarks.efficacy --quick --out_dir=/tmp/eff   # smoke run, ~1 minute
+    python -m benchmarks.efficacy --quick --out_dir=/tmp/eff   # smoke run, a few minutes
 """
 
 import argparse
@@ -43,6 +43,7 @@ from tfgenaug import savedmodels  # noqa: E402
 from tfgenaug.evaluation import EvalConfig  # noqa: E402
 from tfgenaug.evaluation import evaluate_condition  # noqa: E402
 from tfgenaug.evaluation import generator_trainer  # noqa: E402
+from tfgenaug.evaluation import stda_condition  # noqa: E402
 
 DEFAULT_OUT = os.path.join("benchmarks", "results", "efficacy")
 DEFAULT_WORK = os.path.join("runs", "efficacy")
@@ -51,11 +52,13 @@ CASES = ("n5", "n10", "n20", "imbalance20")
 OTHER_CONDITIONS = ("same_class_mix", "fgsm", "pgd", "self_training")
 # DADA (issue 6): its generator in GANAugment, and its discriminator as the classifier.
 DADA_CONDITIONS = ("dada", "dada_classifier", "dada_classifier_aug")
+# ST-DA (issue 9): style transfer within the few-shot set, pseudo-labelled by a plain teacher.
+STDA_CONDITIONS = ("stda",)
 LOW_DATA_CONDITIONS = ("plain", "classic", "wgan_gp", "dcgan", "classic+wgan_gp",
-                       *OTHER_CONDITIONS, *DADA_CONDITIONS)
+                       *OTHER_CONDITIONS, *DADA_CONDITIONS, *STDA_CONDITIONS)
 IMBALANCE_CONDITIONS = ("plain", "classic", "oversample", "smote", "wgan_gp", "dcgan",
                         "classic+wgan_gp", *OTHER_CONDITIONS)
-ALL_CONDITIONS = (*IMBALANCE_CONDITIONS, *DADA_CONDITIONS)
+ALL_CONDITIONS = (*IMBALANCE_CONDITIONS, *DADA_CONDITIONS, *STDA_CONDITIONS)
 NUM_CLASSES = 10
 NUM_MINORITY = 5
 IMBALANCE_RATIO = 0.05
@@ -99,8 +102,20 @@ def case_fields(case: str, seed: int) -> dict:
     raise ValueError(f"case must be one of {list(CASES)}; got {case!r}")
 
 
-def conditions_of(case: str) -> tuple[str, ...]:
+# The smoke run (--quick, a CI test) covers every code path once but not every row:
+# pgd shares fgsm's, dada shares wgan_gp's GANAugment path, the imbalance case only adds
+# resampling and class-balanced generation. Each condition has its own unit tests.
+QUICK_CONDITIONS = {
+    "n5": ("plain", "classic", "wgan_gp", "dcgan", "classic+wgan_gp", "same_class_mix", "fgsm",
+           "self_training", "dada_classifier_aug", "stda"),
+    "imbalance20": ("plain", "oversample", "smote", "wgan_gp"),
+}
+
+
+def conditions_of(case: str, quick: bool = False) -> tuple[str, ...]:
     """The conditions run in `case`."""
+    if quick:
+        return QUICK_CONDITIONS.get(case, ())
     return IMBALANCE_CONDITIONS if case.startswith("imbalance") else LOW_DATA_CONDITIONS
 
 
@@ -216,7 +231,15 @@ def write_report(out_dir: str, cases, command: str, budget: Budget) -> str:
         f"schedule ({budget.dada_gan_epochs} GAN epochs of {budget.dada_epochs}, batch 100, "
         "one step per epoch when the set is smaller than two batches), width multiplier "
         "0.25; `dada_classifier*` rows report DADA's own EMA discriminator (its budget, "
-        "not the CNN's).",
+        "not the CNN's). ST-DA (low data only): a plain teacher (the `plain` row's "
+        "classifier), an AdaIN decoder on its front "
+        f"({stda_condition.STDA_ENCODER_LAYER}, "
+        f"min({stda_condition.STDA_DECODER_STEPS}, classifier steps) steps of batch "
+        f"{stda_condition.STDA_DECODER_BATCH}), each training image rendered "
+        f"{stda_condition.STDA_NUM_PER_IMAGE} times in the style of another class's image, "
+        f"pseudo-labelled by the teacher (kept at confidence ≥ "
+        f"{stda_condition.STDA_THRESHOLD}), then the classifier's steps on real and kept "
+        "images shuffled together.",
         "",
         f"Compute in the cached cells: {seconds / 3600:.2f} hours (sum of per-cell wall "
         "times, including generator training; other work shared the machine at times).",
@@ -232,6 +255,9 @@ def write_report(out_dir: str, cases, command: str, budget: Budget) -> str:
     for case in imbalance_cases:
         lines += [f"## {case}: details, %", "",
                   report.minority_markdown(cells, case, ALL_CONDITIONS), ""]
+    stda = report.stda_markdown(cells, [c for c in cases if c.startswith("n")])
+    if stda:
+        lines += ["## ST-DA: pseudo-labelled images kept and the teacher", "", stda, ""]
     lines += ["## Goals (paired by seed)", "", "| goal | measured | met |", "|---|---|---|"]
     for goal in report.goals(cells, cases):
         met = {True: "**met**", False: "not met", None: "—"}[goal["met"]]
@@ -286,7 +312,7 @@ def main(argv=None) -> int:
         # Seed-major order: after each seed the table has a complete column set.
         for seed in seeds:
             for case in cases:
-                for condition in conditions_of(case):
+                for condition in conditions_of(case, quick=args.quick):
                     if condition in wanted:
                         run_cell(case, condition, seed, budget, args.out_dir, args.work_dir)
     path = write_report(args.out_dir, cases, command, budget)

@@ -18,7 +18,7 @@ GENERATIVE = ("wgan_gp", "dcgan", "classic+wgan_gp", "dada", "dada_classifier",
 DADA_CLASSIFIERS = ("dada_classifier", "dada_classifier_aug")
 # External classifiers trained with some augmentation (DADA's goal compares with the best).
 AUGMENTED = ("classic", "wgan_gp", "dcgan", "classic+wgan_gp", "dada", "same_class_mix", "fgsm",
-             "pgd", "self_training")
+             "pgd", "self_training", "stda")
 LOW_DATA_GOALS = {"plain_n5": 0.08, "classic_n_le_10": 0.03}
 IMBALANCE_GOALS = {"minority_recall_over_plain": 0.15, "balanced_over_resampling": 0.02}
 
@@ -167,6 +167,31 @@ def minority_markdown(cells, case: str, conditions: Sequence[str]) -> str:
         ]
         lines.append(f"| {condition} | " + " | ".join(values) + " |")
     return "\n".join(lines)
+
+
+def stda_markdown(cells, cases: Sequence[str]) -> str:
+    """ST-DA details per case: synthetic images kept / dropped, teacher and ST-DA accuracy.
+
+    Returns:
+        A markdown table, or `""` when no case has `stda` cells.
+    """
+    lines = ["| case | kept per run | dropped per run | teacher accuracy | ST-DA accuracy "
+             "| ST-DA − plain (paired) |", "|---|---|---|---|---|---|"]
+    for case in cases:
+        reports = cells.get((case, "stda"))
+        if not reports:
+            continue
+        kept = mean_sd([r["stda"]["kept"] for r in reports.values()])
+        dropped = mean_sd([r["stda"]["dropped"] for r in reports.values()])
+        teacher = mean_sd([r["stda"]["teacher_accuracy"] for r in reports.values()])
+        accuracy = mean_sd([r["accuracy"] for r in reports.values()])
+        plain = cells.get((case, "plain"))
+        diff = paired_difference(reports, plain, "accuracy") if plain else None
+        versus = (f"{100 * diff[0]:+.1f} ± {100 * diff[1]:.1f} ({diff[2]} "
+                  f"seed{'s' if diff[2] != 1 else ''})" if diff else "—")
+        lines.append(f"| {case} | {kept[0]:.0f} ± {kept[1]:.0f} | {dropped[0]:.0f} ± "
+                     f"{dropped[1]:.0f} | {_fmt(*teacher)} | {_fmt(*accuracy)} | {versus} |")
+    return "\n".join(lines) if len(lines) > 2 else ""
 
 
 def plot_png(cells, cases: Sequence[str], conditions: Sequence[str], path: str) -> str:

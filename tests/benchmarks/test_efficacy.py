@@ -20,16 +20,17 @@ def test_quick_mode_writes_the_table_goals_and_plot_then_resumes_from_the_cache(
     text = (out / "efficacy.md").read_text()
     assert re.search(r"^Machine: \d+ cores .*TensorFlow ", text, re.MULTILINE)
     for condition in ("plain", "classic", "oversample", "smote", "wgan_gp", "dcgan",
-                      "classic+wgan_gp", "same_class_mix", "fgsm", "pgd", "self_training",
-                      "dada", "dada_classifier", "dada_classifier_aug"):
+                      "classic+wgan_gp", "same_class_mix", "fgsm", "self_training",
+                      "dada_classifier_aug", "stda"):
         assert re.search(rf"^\| {re.escape(condition)} \| .*\(n=1\)", text, re.MULTILINE), (
             condition)
     assert "n5: best generative ≥ plain + 8 points" in text
     assert "imbalance20: balanced accuracy ≥ smote + 2 points" in text
     assert "n5: DADA's D as classifier ahead of plain" in text
+    assert "## ST-DA: pseudo-labelled images kept and the teacher" in text
     assert (out / "efficacy.png").read_bytes()[:4] == b"\x89PNG"
     cells = sorted(str(p) for p in (out / "cells").rglob("*.json"))
-    assert len(cells) == 12 + 11
+    assert len(cells) == 10 + 4
     mtimes = [os.path.getmtime(p) for p in cells]
 
     second = run(f"--out_dir={out}", f"--work_dir={work}")

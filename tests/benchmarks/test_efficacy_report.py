@@ -92,3 +92,31 @@ def test_dada_goal_compares_its_best_classifier_with_the_best_augmented_one():
     assert "dada_classifier_aug − self_training = -1.5" in within["measured"]
     assert within["met"] is True
     assert goals["n10: DADA's D as classifier ahead of plain"]["met"] is True
+
+
+def stda_cell(case, seed, accuracy, kept, dropped, teacher):
+    return {**cell(case, "stda", seed, accuracy=accuracy),
+            "stda": {"kept": kept, "dropped": dropped, "teacher_accuracy": teacher}}
+
+
+def test_stda_counts_as_an_augmented_classifier_in_the_dada_goal():
+    cells = cells_of(
+        cell("n5", "plain", 0, accuracy=0.80),
+        cell("n5", "classic", 0, accuracy=0.85),
+        stda_cell("n5", 0, 0.90, 150, 50, 0.80),
+        cell("n5", "dada_classifier", 0, accuracy=0.87),
+    )
+    within = by_goal(report.goals(cells, ["n5"]))[
+        "n5: DADA's D as classifier within 2 points of the best augmented classifier"]
+    assert "dada_classifier − stda = -3.0" in within["measured"] and within["met"] is False
+
+
+def test_stda_details_show_kept_dropped_teacher_and_the_paired_gain_over_plain():
+    cells = cells_of(
+        cell("n10", "plain", 0, accuracy=0.90), cell("n10", "plain", 1, accuracy=0.92),
+        stda_cell("n10", 0, 0.91, 300, 100, 0.90), stda_cell("n10", 1, 0.95, 340, 60, 0.92),
+    )
+    table = report.stda_markdown(cells, ["n5", "n10"])
+    assert "| n10 | 320 ± 28 | 80 ± 28 | 91.0 ± 1.4 | 93.0 ± 2.8 | +2.0 ± 1.4 (2 seeds) |" in table
+    assert "| n5 |" not in table
+    assert report.stda_markdown(cells, ["n5"]) == ""

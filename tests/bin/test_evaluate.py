@@ -53,3 +53,11 @@ def test_a_gan_condition_without_generator_trains_one_on_the_same_images(tmp_pat
     assert (tmp_path / "generator" / "export" / "1" / "saved_model.pb").exists()
     with open(tmp_path / "report.json") as f:
         assert json.load(f)["config"]["generator"].endswith("export")
+
+
+def test_norecalibrate_bn_is_recorded_in_the_report(tmp_path):
+    completed = run_evaluate(*TINY, "--condition=plain", "--count=2", "--norecalibrate_bn",
+                             f"--output_dir={tmp_path}")
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    with open(tmp_path / "report.json") as f:
+        assert json.load(f)["config"]["recalibrate_bn"] is False

@@ -1,7 +1,9 @@
 """One classifier, one condition: data selection, validation, the report and its files."""
 
+import dataclasses
 import json
 
+import keras
 import numpy as np
 import pytest
 
@@ -146,3 +148,18 @@ def test_dada_classifier_condition_reports_the_ema_discriminator_itself():
     _, _, test_images, test_labels, _ = select_training_data(config)
     expected = np.mean(trainer.classify(test_images) == test_labels)
     assert report["accuracy"] == pytest.approx(expected)
+
+
+def test_batch_norm_statistics_are_those_of_the_real_images_unless_turned_off():
+    config = EvalConfig(condition="classic", count=3, **TINY)
+    images, labels, _, _, _ = select_training_data(config)
+    calibrated = runner.train_classifier(config, images, labels, 10)
+    raw = runner.train_classifier(dataclasses.replace(config, recalibrate_bn=False), images,
+                                  labels, 10)
+    first = calibrated.get_layer("block0_bn0")
+    # Input statistics of the first BN: its input is a linear map of the real images.
+    conv = keras.Model(calibrated.inputs, calibrated.get_layer("block0_conv0").output)
+    features = conv.predict(images, verbose=0).reshape(-1, first.moving_mean.shape[0])
+    np.testing.assert_allclose(first.moving_mean.numpy(), features.mean(axis=0), atol=1e-5)
+    assert not np.allclose(raw.get_layer("block0_bn0").moving_mean.numpy(),
+                           features.mean(axis=0), atol=1e-5)

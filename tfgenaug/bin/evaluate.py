@@ -44,6 +44,10 @@ flags.DEFINE_float("learning_rate", _DEFAULTS.learning_rate, "Classifier Adam le
 flags.DEFINE_integer("width", _DEFAULTS.width, "Width of the small_cnn classifier.")
 flags.DEFINE_float("gan_rate", _DEFAULTS.gan_rate,
                    "Share of each batch generated in the GAN conditions, in [0, 1].")
+flags.DEFINE_bool("recalibrate_bn", _DEFAULTS.recalibrate_bn,
+                  "After training, re-estimate the classifier's batch-norm statistics on the "
+                  "real training images (--norecalibrate_bn keeps those of the augmented "
+                  "batches).")
 flags.DEFINE_string("generator", None,
                     "GAN conditions: a SavedModel (version or base directory) or the model_dir "
                     "of a tfgenaug.bin.train run. Default: train one first.")

@@ -2,7 +2,8 @@
 
 `evaluate_condition(EvalConfig(...))` trains the benchmark's classifier on one data case
 (few images per class, or rare classes) under one condition (plain, classic Keras
-augmentation, oversampling, SMOTE or a GAN's samples) and reports on the real test split.
+augmentation, oversampling, SMOTE, a GAN's samples, style transfer with pseudo-labels, ...)
+and reports on the real test split.
 `python -m tfgenaug.bin.evaluate` runs it from the command line and
 `benchmarks/efficacy.py` runs the whole table.
 """

@@ -24,6 +24,9 @@ only what is in the batches differs:
 - `dada`: `GANAugment` with the generator of a DADA run.
 - `dada_classifier`, `dada_classifier_aug`: no classifier is trained here; DADA's
   own EMA discriminator (trained without / with `aug`) is the classifier reported.
+- `stda`: style-transfer augmentation with pseudo-labels (`tfgenaug.evaluation.
+  stda_condition`): the real images and their renderings in other classes' styles,
+  labelled by a plain teacher, shuffled together; each fit is a plain one.
 """
 
 import numpy as np
@@ -35,7 +38,7 @@ from tfgenaug.layers import SameClassMix
 
 CONDITIONS = ("plain", "classic", "oversample", "smote", "wgan_gp", "dcgan", "classic+wgan_gp",
               "same_class_mix", "fgsm", "pgd", "self_training", "dada", "dada_classifier",
-              "dada_classifier_aug")
+              "dada_classifier_aug", "stda")
 GENERATOR_TRAINERS = ("wgan_gp", "dcgan", "dada")
 # Conditions whose classifier is a DADA run's discriminator, not the benchmark's CNN.
 DADA_CLASSIFIERS = ("dada_classifier", "dada_classifier_aug")

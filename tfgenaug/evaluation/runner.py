@@ -13,6 +13,7 @@ import tensorflow as tf
 from tfgenaug import data
 from tfgenaug import metrics
 from tfgenaug import savedmodels
+from tfgenaug.callbacks.batch_norm import recalibrate_batch_norm
 from tfgenaug.evaluation.conditions import ADVERSARIAL
 from tfgenaug.evaluation.conditions import DADA_CLASSIFIERS
 from tfgenaug.evaluation.conditions import check_condition
@@ -47,6 +48,10 @@ class EvalConfig:
         learning_rate: Adam learning rate of the classifier.
         width: width of the `small_cnn` classifier.
         gan_rate: share of each batch generated in the GAN conditions.
+        recalibrate_bn: after training, set the classifier's batch-norm statistics to
+            those of the real training images (`recalibrate_batch_norm`). Without it,
+            every augmented condition is judged with statistics of its augmented
+            batches (see `tfgenaug.callbacks.batch_norm` for what that costs).
         generator: for the GAN conditions: a SavedModel path (version or base
             directory), a trainer, or a generator model; for `dada_classifier*`: the
             `model_dir` of a DADA train run on the same images (a str) or the trainer.
@@ -65,6 +70,7 @@ class EvalConfig:
     learning_rate: float = 1e-3
     width: int = 32
     gan_rate: float = 0.5
+    recalibrate_bn: bool = True
     generator: object = None
 
     def validate(self) -> None:
@@ -131,12 +137,14 @@ def select_training_data(config: EvalConfig, with_pool: bool = False):
     return images, labels, test_images, test_labels, info, pool
 
 
-def train_classifier(config: EvalConfig, images, labels, num_classes: int) -> keras.Model:
+def train_classifier(config: EvalConfig, images, labels, num_classes: int,
+                     real_images=None) -> keras.Model:
     """Trains the benchmark's `small_cnn` for `config.steps` batches of `config.condition`.
 
     The adversarial conditions wrap the classifier in an `AdversarialTrainer` that
     replaces half of each plain batch with adversarial examples, so the number and
-    size of the gradient steps stay the same.
+    size of the gradient steps stay the same. With `config.recalibrate_bn` the
+    batch-norm statistics are then re-estimated on `real_images` (default: `images`).
     """
     keras.utils.set_random_seed(config.seed)
     adversarial = config.condition in ADVERSARIAL
@@ -157,6 +165,8 @@ def train_classifier(config: EvalConfig, images, labels, num_classes: int) -> ke
         metrics=["accuracy"],
     )
     model.fit(batches, steps_per_epoch=config.steps, epochs=1, verbose=0)
+    if config.recalibrate_bn:
+        recalibrate_batch_norm(model, images if real_images is None else real_images)
     return model
 
 
@@ -209,7 +219,10 @@ def evaluate_condition(config: EvalConfig) -> dict:
         A JSON-serialisable dict: the config (without the generator object), the
         training counts per class, `tfgenaug.metrics.classification_report` of the test
         split (accuracy, balanced accuracy, minority recall, per-class
-        precision/recall/F1, confusion matrix) and `seconds`, the wall time.
+        precision/recall/F1, confusion matrix) and `seconds`, the wall time. The
+        `self_training` condition adds its rounds under `"self_training"`; `stda` adds
+        `"stda"`: the ST-DA images kept and dropped, the mix, and the teacher's test
+        accuracy (`tfgenaug.evaluation.stda_condition.train_stda`).
 
     Raises:
         ValueError: a bad field of `config`, naming it.
@@ -228,6 +241,13 @@ def evaluate_condition(config: EvalConfig) -> dict:
             config, with_pool=True)
         model, extra["self_training"] = self_training(config, images, labels, pool,
                                                       info.num_classes)
+    elif config.condition == "stda":
+        # Imported here: stda_condition builds on this module's train_classifier.
+        from tfgenaug.evaluation import stda_condition
+
+        images, labels, test_images, test_labels, info = select_training_data(config)
+        model, teacher, extra["stda"] = stda_condition.train_stda(config, images, labels,
+                                                                  info.num_classes)
     elif config.condition in DADA_CLASSIFIERS:
         images, labels, test_images, test_labels, info = select_training_data(config)
         trainer = config.generator
@@ -238,6 +258,9 @@ def evaluate_condition(config: EvalConfig) -> dict:
         images, labels, test_images, test_labels, info = select_training_data(config)
         model = train_classifier(config, images, labels, info.num_classes)
     logits = model.predict(test_images, batch_size=256, verbose=0)
+    if config.condition == "stda":
+        extra["stda"]["teacher_accuracy"] = stda_condition.accuracy_on(teacher, test_images,
+                                                                        test_labels)
     report = metrics.classification_report(
         test_labels, np.argmax(logits, axis=-1), info.num_classes,
         minority_classes=list(config.minority_classes) or None,
