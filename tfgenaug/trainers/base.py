@@ -14,6 +14,11 @@ Randomness inside `train_step` is stateless and keyed by `(seed, step, draw)`; d
 are made for the *global* batch and each replica takes its slice, so a
 `MirroredStrategy` run sees the same noise as a one-device run with the same global
 batch, and a resumed run continues the same random stream.
+
+Mixed precision: under a `keras.mixed_precision` policy (`mixed_bfloat16`, or
+`mixed_float16`, for which `compile` wraps both optimizers in a `LossScaleOptimizer`)
+the networks compute in 16 bits while the batches, the gradient penalty, the losses
+and the metrics stay float32, and `call` / `sample` return float32 images.
 """
 
 from collections.abc import Callable
@@ -25,9 +30,12 @@ from absl import logging
 
 from tfgenaug.networks import conditional_critic
 from tfgenaug.networks import conditional_generator
+from tfgenaug.trainers import diffaugment
 from tfgenaug.trainers import portable_random
 
 NOISE_DISTRIBUTIONS = ("normal", "uniform")
+# DiffAugment's draws of a step are numbered from here, clear of the noise draws.
+DIFFAUGMENT_DRAWS = 512
 
 
 class ConditionalGANTrainer(keras.Model):
@@ -101,7 +109,8 @@ class ConditionalGANTrainer(keras.Model):
 
         Args:
             d_optimizer: optimizer of the discriminator. Defaults to the trainer's
-                `default_optimizers()`.
+                `default_optimizers()`. Under a `mixed_float16` policy it is wrapped
+                in a `keras.optimizers.LossScaleOptimizer` (see `loss_scaled`).
             g_optimizer: optimizer of the generator. Defaults likewise.
             jit_compile: bool. Compile the training maths with XLA. On one device the
                 whole step is compiled; under a multi-replica strategy the per-replica
@@ -109,8 +118,8 @@ class ConditionalGANTrainer(keras.Model):
             **kwargs: passed to `keras.Model.compile` (e.g. `steps_per_execution`).
         """
         default_d, default_g = self.default_optimizers()
-        self.d_optimizer = d_optimizer or default_d
-        self.g_optimizer = g_optimizer or default_g
+        self.d_optimizer = self.loss_scaled(d_optimizer or default_d)
+        self.g_optimizer = self.loss_scaled(g_optimizer or default_g)
         num_replicas = self.distribute_strategy.num_replicas_in_sync
         whole_step_jit = bool(jit_compile) and num_replicas == 1
         self.xla_per_replica = bool(jit_compile) and num_replicas > 1
@@ -127,6 +136,44 @@ class ConditionalGANTrainer(keras.Model):
         # only restore into slots that exist.
         with self.distribute_strategy.scope():
             self.build_optimizers()
+
+    def computes_in_float16(self) -> bool:
+        """Whether any layer of the networks computes in float16 (`mixed_float16`)."""
+        return any(
+            layer.compute_dtype == "float16"
+            for network in (self.generator, self.discriminator)
+            for layer in network._flatten_layers(include_self=True)
+        )
+
+    def loss_scaled(self, optimizer: keras.optimizers.Optimizer) -> keras.optimizers.Optimizer:
+        """`optimizer` wrapped in a `LossScaleOptimizer` when the networks use float16.
+
+        float16 gradients underflow without loss scaling; bfloat16 has float32's range
+        and needs none. An optimizer that is already a `LossScaleOptimizer` is kept.
+        """
+        if self.computes_in_float16() and not isinstance(
+            optimizer, keras.optimizers.LossScaleOptimizer
+        ):
+            return keras.optimizers.LossScaleOptimizer(optimizer)
+        return optimizer
+
+    @staticmethod
+    def gradients(
+        tape: tf.GradientTape,
+        loss: tf.Tensor,
+        network: keras.Model,
+        optimizer: keras.optimizers.Optimizer,
+    ) -> list:
+        """Gradients of a float32 `loss` for `network`, times `optimizer`'s loss scale.
+
+        A `LossScaleOptimizer` scales the loss (here by seeding the backward pass with
+        the scale, which needs no recording on the tape) and unscales the gradients in
+        `apply_gradients`; any other optimizer gets the plain gradients.
+        """
+        seed = optimizer.scale_loss(tf.ones_like(loss))
+        return tape.gradient(
+            loss, network.trainable_variables, output_gradients=tf.cast(seed, loss.dtype)
+        )
 
     def build_optimizers(self) -> None:
         """Creates the optimizers' slot variables for the networks they update."""
@@ -187,7 +234,9 @@ class ConditionalGANTrainer(keras.Model):
             images, labels = data[0], data[1]
         check_batch_shapes(images.shape, labels.shape, self.image_shape)
         labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)
-        return tf.cast(images, self.compute_dtype), labels
+        # float32 whatever the dtype policy: the networks cast their inputs, and the
+        # gradient penalty interpolates real and fake images in float32.
+        return tf.cast(images, tf.float32), labels
 
     def average_loss(self, per_example: tf.Tensor, batch_size: tf.Tensor) -> tf.Tensor:
         """Sums per-example losses and divides by the *global* batch size."""
@@ -229,10 +278,28 @@ class ConditionalGANTrainer(keras.Model):
             lambda n: portable_random.uniform(tf.reshape(n, [1]), seed), local_batch
         )
 
+    def replica_uniforms(self, local_batch: tf.Tensor, width: int, draw: int) -> tf.Tensor:
+        """U[0, 1) values `(local_batch, width)`, sliced per replica like `replica_noise`."""
+        seed = self.step_seed(draw)
+        return self._for_replica(
+            lambda n: portable_random.uniform(tf.stack([n, width]), seed), local_batch
+        )
+
+    def diffaugment_draws(self, local_batch: tf.Tensor, first_draw: int, count: int) -> list:
+        """`count` DiffAugment uniform matrices, or `[]` without a DiffAugment policy.
+
+        Uses the subclass's `diffaugment` policy (a tuple of names; empty for none).
+        """
+        policy = getattr(self, "diffaugment", ())
+        if not policy:
+            return []
+        width = diffaugment.num_uniforms(policy)
+        return [self.replica_uniforms(local_batch, width, first_draw + i) for i in range(count)]
+
     # ----------------------------------------------------------------- sampling
     def call(self, inputs, training=False):
-        """Runs the generator on `[noise, labels]`."""
-        return self.generator(inputs, training=training)
+        """Runs the generator on `[noise, labels]`; float32 images whatever the policy."""
+        return tf.cast(self.generator(inputs, training=training), tf.float32)
 
     def sample(self, labels, seed: int | None = None, noise=None) -> tf.Tensor:
         """Generates one image per label.

@@ -301,7 +301,7 @@ class DADA(ConditionalGANTrainer):
             per_example = dada_heads.source_loss(real_logits, labels, k, real=True)
             per_example += dada_heads.source_loss(fake_logits, fake_labels, k, real=False)
             loss = self.average_loss(per_example, batch)
-        grads = tape.gradient(loss, self.discriminator.trainable_variables)
+        grads = self.gradients(tape, loss, self.discriminator, self.d_optimizer)
         accuracy = self.average_loss(dada_heads.class_correct(real_logits, labels, k), batch)
         return {"d_loss": loss, "accuracy": accuracy}, grads
 
@@ -324,7 +324,7 @@ class DADA(ConditionalGANTrainer):
                 # back to each replica's features, so each replica adds 1/R of it.
                 matching = dada_heads.feature_matching_loss(real_mean, fake_mean)
                 loss += self.feature_matching_weight * matching / num_replicas
-        return loss, tape.gradient(loss, self.generator.trainable_variables)
+        return loss, self.gradients(tape, loss, self.generator, self.g_optimizer)
 
     def gan_train_step(self, data):
         """Stage 1: one discriminator update, then `generator_steps` generator updates."""
@@ -358,7 +358,7 @@ class DADA(ConditionalGANTrainer):
             per_example = dada_heads.class_loss(real_logits, labels, k)
             per_example += dada_heads.class_loss(fake_logits, fake_labels, k)
             loss = self.average_loss(per_example, batch)
-        grads = tape.gradient(loss, self.discriminator.trainable_variables)
+        grads = self.gradients(tape, loss, self.discriminator, self.d_optimizer)
         accuracy = self.average_loss(dada_heads.class_correct(real_logits, labels, k), batch)
         return {"d_loss": loss, "accuracy": accuracy}, grads
 

@@ -5,7 +5,9 @@ from collections.abc import Sequence
 import keras
 import tensorflow as tf
 
+from tfgenaug.trainers import diffaugment as diffaug
 from tfgenaug.trainers import losses
+from tfgenaug.trainers.base import DIFFAUGMENT_DRAWS
 from tfgenaug.trainers.base import ConditionalGANTrainer
 from tfgenaug.trainers.base import default_networks
 
@@ -35,6 +37,9 @@ class DCGAN(ConditionalGANTrainer):
             sharper class conditioning. Defaults to 64.
         generator: optional generator `keras.Model`.
         discriminator: optional discriminator `keras.Model` returning `{"logits"}`.
+        diffaugment: optional DiffAugment policy, e.g. `"color,translation,cutout"`
+            (see `tfgenaug.trainers.diffaugment`): the real and generated images the
+            discriminator sees are augmented in both steps. Defaults to `None`.
         seed: int. Seed of the training randomness. Defaults to 0.
         **kwargs: passed to `ConditionalGANTrainer`.
 
@@ -58,11 +63,13 @@ class DCGAN(ConditionalGANTrainer):
         critic_width: int = 64,
         generator: keras.Model | None = None,
         discriminator: keras.Model | None = None,
+        diffaugment: str | None = None,
         seed: int = 0,
         **kwargs,
     ):
         if not 0.0 <= label_smoothing < 0.5:
             raise ValueError(f"label_smoothing must be in [0, 0.5); got {label_smoothing}")
+        policy = diffaug.parse_policy(diffaugment)
         generator, discriminator = default_networks(
             image_shape, num_classes, noise_dim, width, critic_width, generator, discriminator,
             critic_name="discriminator",
@@ -71,11 +78,19 @@ class DCGAN(ConditionalGANTrainer):
         self.label_smoothing = float(label_smoothing)
         self.width = width
         self.critic_width = critic_width
+        self.diffaugment = policy
 
-    def discriminator_maths(self, images, labels, noise):
-        """Discriminator loss, accuracies and gradients for one replica."""
+    def discriminator_maths(self, images, labels, noise, real_augment=None, fake_augment=None):
+        """Discriminator loss, accuracies and gradients for one replica.
+
+        `real_augment` / `fake_augment`: the DiffAugment uniforms of the real and the
+        generated images, `None` without DiffAugment.
+        """
         batch = tf.shape(images)[0]
         fake = self.generator([noise, labels], training=True)
+        if real_augment is not None:
+            images = diffaug.diff_augment(images, real_augment, self.diffaugment)
+            fake = diffaug.diff_augment(fake, fake_augment, self.diffaugment)
         with tf.GradientTape() as tape:
             real_logits = tf.cast(
                 self.discriminator([images, labels], training=True)["logits"], tf.float32
@@ -87,7 +102,7 @@ class DCGAN(ConditionalGANTrainer):
                 real_logits, fake_logits, real_target=1.0 - self.label_smoothing
             )
             loss = self.average_loss(per_example, batch)
-        grads = tape.gradient(loss, self.discriminator.trainable_variables)
+        grads = self.gradients(tape, loss, self.discriminator, self.d_optimizer)
         terms = {
             "d_loss": loss,
             "d_real_accuracy": self.average_loss(tf.cast(real_logits > 0, tf.float32), batch),
@@ -95,28 +110,33 @@ class DCGAN(ConditionalGANTrainer):
         }
         return terms, grads
 
-    def generator_maths(self, labels, noise):
+    def generator_maths(self, labels, noise, fake_augment=None):
         """Generator loss and gradients for one replica."""
         batch = tf.shape(labels)[0]
         with tf.GradientTape() as tape:
             fake = self.generator([noise, labels], training=True)
+            if fake_augment is not None:
+                fake = diffaug.diff_augment(fake, fake_augment, self.diffaugment)
             logits = self.discriminator([fake, labels], training=True)["logits"]
             loss = self.average_loss(
                 losses.modified_generator_loss(tf.cast(logits, tf.float32)), batch
             )
-        return loss, tape.gradient(loss, self.generator.trainable_variables)
+        return loss, self.gradients(tape, loss, self.generator, self.g_optimizer)
 
     def train_step(self, data):
         images, labels = self.unpack_batch(data)
         batch = tf.shape(images)[0]
         noise = self.replica_noise(batch, draw=0)
-        terms, grads = self.xla_maths(self.discriminator_maths)(images, labels, noise)
+        augment = self.diffaugment_draws(batch, first_draw=DIFFAUGMENT_DRAWS, count=2)
+        terms, grads = self.xla_maths(self.discriminator_maths)(images, labels, noise, *augment)
         self.apply_update(self.d_optimizer, grads, self.discriminator)
         noise = self.replica_noise(batch, draw=1)
-        g_loss, g_grads = self.xla_maths(self.generator_maths)(labels, noise)
+        augment = self.diffaugment_draws(batch, first_draw=DIFFAUGMENT_DRAWS + 2, count=1)
+        g_loss, g_grads = self.xla_maths(self.generator_maths)(labels, noise, *augment)
         self.apply_update(self.g_optimizer, g_grads, self.generator)
         return self.update_trackers({**terms, "g_loss": g_loss})
 
     def get_config(self) -> dict:
         return {**super().get_config(), "label_smoothing": self.label_smoothing,
-                "width": self.width, "critic_width": self.critic_width}
+                "width": self.width, "critic_width": self.critic_width,
+                "diffaugment": ",".join(self.diffaugment) or None}

@@ -77,9 +77,11 @@ def gradient_penalty(
 ) -> tf.Tensor:
     """Per-example WGAN-GP penalty `(||grad_x D(x_hat)||_2 - 1)^2` (Gulrajani et al. 2017).
 
-    `x_hat = real + alpha * (fake - real)` with one alpha per example. The norm is taken
-    over every non-batch axis, in float32 whatever the compute dtype, with `epsilon`
-    inside the square root so the gradient is finite at zero.
+    `x_hat = real + alpha * (fake - real)` with one alpha per example, formed in
+    float32 whatever the compute dtype (a mixed-precision critic casts it to its own
+    compute dtype and the gradient back to float32). The norm is taken over every
+    non-batch axis, in float32, with `epsilon` inside the square root so the gradient
+    is finite at zero.
 
     Args:
         critic_fn: maps a batch of inputs to `(N,)` critic outputs.
@@ -91,8 +93,9 @@ def gradient_penalty(
     Returns:
         `(N,)` float32 tensor of penalties.
     """
-    alpha = tf.reshape(tf.cast(alpha, real.dtype), [-1] + [1] * (real.shape.rank - 1))
-    interpolated = real + alpha * (tf.cast(fake, real.dtype) - real)
+    real = tf.cast(real, tf.float32)
+    alpha = tf.reshape(tf.cast(alpha, tf.float32), [-1] + [1] * (real.shape.rank - 1))
+    interpolated = real + alpha * (tf.cast(fake, tf.float32) - real)
     with tf.GradientTape() as tape:
         tape.watch(interpolated)
         outputs = tf.cast(critic_fn(interpolated), tf.float32)

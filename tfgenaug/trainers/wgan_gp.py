@@ -6,7 +6,9 @@ import keras
 import tensorflow as tf
 
 from tfgenaug.networks.validation import check_positive_int
+from tfgenaug.trainers import diffaugment as diffaug
 from tfgenaug.trainers import losses
+from tfgenaug.trainers.base import DIFFAUGMENT_DRAWS
 from tfgenaug.trainers.base import ConditionalGANTrainer
 from tfgenaug.trainers.base import default_networks
 
@@ -42,6 +44,10 @@ class WGANGP(ConditionalGANTrainer):
         generator: optional generator `keras.Model` (`[noise, labels] -> images`).
         discriminator: optional critic `keras.Model` (`[images, labels] ->
             {"logits", "class_logits"?}`).
+        diffaugment: optional DiffAugment policy, e.g. `"color,translation,cutout"`
+            (see `tfgenaug.trainers.diffaugment`): the real and generated images the
+            critic sees are augmented in the critic and the generator steps, and the
+            gradient penalty interpolates the augmented images. Defaults to `None`.
         seed: int. Seed of the training randomness. Defaults to 0.
         **kwargs: passed to `ConditionalGANTrainer`.
 
@@ -70,10 +76,12 @@ class WGANGP(ConditionalGANTrainer):
         critic_width: int = 64,
         generator: keras.Model | None = None,
         discriminator: keras.Model | None = None,
+        diffaugment: str | None = None,
         seed: int = 0,
         **kwargs,
     ):
         check_positive_int(n_critic, "n_critic")
+        policy = diffaug.parse_policy(diffaugment)
         if gp_weight < 0:
             raise ValueError(f"gp_weight must be >= 0; got {gp_weight}")
         if aux_weight < 0:
@@ -88,6 +96,7 @@ class WGANGP(ConditionalGANTrainer):
         self.aux_weight = float(aux_weight)
         self.width = width
         self.critic_width = critic_width
+        self.diffaugment = policy
 
     def default_optimizers(self):
         return (
@@ -95,10 +104,17 @@ class WGANGP(ConditionalGANTrainer):
             keras.optimizers.Adam(2e-4, beta_1=0.5, beta_2=0.9),
         )
 
-    def critic_maths(self, images, labels, noise, alpha):
-        """Critic loss terms and gradients for one critic step on one replica."""
+    def critic_maths(self, images, labels, noise, alpha, real_augment=None, fake_augment=None):
+        """Critic loss terms and gradients for one critic step on one replica.
+
+        `real_augment` / `fake_augment`: the DiffAugment uniforms of the real and the
+        generated images, `None` without DiffAugment.
+        """
         batch = tf.shape(images)[0]
         fake = self.generator([noise, labels], training=True)
+        if real_augment is not None:
+            images = diffaug.diff_augment(images, real_augment, self.diffaugment)
+            fake = diffaug.diff_augment(fake, fake_augment, self.diffaugment)
         with tf.GradientTape() as tape:
             real_out = self.discriminator([images, labels], training=True)
             fake_out = self.discriminator([fake, labels], training=True)
@@ -115,7 +131,7 @@ class WGANGP(ConditionalGANTrainer):
                     labels, real_out["class_logits"]
                 )
             loss = self.average_loss(per_example, batch)
-        grads = tape.gradient(loss, self.discriminator.trainable_variables)
+        grads = self.gradients(tape, loss, self.discriminator, self.d_optimizer)
         terms = {
             "d_loss": loss,
             "gradient_penalty": self.average_loss(penalty, batch),
@@ -123,11 +139,13 @@ class WGANGP(ConditionalGANTrainer):
         }
         return terms, grads
 
-    def generator_maths(self, labels, noise):
+    def generator_maths(self, labels, noise, fake_augment=None):
         """Generator loss and gradients for one generator step on one replica."""
         batch = tf.shape(labels)[0]
         with tf.GradientTape() as tape:
             fake = self.generator([noise, labels], training=True)
+            if fake_augment is not None:
+                fake = diffaug.diff_augment(fake, fake_augment, self.diffaugment)
             fake_out = self.discriminator([fake, labels], training=True)
             per_example = losses.wasserstein_generator_loss(
                 tf.cast(fake_out["logits"], tf.float32)
@@ -137,7 +155,7 @@ class WGANGP(ConditionalGANTrainer):
                     labels, fake_out["class_logits"]
                 )
             loss = self.average_loss(per_example, batch)
-        return loss, tape.gradient(loss, self.generator.trainable_variables)
+        return loss, self.gradients(tape, loss, self.generator, self.g_optimizer)
 
     def train_step(self, data):
         images, labels = self.unpack_batch(data)
@@ -146,10 +164,14 @@ class WGANGP(ConditionalGANTrainer):
         for i in range(self.n_critic):
             noise = self.replica_noise(batch, draw=2 * i)
             alpha = self.replica_uniform(batch, draw=2 * i + 1)
-            terms, grads = critic_maths(images, labels, noise, alpha)
+            augment = self.diffaugment_draws(batch, first_draw=DIFFAUGMENT_DRAWS + 2 * i, count=2)
+            terms, grads = critic_maths(images, labels, noise, alpha, *augment)
             self.apply_update(self.d_optimizer, grads, self.discriminator)
         noise = self.replica_noise(batch, draw=2 * self.n_critic)
-        g_loss, g_grads = self.xla_maths(self.generator_maths)(labels, noise)
+        augment = self.diffaugment_draws(
+            batch, first_draw=DIFFAUGMENT_DRAWS + 2 * self.n_critic, count=1
+        )
+        g_loss, g_grads = self.xla_maths(self.generator_maths)(labels, noise, *augment)
         self.apply_update(self.g_optimizer, g_grads, self.generator)
         return self.update_trackers({**terms, "g_loss": g_loss})
 
@@ -161,4 +183,5 @@ class WGANGP(ConditionalGANTrainer):
             "aux_weight": self.aux_weight,
             "width": self.width,
             "critic_width": self.critic_width,
+            "diffaugment": ",".join(self.diffaugment) or None,
         }

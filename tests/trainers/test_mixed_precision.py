@@ -1,0 +1,81 @@
+"""Mixed precision: every GAN trainer trains under `mixed_bfloat16` on CPU; float16
+wraps both optimizers in a `LossScaleOptimizer`."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests.trainers.conftest import IMAGE_SHAPE
+from tests.trainers.conftest import NUM_CLASSES
+from tests.trainers.conftest import TINY
+from tests.trainers.conftest import tiny_dataset
+from tfgenaug.trainers import DADA
+from tfgenaug.trainers import DCGAN
+from tfgenaug.trainers import WGANGP
+
+TRAINERS = {
+    "wgan_gp": lambda: WGANGP(IMAGE_SHAPE, NUM_CLASSES, **TINY, n_critic=2),
+    "dcgan": lambda: DCGAN(IMAGE_SHAPE, NUM_CLASSES, **TINY),
+    "dada": lambda: DADA(IMAGE_SHAPE, NUM_CLASSES, noise_dim=8, width_multiplier=0.05,
+                         gan_steps=100),
+}
+
+
+@pytest.fixture
+def policy(request):
+    """Sets the global dtype policy for one test and restores float32 afterwards."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(request.param)
+    try:
+        yield request.param
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+@pytest.mark.parametrize("policy", ["mixed_bfloat16"], indirect=True)
+@pytest.mark.parametrize("name", sorted(TRAINERS))
+def test_bfloat16_steps_give_finite_float32_losses_and_samples(name, policy):
+    trainer = TRAINERS[name]()
+    assert any(layer.compute_dtype == "bfloat16" for layer in trainer.generator.layers)
+    trainer.compile(jit_compile=False)
+    assert not isinstance(trainer.d_optimizer, keras.optimizers.LossScaleOptimizer)
+    logs = trainer.fit(tiny_dataset(2), epochs=1, verbose=0).history
+    for key, values in logs.items():
+        assert np.isfinite(values[-1]), key
+    assert all(w.dtype == "float32" for w in trainer.generator.trainable_weights)
+
+    images, labels = next(iter(tiny_dataset(1)))
+    noise = trainer.replica_noise(tf.shape(labels)[0], draw=0)
+    if name == "wgan_gp":
+        terms, _ = trainer.critic_maths(images, labels, noise, tf.fill([8], 0.5))
+    elif name == "dcgan":
+        terms, _ = trainer.discriminator_maths(images, labels, noise)
+    else:
+        terms, _ = trainer.discriminator_gan_maths(images, labels, noise, labels)
+    for key, value in terms.items():
+        assert value.dtype == tf.float32, key
+        assert np.isfinite(value.numpy()), key
+
+    samples = trainer.sample([0, 1, 2], seed=0)
+    assert samples.dtype == tf.float32
+    assert trainer([noise[:3], labels[:3]]).dtype == tf.float32
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16"], indirect=True)
+def test_float16_wraps_both_optimizers_in_loss_scale_optimizers(policy):
+    trainer = WGANGP(IMAGE_SHAPE, NUM_CLASSES, **TINY, n_critic=1)
+    trainer.compile(jit_compile=False)
+    for optimizer in (trainer.d_optimizer, trainer.g_optimizer):
+        assert isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+    before = [w.numpy().copy() for w in trainer.discriminator.trainable_weights]
+    logs = trainer.fit(tiny_dataset(1), epochs=1, verbose=0).history
+    assert np.isfinite(logs["d_loss"][-1]) and np.isfinite(logs["gradient_penalty"][-1])
+    after = trainer.discriminator.trainable_weights
+    assert any(not np.allclose(b, a.numpy()) for b, a in zip(before, after, strict=True))
+
+
+def test_float32_policy_keeps_the_plain_optimizers():
+    trainer = TRAINERS["dcgan"]()
+    trainer.compile()
+    assert isinstance(trainer.d_optimizer, keras.optimizers.Adam)
