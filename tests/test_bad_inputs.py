@@ -130,19 +130,28 @@ def test_fit_rejects_out_of_range_labels_in_a_dataset():
         trainer.fit(bad_label_dataset(), epochs=1, verbose=0)
 
 
-@pytest.mark.xfail(strict=True, reason="the tf.data assertion of ConditionalGANTrainer.fit "
-                                       "surfaces after one optimizer step has run (measured: "
-                                       "g 1, d 5 iterations on a one-batch dataset)")
 def test_fit_rejects_out_of_range_labels_in_a_dataset_before_a_step():
+    # Once the step counters moved (no data dependency) though the weights did not.
     trainer = WGANGP(IMAGE_SHAPE, NUM_CLASSES, **TINY)
     trainer.compile(jit_compile=False)
+    before = [w.numpy().copy() for w in trainer.trainable_weights]
     with pytest.raises(tf.errors.InvalidArgumentError):
         trainer.fit(bad_label_dataset(), epochs=1, verbose=0)
     assert int(trainer.g_optimizer.iterations) == 0
+    assert int(trainer.d_optimizer.iterations) == 0
+    for old, new in zip(before, trainer.trainable_weights, strict=True):
+        np.testing.assert_array_equal(old, new.numpy())
 
 
-@pytest.mark.xfail(strict=True, reason="needs a finiteness check in ConditionalGANTrainer.fit "
-                                       "(tfgenaug/trainers/base.py, another engineer's file)")
+def test_fit_rejects_nan_images_in_a_dataset_before_a_step(trainer):
+    x = images(8)
+    x[3, 2, 2, 0] = np.inf
+    dataset = tf.data.Dataset.from_tensor_slices((x, labels(*[0] * 8))).batch(8)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"images must be finite"):
+        trainer.fit(dataset, epochs=1, verbose=0)
+    assert int(trainer.g_optimizer.iterations) == 0
+
+
 def test_fit_rejects_nan_images_before_a_step(trainer):
     x = images(8)
     x[3, 2, 2, 0] = np.nan
@@ -207,9 +216,6 @@ def test_same_class_mix_arguments():
         SameClassMix(alpha=-1)
 
 
-@pytest.mark.xfail(strict=True, reason="GANAugment does not check that images lie in "
-                                       "value_range (tfgenaug/layers, another engineer's "
-                                       "files); proposal in the reliability report")
 def test_gan_augment_rejects_images_outside_value_range(trainer):
     layer = GANAugment(trainer, value_range=(0, 1), seed=0)
     with pytest.raises((ValueError, tf.errors.InvalidArgumentError), match=r"value_range"):

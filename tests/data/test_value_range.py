@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tfgenaug.data import assert_in_value_range
 from tfgenaug.data import check_value_range
 from tfgenaug.data import from_model_range
 from tfgenaug.data import to_model_range
@@ -64,3 +65,23 @@ def test_works_inside_dataset_map():
     np.testing.assert_array_equal(np.stack(list(mapped.as_numpy_iterator())), [[-1, 1], [1, -1]])
     back = mapped.map(lambda x: from_model_range(x, (0, 1)))
     np.testing.assert_array_equal(np.stack(list(back.as_numpy_iterator())), [[0, 1], [1, 0]])
+
+
+def test_assert_in_value_range_passes_values_inside_and_within_the_slack():
+    images = np.array([[-0.4, 0.0], [1.0, 1.4]], "float32")
+    np.testing.assert_array_equal(assert_in_value_range(images, (0, 1)).numpy(), images)
+
+
+@pytest.mark.parametrize("value", [200.0, -0.6, 1.6])
+def test_assert_in_value_range_names_the_range(value):
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"images must lie in value_range=\(0, 1\)"):
+        assert_in_value_range(np.array([0.5, value], "float32"), (0, 1))
+
+
+def test_assert_in_value_range_fires_inside_dataset_map():
+    dataset = tf.data.Dataset.from_tensors(np.full((2, 2), 255.0, "float32")).map(
+        lambda x: assert_in_value_range(x, (-1, 1))
+    )
+    with pytest.raises(tf.errors.InvalidArgumentError, match=r"value_range=\(-1, 1\)"):
+        next(iter(dataset))

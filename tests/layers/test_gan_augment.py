@@ -101,10 +101,11 @@ def decode(images, value_range=(0, 255)) -> np.ndarray:
     return np.round(code * (K - 1)).astype(int)
 
 
-def real_batch(batch: int = BATCH, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Random pixels in [0, 255] (never a painted image) and int32 labels."""
+def real_batch(batch: int = BATCH, seed: int = 0,
+               value_range=(0, 255)) -> tuple[np.ndarray, np.ndarray]:
+    """Random pixels in `value_range` (never a painted image) and int32 labels."""
     rng = np.random.default_rng(seed)
-    images = rng.uniform(0, 255, (batch, *IMAGE_SHAPE)).astype("float32")
+    images = rng.uniform(*value_range, (batch, *IMAGE_SHAPE)).astype("float32")
     labels = rng.integers(0, K, batch).astype("int32")
     return images, labels
 
@@ -196,8 +197,8 @@ def test_number_of_generated_rows_is_rate_times_batch_rounded(rate, batch, expec
 
 def test_value_range_conversion_is_exact():
     """The generator's -1 and 1 become exactly low and high of value_range."""
-    images, labels = real_batch(40)
     for value_range in [(0, 255), (-1, 1), (0, 1)]:
+        images, labels = real_batch(40, value_range=value_range)
         layer = GANAugment(paint_generator(), num_classes=K, rate=1.0, seed=3,
                            value_range=value_range)
         out_images, out_labels = (np.asarray(t) for t in layer((images, labels)))
@@ -412,7 +413,7 @@ def test_config_round_trip():
     restored = GANAugment.from_config(config)
     assert json.loads(json.dumps(restored.get_config())) == config
     assert config["class_counts"] == [5, 5, 1] and config["value_range"] == [-1.0, 1.0]
-    images, labels = real_batch()
+    images, labels = real_batch(value_range=(-1, 1))
     for a, b in zip(layer((images, labels)), restored((images, labels)), strict=True):
         np.testing.assert_array_equal(a, b)
 

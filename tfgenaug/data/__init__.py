@@ -9,6 +9,7 @@ from tfgenaug.data.sampling import as_numpy
 from tfgenaug.data.sampling import class_counts
 from tfgenaug.data.sampling import few_shot
 from tfgenaug.data.sampling import imbalance
+from tfgenaug.data.value_range import assert_in_value_range
 from tfgenaug.data.value_range import check_value_range
 from tfgenaug.data.value_range import from_model_range
 from tfgenaug.data.value_range import to_model_range
@@ -16,6 +17,7 @@ from tfgenaug.data.value_range import to_model_range
 __all__ = [
     "DatasetInfo",
     "as_numpy",
+    "assert_in_value_range",
     "check_value_range",
     "class_counts",
     "few_shot",

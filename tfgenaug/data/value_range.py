@@ -109,3 +109,48 @@ def from_model_range(images, value_range: Sequence[float]):
     low, high = check_value_range(value_range)
     half = (high - low) / 2.0
     return _finish((_as_float32(images) + 1.0) * half + low)
+
+
+def assert_in_value_range(images, value_range: Sequence[float], slack: float = 0.5):
+    """Returns `images` after checking, in graph mode too, that they lie in `value_range`.
+
+    A layer told `value_range=(0, 1)` and given `[0, 255]` pixels would silently mix
+    generated images in the wrong range into the batch. Values may stray from
+    `value_range` by `slack` times its span (augmentation overshoot, rounding) before
+    the check fails; a range mismatch exceeds that. Under XLA the assertion is
+    compiled away, so check in the input pipeline where it matters.
+
+    Args:
+        images: A float tensor or array.
+        value_range: The `(low, high)` the caller declared.
+        slack: How far beyond the range, as a share of `high - low`, values may go.
+
+    Returns:
+        `images` as a tensor, to be used in place of the input so the check runs first.
+
+    Raises:
+        tf.errors.InvalidArgumentError: when (or, in a graph, once) a value lies
+            outside the range plus the slack; the message names `value_range`.
+
+    Example:
+
+    >>> assert_in_value_range(np.full((1, 2, 2, 1), 200.0), (0, 1))
+    Traceback (most recent call last):
+    ...
+    tensorflow.python.framework.errors_impl.InvalidArgumentError: ...
+    """
+    low, high = check_value_range(value_range)
+    images = tf.convert_to_tensor(images)
+    margin = slack * (high - low)
+    message = (
+        f"images must lie in value_range=({low:g}, {high:g}) (the layer's argument); "
+        f"found values beyond it by more than {slack:g} x its span: pass the range your "
+        f"images use, e.g. value_range=(0, 255) for uint8-style pixels"
+    )
+    floor = tf.constant(low - margin, images.dtype)
+    ceiling = tf.constant(high + margin, images.dtype)
+    with tf.control_dependencies([
+        tf.debugging.assert_greater_equal(images, floor, message=message),
+        tf.debugging.assert_less_equal(images, ceiling, message=message),
+    ]):
+        return tf.identity(images)

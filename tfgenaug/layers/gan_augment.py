@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from tfgenaug.data.value_range import assert_in_value_range
 from tfgenaug.data.value_range import check_value_range
 from tfgenaug.data.value_range import from_model_range
 from tfgenaug.layers.batch_contract import BatchAugmentationLayer
@@ -212,6 +213,7 @@ class GANAugment(BatchAugmentationLayer):
         images = ops.cast(images, self.compute_dtype)
         if not training or transformation is None:
             return images
+        images = assert_in_value_range(images, self.value_range)
         generated = self._source.sample(transformation["classes"], transformation["noise"])
         generated = from_model_range(ops.stop_gradient(generated), self.value_range)
         generated = ops.cast(generated, self.compute_dtype)

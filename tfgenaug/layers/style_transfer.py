@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from tfgenaug.data.value_range import assert_in_value_range
 from tfgenaug.data.value_range import check_value_range
 from tfgenaug.data.value_range import from_model_range
 from tfgenaug.data.value_range import to_model_range
@@ -249,6 +250,7 @@ class StyleTransferAugment(BatchAugmentationLayer):
         padded_styles = ops.concatenate(
             [transformation["styles"], ops.zeros((1,), "int32")], axis=0
         )
+        images = assert_in_value_range(images, self.value_range)
         content = to_model_range(ops.take(images, padded_rows, axis=0), self.value_range)
         stylised = self.stylise(content, padded_styles)
         replacement = ops.cast(from_model_range(stylised[:-1], self.value_range), images.dtype)

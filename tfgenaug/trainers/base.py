@@ -200,8 +200,14 @@ class ConditionalGANTrainer(keras.Model):
     def apply_update(
         optimizer: keras.optimizers.Optimizer, grads: list, network: keras.Model
     ) -> None:
-        """Applies `grads` to `network`'s trainable variables with `optimizer`."""
-        optimizer.apply_gradients(zip(grads, network.trainable_variables, strict=True))
+        """Applies `grads` to `network`'s trainable variables with `optimizer`.
+
+        The update (the optimizer's step counter included) waits for the gradients,
+        so when the input pipeline fails a batch's check nothing, not even the
+        counter, moves: the counter has no data dependency of its own.
+        """
+        with tf.control_dependencies([grad for grad in grads if grad is not None]):
+            optimizer.apply_gradients(zip(grads, network.trainable_variables, strict=True))
 
     # ----------------------------------------------------------------- metrics
     @property
@@ -352,6 +358,7 @@ class ConditionalGANTrainer(keras.Model):
         elif x is not None and y is not None:
             check_batch_shapes(np.shape(x), np.shape(y), self.image_shape)
             check_labels_in_range(np.asarray(y), self.num_classes)
+            check_images_finite(np.asarray(x))
         return super().fit(x, y, **kwargs)
 
     def _check_batch_values(self, *data):
@@ -362,6 +369,9 @@ class ConditionalGANTrainer(keras.Model):
         check_batch_shapes(images.shape, labels.shape, self.image_shape)
         labels_int = tf.cast(labels, tf.int64)
         message = f"labels must be class ids in [0, {self.num_classes}) (num_classes)"
+        images = tf.debugging.assert_all_finite(
+            images, "images must be finite (no NaN or Inf values)"
+        )
         with tf.control_dependencies([
             tf.debugging.assert_non_negative(labels_int, message=message),
             tf.debugging.assert_less(labels_int, tf.constant(self.num_classes, tf.int64),
@@ -461,4 +471,14 @@ def check_labels_in_range(labels: np.ndarray, num_classes: int) -> None:
         raise ValueError(
             f"labels must be class ids in [0, {num_classes}) (num_classes={num_classes}); "
             f"got values from {labels.min()} to {labels.max()}"
+        )
+
+
+def check_images_finite(images: np.ndarray) -> None:
+    """Raises a ValueError naming `images` unless every value is finite."""
+    images = np.asarray(images)
+    if np.issubdtype(images.dtype, np.floating) and not np.isfinite(images).all():
+        bad = int(np.size(images) - np.count_nonzero(np.isfinite(images)))
+        raise ValueError(
+            f"images must be finite (no NaN or Inf values); got {bad} non-finite values"
         )
