@@ -33,7 +33,10 @@ setup(
         "scikit-learn>=1.3",
     ],
     extras_require={
-        "test": ["pytest>=7", "pytest-xdist>=3", "ruff>=0.4", "imbalanced-learn>=0.12", "matplotlib>=3.7"],
+        "test": [
+            "pytest>=7", "pytest-xdist>=3", "ruff>=0.4", "imbalanced-learn>=0.12",
+            "matplotlib>=3.7",
+        ],
         "gpu": ["tensorflow[and-cuda]>=2.16"],
     },
     entry_points={

@@ -167,8 +167,8 @@ def test_fit_rejects_nan_images_before_a_step(trainer):
      r"n_critic must be a positive integer; got 0"),
     (lambda: WGANGP((12, 12, 1), NUM_CLASSES, **TINY),
      r"image_shape must be square with a side that is a power of two in 8..64"),
-    (lambda: experiment.TrainConfig(strategy="tpu").validate(),
-     r"strategy must be one of \('default', 'mirrored'\); got 'tpu'"),
+    (lambda: experiment.TrainConfig(strategy="horovod").validate(),
+     r"strategy must be one of \('default', 'mirrored', 'multi_worker', 'tpu'\); got 'horovod'"),
     (lambda: experiment.TrainConfig(deterministic="yes").validate(),
      r"deterministic must be True or False; got 'yes'"),
 ])

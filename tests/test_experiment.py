@@ -89,8 +89,20 @@ def test_few_shot_count_too_large(tmp_path):
         ({"learning_rate": 0.0}, "learning_rate must be > 0"),
         ({"image_size": 12}, "image_size must be a power of two"),
         ({"dataset": "no_such_dataset_xyz"}, "dataset=.no_such_dataset_xyz. cannot be loaded"),
+        ({"diffaugment": "color,blur"}, r"diffaugment must be a comma-separated subset of "
+                                        r"\['color', 'cutout', 'translation'\]"),
+        ({"trainer": "dada", "diffaugment": "color"}, "diffaugment applies to wgan_gp and dcgan"),
     ],
 )
 def test_bad_config(tmp_path, overrides, match):
     with pytest.raises(ValueError, match=match):
         experiment.train_generator(tiny_config(tmp_path, **overrides), verbose=0)
+
+
+@pytest.mark.parametrize("trainer", ["wgan_gp", "dcgan"])
+def test_diffaugment_reaches_the_trainer(tmp_path, trainer):
+    config = tiny_config(tmp_path, trainer=trainer, diffaugment="translation,cutout")
+    _, _, info = experiment.data.load("digits", image_size=config.image_size)
+    built = experiment.build_trainer(config, info)
+    assert built.diffaugment == ("translation", "cutout")
+    assert built.get_config()["diffaugment"] == "translation,cutout"

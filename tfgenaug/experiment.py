@@ -17,11 +17,14 @@ from tfgenaug import callbacks
 from tfgenaug import data
 from tfgenaug import metrics
 from tfgenaug import savedmodels
+from tfgenaug import strategies
 from tfgenaug import trainers
 from tfgenaug.callbacks.checkpoint import generator_steps
 from tfgenaug.networks.validation import check_positive_int
+from tfgenaug.trainers import diffaugment
 
-STRATEGIES = ("default", "mirrored")
+STRATEGIES = strategies.STRATEGIES
+make_strategy = strategies.make_strategy
 # Adam learning rate when `TrainConfig.learning_rate` is None: the measured default of
 # the textbook GANs here, and the reference's for DADA.
 DEFAULT_LEARNING_RATES = {"wgan_gp": 5e-4, "dcgan": 5e-4, "dada": 3e-4}
@@ -49,7 +52,10 @@ class TrainConfig:
         model_dir: where checkpoints, logs, samples and metrics go.
         seed: seed of the data selection, the weights and the training randomness.
         jit_compile: compile training with XLA.
-        strategy: "default" (one device) or "mirrored" (all local devices).
+        strategy: "default" (one device), "mirrored" (all local devices),
+            "multi_worker" (`MultiWorkerMirroredStrategy`, every worker runs the same
+            command with its own `TF_CONFIG`; the chief writes the run's files) or
+            "tpu" (`TPUStrategy`); see `tfgenaug.strategies.make_strategy`.
         width: width of the generator.
         critic_width: width of the critic / discriminator.
         noise_dim: size of the noise vector.
@@ -69,6 +75,9 @@ class TrainConfig:
         aug: DADA only: classic augmentation (rotation 20 degrees, shift 0.1) of the
             real images in the classifier stage.
         aug_flip: DADA only: with `aug`, also flip horizontally (natural images).
+        diffaugment: wgan_gp/dcgan only: DiffAugment policy (Zhao et al. 2020), a
+            comma-separated subset of "color,translation,cutout" applied to the real
+            and generated images the critic sees; "" for none.
         deterministic: make training bit-reproducible: calls
             `tf.config.experimental.enable_op_determinism()` (process-wide, and it
             cannot be undone in the process) after `keras.utils.set_random_seed(seed)`.
@@ -105,6 +114,7 @@ class TrainConfig:
     width_multiplier: float = 0.25
     aug: bool = False
     aug_flip: bool = False
+    diffaugment: str = ""
     deterministic: bool = False
 
     def validate(self) -> None:
@@ -129,17 +139,12 @@ class TrainConfig:
             raise ValueError(f"learning_rate must be > 0; got {self.learning_rate}")
         if not self.model_dir:
             raise ValueError("model_dir must be a non-empty path")
+        diffaugment.parse_policy(self.diffaugment)
+        if self.diffaugment and self.trainer == "dada":
+            raise ValueError("diffaugment applies to wgan_gp and dcgan; got trainer='dada' "
+                             "(DADA augments with --aug)")
         if not isinstance(self.deterministic, bool):
             raise ValueError(f"deterministic must be True or False; got {self.deterministic!r}")
-
-
-def make_strategy(name: str) -> tf.distribute.Strategy:
-    """Returns the `tf.distribute` strategy called `name` ("default" or "mirrored")."""
-    if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
-    if name == "default":
-        return tf.distribute.get_strategy()
-    raise ValueError(f"strategy must be one of {STRATEGIES}; got {name!r}")
 
 
 def build_trainer(
@@ -168,6 +173,7 @@ def build_trainer(
             noise_dim=config.noise_dim,
             width=config.width,
             critic_width=config.critic_width,
+            diffaugment=config.diffaugment or None,
             seed=config.seed,
         )
     learning_rate = config.learning_rate or DEFAULT_LEARNING_RATES.get(config.trainer, 5e-4)
@@ -200,7 +206,10 @@ def training_stream(train: tf.data.Dataset, batch_size: int, seed: int, start_st
     """The endless, seeded batch stream, positioned at `start_step` for an exact resume."""
     ds = train.cache().shuffle(4096, seed=seed, reshuffle_each_iteration=True).repeat()
     ds = ds.batch(batch_size, drop_remainder=True)
-    return ds.skip(start_step).prefetch(tf.data.AUTOTUNE)
+    options = tf.data.Options()
+    # In-memory data has no files to shard: multi-worker training shards the batches.
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    return ds.skip(start_step).prefetch(tf.data.AUTOTUNE).with_options(options)
 
 
 def train_generator(config: TrainConfig, verbose="auto") -> dict:
@@ -232,6 +241,8 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
     ```
     """
     config.validate()
+    # First: MultiWorkerMirroredStrategy must configure collective ops before any op runs.
+    strategy = make_strategy(config.strategy)
     keras.utils.set_random_seed(config.seed)
     if config.deterministic:
         enable_determinism(config.seed)
@@ -254,22 +265,24 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
         print(f"DADA: {gan_steps} GAN steps, then {total_steps - gan_steps} classifier steps",
               flush=True)
 
-    strategy = make_strategy(config.strategy)
     with strategy.scope():
         trainer = build_trainer(config, info, gan_steps=gan_steps)
         if config.trainer == "dada":
             # The reference's data-dependent weight-norm initialisation of D, on up to
             # 500 training images; a resumed run then overwrites it from the checkpoint.
             trainer.initialize(data.as_numpy(train)[0][:500])
+    chief = strategies.is_chief(strategy)
+    out_dir = strategies.write_dir(config.model_dir, strategy)
     checkpoint = callbacks.TrainingCheckpoint(
-        os.path.join(config.model_dir, "checkpoints"), step_fn=training_steps
+        os.path.join(out_dir, "checkpoints"), step_fn=training_steps,
+        restore_from=os.path.join(config.model_dir, "checkpoints"),
     )
     checkpoint.set_model(trainer)
     start = checkpoint.restore()
     if start:
         logging.info("Resuming from step %d of %d", start, total_steps)
         print(f"Resuming from step {start} of {total_steps}", flush=True)
-    _write_json(os.path.join(config.model_dir, "config.json"), {
+    _write_json(os.path.join(out_dir, "config.json"), {
         "train_config": dataclasses.asdict(config),
         "trainer_class": type(trainer).__name__,
         "trainer_config": _jsonable(trainer.get_config()),
@@ -277,7 +290,7 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
         "training_counts": training_counts,
     })
 
-    log_dir = os.path.join(config.model_dir, "logs")
+    log_dir = os.path.join(out_dir, "logs")
     if start < total_steps:
         every = config.checkpoint_every
         try:
@@ -291,7 +304,7 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
                     # Before the checkpoint: a diverged step raises before it can save.
                     callbacks.StopOnNonFinite(step_fn=training_steps),
                     checkpoint,
-                    callbacks.SampleGrid(config.model_dir, log_dir=log_dir, keep_all=False),
+                    callbacks.SampleGrid(out_dir, log_dir=log_dir, keep_all=False),
                     keras.callbacks.TensorBoard(log_dir=log_dir),
                 ],
                 verbose=verbose,
@@ -305,6 +318,9 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
                 name=error.name, value=error.value, step=error.step, logs=error.logs,
             ) from error
     report = {"step": training_steps(trainer)}
+    if not chief:  # the chief evaluates, exports and keeps the files
+        strategies.remove_scratch(config.model_dir, strategy)
+        return report
     if config.trainer == "dada":
         test_images, test_labels = data.as_numpy(test)
         accuracy = float(np.mean(trainer.classify(test_images) == test_labels))

@@ -20,14 +20,14 @@ REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 # directory it writes to, writes, then lingers 1.5 s before the publishing rename, so a
 # kill at a random moment after the announcement lands mid-export.
 SLOW_EXPORT = """
-import runpy, sys, time
+import os, runpy, sys, time
 import tensorflow as tf
 real_save = tf.saved_model.save
 
 def slow_save(obj, export_dir, signatures=None, options=None):
     print("WRITING", export_dir, flush=True)
     real_save(obj, export_dir, signatures=signatures, options=options)
-    time.sleep(1.5)
+    time.sleep(float(os.environ["EXPORT_PAUSE"]))  # still unpublished: a kill now is mid-write
 
 tf.saved_model.save = slow_save
 sys.argv = ["export", *sys.argv[1:]]
@@ -68,8 +68,12 @@ def test_killed_exports_never_show_an_incomplete_version(tmp_path):
     command = [sys.executable, "-c", SLOW_EXPORT, f"--model_dir={model_dir}",
                f"--export_dir={base}"]
     # Three exports at once; the first two are killed at a random moment mid-write.
+    # The two to be killed pause long after writing so that a loaded machine cannot let
+    # them publish before the kill; the third pauses briefly and completes.
     procs = [subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL, text=True) for _ in range(3)]
+                              stderr=subprocess.DEVNULL, text=True,
+                              env={**os.environ, "EXPORT_PAUSE": pause})
+             for pause in ("60", "60", "1.5")]
     written = []
     delays = [rng.uniform(0.0, 1.5) for _ in range(2)]
 

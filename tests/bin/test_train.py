@@ -77,7 +77,7 @@ def test_sigkill_then_rerun_resumes_at_the_checkpoint(tmp_path):
         ("--image_size=12", "image_size must be a power of two between 8 and 64"),
         ("--count=1000", "count=1000 is larger than the smallest class"),
         ("--dataset=no_such_dataset_xyz", "dataset='no_such_dataset_xyz' cannot be loaded"),
-        ("--strategy=tpu", "flag --strategy=tpu: value should be one of"),
+        ("--strategy=horovod", "flag --strategy=horovod: value should be one of"),
     ],
 )
 def test_bad_flags_fail_with_a_message(tmp_path, flag, message):

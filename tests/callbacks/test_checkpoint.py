@@ -47,3 +47,21 @@ def test_stop_at_step_stops_mid_epoch():
 def test_bad_max_to_keep():
     with pytest.raises(ValueError, match="max_to_keep must be >= 1"):
         TrainingCheckpoint("/tmp/x", max_to_keep=0)
+
+
+def test_restore_from_another_directory_and_save_to_its_own(tmp_path):
+    """A non-chief worker: restores the chief's newest checkpoint, saves to scratch."""
+    chief_dir, scratch_dir = tmp_path / "chief", tmp_path / "scratch"
+    trainer = new_trainer()
+    trainer.fit(tiny_dataset(2).repeat(), steps_per_epoch=2, epochs=1, verbose=0,
+                callbacks=[TrainingCheckpoint(str(chief_dir))])
+    worker = new_trainer()
+    checkpoint = TrainingCheckpoint(str(scratch_dir), restore_from=str(chief_dir))
+    checkpoint.set_model(worker)
+    assert checkpoint.restore() == 2
+    for a, b in zip(trainer.get_weights(), worker.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    worker.fit(tiny_dataset(2).repeat(), steps_per_epoch=1, epochs=1, verbose=0,
+               callbacks=[checkpoint])
+    assert sorted(p.name for p in scratch_dir.glob("*.index")) == ["ckpt-3.index"]
+    assert sorted(p.name for p in chief_dir.glob("*.index")) == ["ckpt-2.index"]

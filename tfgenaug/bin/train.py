@@ -51,7 +51,9 @@ flags.DEFINE_bool("deterministic", False,
                   "Needed for a killed and resumed run to end with exactly the weights of "
                   "an uninterrupted one.")
 flags.DEFINE_enum("strategy", _DEFAULTS.strategy, list(experiment.STRATEGIES),
-                  "tf.distribute strategy: one device or all local devices.")
+                  "tf.distribute strategy: default (one device), mirrored (all local "
+                  "devices), multi_worker (MultiWorkerMirroredStrategy: run the same command "
+                  "on every worker with its TF_CONFIG; the chief writes --model_dir) or tpu.")
 flags.DEFINE_integer("width", _DEFAULTS.width, "Width of the generator.")
 flags.DEFINE_integer("critic_width", _DEFAULTS.critic_width, "Width of the critic.")
 flags.DEFINE_integer("noise_dim", _DEFAULTS.noise_dim, "Size of the noise vector.")
@@ -76,6 +78,9 @@ flags.DEFINE_float("width_multiplier", _DEFAULTS.width_multiplier,
 flags.DEFINE_bool("aug", _DEFAULTS.aug,
                   "dada: rotate (20 degrees) and shift (0.1) real images in the classifier "
                   "stage.")
+flags.DEFINE_string("diffaugment", _DEFAULTS.diffaugment,
+                    "wgan_gp/dcgan: DiffAugment policy for the critic's inputs, a "
+                    "comma-separated subset of color,translation,cutout (empty: none).")
 flags.DEFINE_bool("aug_flip", _DEFAULTS.aug_flip,
                   "dada: with --aug, also flip horizontally (natural images, not digits).")
 

@@ -7,7 +7,7 @@ from absl import logging
 
 def generator_steps(model) -> int:
     """The generator steps a trainer has taken: its `g_optimizer`'s iterations."""
-    return int(model.g_optimizer.iterations)
+    return int(keras.ops.convert_to_numpy(model.g_optimizer.iterations))
 
 
 class TrainingCheckpoint(keras.callbacks.Callback):
@@ -29,6 +29,9 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         max_to_keep: int. Number of checkpoints kept. Defaults to 3.
         step_fn: callable returning the model's current step; defaults to the
             iterations of `model.g_optimizer` (the generator steps of a trainer).
+        restore_from: directory whose newest checkpoint `restore()` reads; defaults
+            to `directory`. A non-chief worker of a multi-worker run saves to its
+            own scratch directory but restores the chief's checkpoints.
 
     Example:
     ```python
@@ -40,11 +43,13 @@ class TrainingCheckpoint(keras.callbacks.Callback):
     ```
     """
 
-    def __init__(self, directory: str, max_to_keep: int = 3, step_fn=None):
+    def __init__(self, directory: str, max_to_keep: int = 3, step_fn=None,
+                 restore_from: str | None = None):
         super().__init__()
         if max_to_keep < 1:
             raise ValueError(f"max_to_keep must be >= 1; got {max_to_keep}")
         self.directory = directory
+        self.restore_from = restore_from or directory
         self.max_to_keep = max_to_keep
         self.step_fn = step_fn or generator_steps
         self._manager = None
@@ -65,7 +70,8 @@ class TrainingCheckpoint(keras.callbacks.Callback):
 
     def restore(self) -> int:
         """Restores the newest checkpoint, if any, and returns the restored step (0 if none)."""
-        latest = self.manager.latest_checkpoint
+        latest = (self.manager.latest_checkpoint if self.restore_from == self.directory
+                  else tf.train.latest_checkpoint(self.restore_from))
         if latest is None:
             return 0
         self.manager.checkpoint.restore(latest).assert_existing_objects_matched()

@@ -130,6 +130,11 @@ class ConditionalGANTrainer(keras.Model):
             )
             self.xla_per_replica = False
         super().compile(jit_compile=whole_step_jit, **kwargs)
+        # Keras averages the step's logs across workers with a reduction over axis 0,
+        # which fails on scalars (keras-team/keras#20585): give it shape-(1,) logs.
+        self._vector_logs = isinstance(
+            self.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy
+        )
         self._compiled_cache: dict[str, Callable] = {}
         # Optimizer slots are made now, not in the first traced step: variables created
         # inside a tf.function under a strategy break the step, and a checkpoint can
@@ -224,7 +229,10 @@ class ConditionalGANTrainer(keras.Model):
         num_replicas = self.distribute_strategy.num_replicas_in_sync
         for name, value in values.items():
             self.trackers[name].update_state(tf.cast(value, tf.float32) * num_replicas)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        logs = {name: tracker.result() for name, tracker in self.trackers.items()}
+        if getattr(self, "_vector_logs", False):
+            logs = {name: tf.reshape(value, [1]) for name, value in logs.items()}
+        return logs
 
     # ----------------------------------------------------------------- batches
     def unpack_batch(self, data) -> tuple[tf.Tensor, tf.Tensor]:
@@ -361,6 +369,20 @@ class ConditionalGANTrainer(keras.Model):
             check_images_finite(np.asarray(x))
         return super().fit(x, y, **kwargs)
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        """Keras' pre-fit build, given a batch that every strategy can produce.
+
+        Keras 3 reads one distributed batch and averages it across replicas with an
+        eager `strategy.reduce` only to learn its shapes; `MultiWorkerMirroredStrategy`
+        cannot reduce eagerly (keras-team/keras#20585: "Attempt to convert a value
+        (PerReplica...)"). The first local replica's batch has the same shapes.
+        """
+        if iterator is not None and self._distribute_strategy is not None:
+            for _, _, batches in iterator:
+                data_batch = tf.nest.map_structure(_first_local_value, next(batches))
+                break
+        return super()._maybe_symbolic_build(data_batch=data_batch)
+
     def _check_batch_values(self, *data):
         batch = data[0] if len(data) == 1 else data
         images, labels = (
@@ -472,6 +494,13 @@ def check_labels_in_range(labels: np.ndarray, num_classes: int) -> None:
             f"labels must be class ids in [0, {num_classes}) (num_classes={num_classes}); "
             f"got values from {labels.min()} to {labels.max()}"
         )
+
+
+def _first_local_value(value):
+    """The first local replica's component of a distributed value; other values as they are."""
+    if isinstance(value, tf.distribute.DistributedValues):
+        return value.values[0]
+    return value
 
 
 def check_images_finite(images: np.ndarray) -> None:
