@@ -1,14 +1,18 @@
 """Trainers: `keras.Model` subclasses with their own `train_step`, trained with `fit()`.
 
 `TRAINERS` holds the class-conditional GAN trainers the train binary runs;
-`AdversarialTrainer` wraps a classifier for adversarial-example training and
-`StyleDecoderTrainer` trains ST-DA's AdaIN decoder.
+`AdversarialTrainer` wraps a classifier for adversarial-example training,
+`StyleDecoderTrainer` trains ST-DA's AdaIN decoder and `DFG` generates features (not
+images) for imbalanced classes.
 """
 
 from tfgenaug.trainers.adversarial import AdversarialTrainer
 from tfgenaug.trainers.base import ConditionalGANTrainer
 from tfgenaug.trainers.dada import DADA
 from tfgenaug.trainers.dcgan import DCGAN
+from tfgenaug.trainers.dfg import DFG
+from tfgenaug.trainers.dfg import AttentionUpdate
+from tfgenaug.trainers.dfg import pretrain_source
 from tfgenaug.trainers.style_decoder import StyleDecoderTrainer
 from tfgenaug.trainers.wgan_gp import WGANGP
 
@@ -29,10 +33,13 @@ def get(name: str) -> type[ConditionalGANTrainer]:
 __all__ = [
     "DADA",
     "DCGAN",
+    "DFG",
     "TRAINERS",
     "WGANGP",
     "AdversarialTrainer",
+    "AttentionUpdate",
     "ConditionalGANTrainer",
     "StyleDecoderTrainer",
     "get",
+    "pretrain_source",
 ]

@@ -1,0 +1,794 @@
+"""DFG (Suh et al. 2020): a feature GAN on a pretrained extractor, for imbalanced data.
+
+Four networks: the feature extractor E and the classifier C (a pretrained network
+split in two, see `tfgenaug.networks.dfg_networks`), the class-conditional feature
+generator G and the feature critic D. One train step (the reference's "generator
+step") on a batch `(x, y)`:
+
+1. `n_critic` critic updates: `D(G(z, y')) - D(E(x)) + gp_weight * GP` on feature maps,
+   with fresh noise `z ~ U(-1, 1)`, random classes `y'` and interpolation weights each.
+2. One generator update: `-D(G(z, y')) + CE(C([G(z, y'); E(x)]), [y'; y])`.
+3. One update of E and C together: `CE(C(E(x)), y) + delta_weight * Omega`, Omega the
+   DELTA regularizer toward the frozen source copies of E (see `dfg_losses`).
+4. Every `classifier_every` steps (not the first), an update of C alone on thirds:
+   real features (with Omega), generated features of minority classes, and both mixed.
+
+G's output is multiplied by the class attention `A[y]`; `update_attention` (or the
+`AttentionUpdate` callback, every `attention_every` steps) recomputes A from the
+current E and C and DELTA's channel weights from the source E and C.
+
+How it compiles: steps with and without the classifier update are two train
+functions, built once by `make_train_function`; a Python dispatcher reads the step
+counter (the generator optimizer's `iterations`, one per step) before each call, as
+DADA does for its stages. With `jit_compile=True` each function compiles whole on one
+device. Under a multi-replica strategy the per-replica maths of the critic, E+C and C
+updates compile with XLA and the gradients are applied outside; the generator update
+runs without XLA because G's batch norm is synchronized across replicas (so that
+`MirroredStrategy` equals one device), which XLA cannot compile per replica.
+
+Randomness is stateless, keyed by `(seed, step, draw)`, drawn for the global batch and
+sliced per replica (see `tfgenaug.trainers.base`).
+
+Deviations from the reference (opensuh/DFG), and why:
+- Each step's critic updates reuse the step's batch (with fresh noise) instead of a
+  queue of `n_critic` batches: `fit` feeds one batch per step.
+- The generator's two updates (adversarial, then classification) are one update of
+  their sum, as the method is written.
+- The reference updates E and C with `2 CE + 0.01 Omega_E + 0.01 Omega_C + 0.01 ||W||^2`
+  through two optimizers; we use `CE + delta_weight * Omega` with one optimizer for E
+  and C (it also makes the C-only update), see `dfg_losses.delta_regularizer`.
+- The attention is recomputed every `attention_every` steps without the reference's
+  extra condition `e_loss < 0.05`; the reference's slope-1 LeakyReLU is 0.2 here.
+"""
+
+from collections.abc import Callable
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+from tfgenaug.networks.dfg_networks import ClassAttention
+from tfgenaug.networks.dfg_networks import feature_critic
+from tfgenaug.networks.dfg_networks import feature_generator
+from tfgenaug.networks.validation import check_positive_int
+from tfgenaug.trainers import dfg_losses
+from tfgenaug.trainers import portable_random
+from tfgenaug.trainers.base import check_batch_shapes
+
+
+def _adam() -> keras.optimizers.Optimizer:
+    return keras.optimizers.Adam(1e-4, beta_1=0.5, beta_2=0.9)
+
+
+def _frozen_copy(model: keras.Model, name: str) -> keras.Model:
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    copy.trainable = False
+    copy.name = name
+    return copy
+
+
+def _last_kernel(model: keras.Model) -> keras.Variable | None:
+    for layer in reversed(model._flatten_layers(include_self=False)):
+        kernel = getattr(layer, "kernel", None)
+        if kernel is not None:
+            return kernel
+    return None
+
+
+def _cross_entropy(labels: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
+    return tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=tf.cast(labels, tf.int32), logits=tf.cast(logits, tf.float32)
+    )
+
+
+def choose_minority_classes(num_classes: int, minor_class_num: int, seed: int = 0) -> list[int]:
+    """DFG's imbalance protocol: the first `minor_class_num` classes of a seeded shuffle.
+
+    Pass the result to `tfgenaug.data.imbalance(ds, minority_classes, ratio)` (which keeps
+    `int(majority * ratio)` images of each) and to `DFG(minority_classes=...)`.
+
+    Args:
+        num_classes: int. K.
+        minor_class_num: int in [1, K]. How many classes become rare.
+        seed: int. Seed of the shuffle. Defaults to 0.
+
+    Returns:
+        Sorted list of class ids.
+
+    Raises:
+        ValueError: `minor_class_num` outside [1, num_classes].
+
+    Example:
+    ```python
+    minority = choose_minority_classes(10, 3, seed=0)
+    ```
+    """
+    check_positive_int(num_classes, "num_classes")
+    if (
+        isinstance(minor_class_num, bool)
+        or not isinstance(minor_class_num, int)
+        or not 1 <= minor_class_num <= num_classes
+    ):
+        raise ValueError(
+            f"minor_class_num must be an int in [1, {num_classes}] (num_classes); "
+            f"got {minor_class_num!r}"
+        )
+    order = np.random.default_rng(seed).permutation(num_classes)
+    return sorted(int(k) for k in order[:minor_class_num])
+
+
+@keras.saving.register_keras_serializable(package="tfgenaug")
+class DFG(keras.Model):
+    """Discriminative Feature Generation: a WGAN-GP on feature maps of a split classifier.
+
+    See the module docstring for the train step. `fit()` takes `(images, labels)`
+    batches, images in the range the extractor was pretrained on ([-1, 1] in this
+    library). The classifier to evaluate or export is `classifier_model()` (E then C);
+    calling the trainer on images gives the same logits.
+
+    References:
+        - Suh et al., [Discriminative Feature Generation for Classification of
+          Imbalanced Data](https://arxiv.org/abs/2010.12888); reference code
+          opensuh/DFG.
+
+    Args:
+        extractor: `keras.Model` E from images `(N, H, W, C)` to feature maps
+            `(N, h, w, c)`, pretrained (see `pretrain_source`).
+        classifier: `keras.Model` C from E's feature maps to logits `(N, K)`.
+        num_classes: int. K.
+        minority_classes: class ids whose generated features train C every
+            `classifier_every` steps; `None` for all classes. Defaults to `None`.
+        noise_dim: int. Size of G's noise, U(-1, 1). Defaults to 100.
+        n_critic: int. Critic updates per step. Defaults to 5.
+        gp_weight: float. Gradient-penalty weight. Defaults to 10.
+        delta_weight: float. Weight of DELTA's Omega in E's and C's losses. Defaults
+            to 0.01.
+        classifier_every: int. Steps between the C-only updates on real and generated
+            features (steps `classifier_every, 2 * classifier_every, ...`, counted
+            from 0). Defaults to 5.
+        attention_every: int. Steps between attention updates by `AttentionUpdate`.
+            Defaults to 2000.
+        attention_threshold: float. See `dfg_losses.class_attention`. Defaults to 0.9.
+        generator_width: int. Hidden channels of the default G. Defaults to 128.
+        critic_width: int. First-layer filters of the default D. Defaults to 32.
+        generator: optional G, `[noise, labels] -> feature maps`, with a
+            `ClassAttention` layer. Defaults to `feature_generator(...)`.
+        discriminator: optional D, feature maps -> `(N, 1)`. Defaults to
+            `feature_critic(...)`.
+        seed: int. Seed of the training randomness. Defaults to 0.
+        **kwargs: passed to `keras.Model`.
+
+    Example:
+    ```python
+    extractor, classifier = lenet5_split((16, 16, 1), num_classes=10)
+    pretrain_source(extractor, classifier, source_images, source_labels, steps=500)
+    trainer = DFG(extractor, classifier, num_classes=10, minority_classes=[3, 8])
+    trainer.compile()
+    trainer.update_attention(images[:200], labels[:200])
+    trainer.fit(train.repeat().batch(64), steps_per_epoch=500, epochs=8,
+                callbacks=[AttentionUpdate(images, labels)])
+    logits = trainer.classifier_model().predict(test_images)
+    ```
+    """
+
+    metric_names = ("d_loss", "gradient_penalty", "g_loss", "ec_loss", "omega", "accuracy",
+                    "c_loss")
+
+    def __init__(
+        self,
+        extractor: keras.Model,
+        classifier: keras.Model,
+        num_classes: int,
+        minority_classes: Sequence[int] | None = None,
+        noise_dim: int = 100,
+        n_critic: int = 5,
+        gp_weight: float = 10.0,
+        delta_weight: float = 0.01,
+        classifier_every: int = 5,
+        attention_every: int = 2000,
+        attention_threshold: float = 0.9,
+        generator_width: int = 128,
+        critic_width: int = 32,
+        generator: keras.Model | None = None,
+        discriminator: keras.Model | None = None,
+        seed: int = 0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        check_positive_int(num_classes, "num_classes")
+        for value, name in ((noise_dim, "noise_dim"), (n_critic, "n_critic"),
+                            (classifier_every, "classifier_every"),
+                            (attention_every, "attention_every")):
+            check_positive_int(value, name)
+        if gp_weight < 0:
+            raise ValueError(f"gp_weight must be >= 0; got {gp_weight}")
+        if delta_weight < 0:
+            raise ValueError(f"delta_weight must be >= 0; got {delta_weight}")
+        if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+            raise ValueError(f"seed must be an int; got {seed!r}")
+        feature_shape = tuple(extractor.output_shape[1:])
+        if len(feature_shape) != 3 or None in feature_shape:
+            raise ValueError(
+                "extractor must map images to feature maps (N, h, w, channels) of a known "
+                f"shape; got output shape {extractor.output_shape}"
+            )
+        if tuple(classifier.input_shape[1:]) != feature_shape:
+            raise ValueError(
+                f"classifier must take the extractor's feature maps {feature_shape}; got "
+                f"input shape {classifier.input_shape}"
+            )
+        if tuple(classifier.output_shape[1:]) != (num_classes,):
+            raise ValueError(
+                f"classifier must output num_classes = {num_classes} logits; got output "
+                f"shape {classifier.output_shape}"
+            )
+        if minority_classes is None:
+            minority_classes = list(range(num_classes))
+        minority = [int(k) for k in minority_classes]
+        if not minority or len(set(minority)) != len(minority) or not all(
+            0 <= k < num_classes for k in minority
+        ):
+            raise ValueError(
+                "minority_classes must be None or a non-empty sequence of unique class ids "
+                f"in [0, {num_classes}); got {minority_classes!r}"
+            )
+        if generator is None:
+            generator = feature_generator(feature_shape, num_classes, noise_dim, generator_width)
+        if discriminator is None:
+            discriminator = feature_critic(feature_shape, critic_width)
+        if tuple(generator.output_shape[1:]) != feature_shape:
+            raise ValueError(
+                f"generator must output the extractor's feature maps {feature_shape}; got "
+                f"output shape {generator.output_shape}"
+            )
+        attention_layers = [
+            layer for layer in generator._flatten_layers(include_self=False)
+            if isinstance(layer, ClassAttention)
+        ]
+        if len(attention_layers) != 1:
+            raise ValueError(
+                "generator must contain one ClassAttention layer (see "
+                "tfgenaug.networks.dfg_networks.feature_generator)"
+            )
+
+        self.extractor = extractor
+        self.classifier = classifier
+        self.generator = generator
+        self.discriminator = discriminator
+        self.source_extractor = _frozen_copy(extractor, "source_extractor")
+        self.source_classifier = _frozen_copy(classifier, "source_classifier")
+        self.attention_layer = attention_layers[0]
+        self.num_classes = int(num_classes)
+        self.minority_classes = sorted(minority)
+        self.noise_dim = int(noise_dim)
+        self.n_critic = n_critic
+        self.gp_weight = float(gp_weight)
+        self.delta_weight = float(delta_weight)
+        self.classifier_every = classifier_every
+        self.attention_every = attention_every
+        self.attention_threshold = float(attention_threshold)
+        self.generator_width = generator_width
+        self.critic_width = critic_width
+        self.seed = int(seed)
+        self.image_shape = tuple(int(d) for d in extractor.input_shape[1:])
+        self.feature_shape = feature_shape
+        channels = feature_shape[-1]
+        # DELTA's channel weights; uniform until `update_attention` measures them.
+        self.delta_weights = self.add_weight(
+            shape=(channels,), initializer=keras.initializers.Constant(1.0 / channels),
+            trainable=False, name="delta_channel_weights", aggregation="only_first_replica",
+        )
+        self.classifier_kernel = _last_kernel(classifier)
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
+        self.xla_per_replica = False
+        self._compiled_cache: dict[str, Callable] = {}
+        self._attention_fn = None
+        self.built = True
+
+    # ----------------------------------------------------------------- compile
+    def compile(
+        self,
+        g_optimizer: keras.optimizers.Optimizer | None = None,
+        d_optimizer: keras.optimizers.Optimizer | None = None,
+        ec_optimizer: keras.optimizers.Optimizer | None = None,
+        jit_compile: bool = True,
+        **kwargs,
+    ) -> None:
+        """Configures the trainer for `fit()`.
+
+        Args:
+            g_optimizer: optimizer of G. Defaults to `Adam(1e-4, 0.5, 0.9)`.
+            d_optimizer: optimizer of D. Defaults likewise.
+            ec_optimizer: optimizer of E and C (also used for the C-only updates).
+                Defaults likewise.
+            jit_compile: bool. Compile with XLA: the whole step on one device, the
+                per-replica maths under a multi-replica strategy (see the module
+                docstring). Defaults to `True`.
+            **kwargs: passed to `keras.Model.compile`.
+        """
+        self.g_optimizer = g_optimizer or _adam()
+        self.d_optimizer = d_optimizer or _adam()
+        self.ec_optimizer = ec_optimizer or _adam()
+        num_replicas = self.distribute_strategy.num_replicas_in_sync
+        self.xla_per_replica = bool(jit_compile) and num_replicas > 1
+        super().compile(jit_compile=bool(jit_compile) and num_replicas == 1, **kwargs)
+        self._compiled_cache = {}
+        with self.distribute_strategy.scope():
+            self.d_optimizer.build(self.discriminator.trainable_variables)
+            self.g_optimizer.build(self.generator.trainable_variables)
+            self.ec_optimizer.build(self._ec_variables())
+
+    def _ec_variables(self) -> list:
+        return self.extractor.trainable_variables + self.classifier.trainable_variables
+
+    def _xla_maths(self, fn: Callable) -> Callable:
+        """`fn` compiled per replica with XLA when the whole step is not compiled."""
+        if not self.xla_per_replica:
+            return fn
+        key = fn.__name__
+        if key not in self._compiled_cache:
+            self._compiled_cache[key] = tf.function(fn, jit_compile=True)
+        return self._compiled_cache[key]
+
+    @staticmethod
+    def _apply(optimizer, grads, variables) -> None:
+        with tf.control_dependencies([g for g in grads if g is not None]):
+            optimizer.apply_gradients(zip(grads, variables, strict=True))
+
+    # ----------------------------------------------------------------- properties
+    @property
+    def feature_generator(self) -> keras.Model:
+        """G: `[noise (N, noise_dim), labels (N,)]` to feature maps, attention included."""
+        return self.generator
+
+    @property
+    def attention(self) -> np.ndarray:
+        """The current class attention `A`, `(K, channels)`."""
+        return np.asarray(self.attention_layer.attention)
+
+    @property
+    def metrics(self) -> list[keras.metrics.Metric]:
+        return list(self.trackers.values())
+
+    def train_steps(self) -> int:
+        """Train steps taken (generator updates, one per step)."""
+        if not hasattr(self, "g_optimizer"):
+            return 0
+        return int(keras.ops.convert_to_numpy(self.g_optimizer.iterations))
+
+    def is_classifier_step(self, step: int) -> bool:
+        """Whether step `step` (counted from 0) includes the C-only update."""
+        return step > 0 and step % self.classifier_every == 0
+
+    # ----------------------------------------------------------------- randomness
+    def _seed(self, step: tf.Tensor, draw: int) -> tf.Tensor:
+        return tf.stack([tf.constant(self.seed, tf.int64), tf.cast(step, tf.int64) * 1024 + draw])
+
+    def _uniform(self, step, local_batch, width: int, draw: int) -> tf.Tensor:
+        """U[0, 1) `(local_batch, width)`: this replica's slice of the global draw."""
+        seed = self._seed(step, draw)
+        context = tf.distribute.get_replica_context()
+        num_replicas = context.num_replicas_in_sync if context is not None else 1
+        values = portable_random.uniform(tf.stack([local_batch * num_replicas, width]), seed)
+        if num_replicas == 1:
+            return values
+        start = tf.cast(context.replica_id_in_sync_group, tf.int32) * local_batch
+        return values[start : start + local_batch]
+
+    def _noise(self, step, local_batch, draw: int) -> tf.Tensor:
+        return 2.0 * self._uniform(step, local_batch, self.noise_dim, draw) - 1.0
+
+    def _labels(self, step, local_batch, draw: int, classes: Sequence[int]) -> tf.Tensor:
+        u = self._uniform(step, local_batch, 1, draw)[:, 0]
+        index = tf.minimum(tf.cast(tf.floor(u * len(classes)), tf.int32), len(classes) - 1)
+        return tf.gather(tf.constant(classes, tf.int32), index)
+
+    # ----------------------------------------------------------------- losses
+    def _average(self, per_example: tf.Tensor, batch: tf.Tensor) -> tf.Tensor:
+        """Sum of per-example values over the *global* batch size."""
+        global_batch = batch * self.distribute_strategy.num_replicas_in_sync
+        return tf.reduce_sum(tf.cast(per_example, tf.float32)) / tf.cast(global_batch, tf.float32)
+
+    def _omega(self, features: tf.Tensor, images: tf.Tensor) -> tf.Tensor:
+        source = self.source_extractor(images, training=False)
+        kernel = None if self.classifier_kernel is None else self.classifier_kernel.value
+        return dfg_losses.delta_regularizer(features, source, self.delta_weights.value, kernel)
+
+    def critic_maths(self, real, fake, alpha):
+        """Critic loss terms and gradients for one critic update on one replica."""
+        batch = tf.shape(real)[0]
+
+        def critic(x):
+            return tf.cast(self.discriminator(x, training=True)[:, 0], tf.float32)
+
+        with tf.GradientTape() as tape:
+            distance = critic(fake) - critic(real)
+            penalty = dfg_losses.feature_gradient_penalty(critic, real, fake, alpha)
+            loss = self._average(distance + self.gp_weight * penalty, batch)
+        grads = tape.gradient(loss, self.discriminator.trainable_variables)
+        return {"d_loss": loss, "gradient_penalty": self._average(penalty, batch)}, grads
+
+    def generator_maths(self, real, labels, noise, fake_labels):
+        """G's loss `-D(G) + CE(C([G; E(x)]), [y'; y])` and its gradients."""
+        batch = tf.shape(labels)[0]
+        real_ce = _cross_entropy(labels, self.classifier(real, training=False))
+        with tf.GradientTape() as tape:
+            fake = self.generator([noise, fake_labels], training=True)
+            adversarial = -tf.cast(self.discriminator(fake, training=True)[:, 0], tf.float32)
+            fake_ce = _cross_entropy(fake_labels, self.classifier(fake, training=False))
+            # The cross-entropy of the merged batch of 2N features is the mean of halves.
+            loss = self._average(adversarial + 0.5 * (fake_ce + real_ce), batch)
+        return loss, tape.gradient(loss, self.generator.trainable_variables)
+
+    def extractor_classifier_maths(self, images, labels):
+        """E's and C's loss `CE + delta_weight * Omega` and gradients, with accuracy."""
+        batch = tf.shape(labels)[0]
+        variables = self._ec_variables()
+        with tf.GradientTape() as tape:
+            features = self.extractor(images, training=True)
+            logits = tf.cast(self.classifier(features, training=True), tf.float32)
+            omega = self._omega(features, images)
+            loss = self._average(_cross_entropy(labels, logits) + self.delta_weight * omega,
+                                 batch)
+        grads = tape.gradient(loss, variables)
+        correct = tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), labels),
+                          tf.float32)
+        terms = {
+            "ec_loss": loss,
+            "omega": self._average(omega, batch),
+            "accuracy": self._average(correct, batch),
+        }
+        return terms, grads
+
+    def classifier_maths(self, images, labels, fake, fake_labels):
+        """C's loss on thirds: real (+ Omega), generated minority, both merged."""
+        batch = tf.shape(labels)[0]
+        features = self.extractor(images, training=False)
+        with tf.GradientTape() as tape:
+            real_ce = _cross_entropy(labels, self.classifier(features, training=True))
+            # E is fixed here: of Omega only the kernel term of C's last layer moves.
+            real_term = real_ce + self.delta_weight * self._omega(features, images)
+            fake_ce = _cross_entropy(fake_labels, self.classifier(fake, training=True))
+            merged = tf.concat([fake, tf.cast(features, fake.dtype)], axis=0)
+            merged_ce = _cross_entropy(
+                tf.concat([fake_labels, labels], axis=0),
+                self.classifier(merged, training=True),
+            )
+            merged_term = 0.5 * (merged_ce[:batch] + merged_ce[batch:])
+            loss = self._average((real_term + fake_ce + merged_term) / 3.0, batch)
+        return loss, tape.gradient(loss, self.classifier.trainable_variables)
+
+    # ----------------------------------------------------------------- steps
+    def _unpack(self, data) -> tuple[tf.Tensor, tf.Tensor]:
+        if isinstance(data, dict):
+            images, labels = data["images"], data["labels"]
+        else:
+            images, labels = data[0], data[1]
+        check_batch_shapes(images.shape, labels.shape, self.image_shape)
+        return tf.cast(images, tf.float32), tf.cast(tf.reshape(labels, [-1]), tf.int32)
+
+    def _step(self, data, classifier_update: bool):
+        images, labels = self._unpack(data)
+        batch = tf.shape(images)[0]
+        step = tf.convert_to_tensor(self.g_optimizer.iterations)
+        all_classes = list(range(self.num_classes))
+        real = self.extractor(images, training=False)
+        critic_maths = self._xla_maths(self.critic_maths)
+        for i in range(self.n_critic):
+            fake_labels = self._labels(step, batch, 3 * i, all_classes)
+            fake = self.generator(
+                [self._noise(step, batch, 3 * i + 1), fake_labels], training=True
+            )
+            alpha = self._uniform(step, batch, 1, 3 * i + 2)[:, 0]
+            terms, grads = critic_maths(real, fake, alpha)
+            self._apply(self.d_optimizer, grads, self.discriminator.trainable_variables)
+        draw = 3 * self.n_critic
+        fake_labels = self._labels(step, batch, draw, all_classes)
+        g_loss, grads = self.generator_maths(
+            real, labels, self._noise(step, batch, draw + 1), fake_labels
+        )
+        self._apply(self.g_optimizer, grads, self.generator.trainable_variables)
+        ec_terms, grads = self._xla_maths(self.extractor_classifier_maths)(images, labels)
+        self._apply(self.ec_optimizer, grads, self._ec_variables())
+        values = {**terms, "g_loss": g_loss, **ec_terms}
+        if classifier_update:
+            minority_labels = self._labels(step, batch, draw + 2, self.minority_classes)
+            fake = self.generator(
+                [self._noise(step, batch, draw + 3), minority_labels], training=True
+            )
+            c_loss, grads = self._xla_maths(self.classifier_maths)(
+                images, labels, fake, minority_labels
+            )
+            self._apply(self.ec_optimizer, grads, self.classifier.trainable_variables)
+            values["c_loss"] = c_loss
+        return self._update_trackers(values)
+
+    def _update_trackers(self, values: dict) -> dict:
+        """Trackers get one-device values: a replica's share times the replica count."""
+        num_replicas = self.distribute_strategy.num_replicas_in_sync
+        for name, value in values.items():
+            self.trackers[name].update_state(tf.cast(value, tf.float32) * num_replicas)
+        return {name: tracker.result() for name, tracker in self.trackers.items()}
+
+    def gan_train_step(self, data):
+        """A step without the C-only update."""
+        return self._step(data, classifier_update=False)
+
+    def classifier_train_step(self, data):
+        """A step with the C-only update (every `classifier_every` steps)."""
+        return self._step(data, classifier_update=True)
+
+    def train_step(self, data):
+        """One step (eager use; `fit` uses the two compiled step functions)."""
+        if self.is_classifier_step(self.train_steps()):
+            return self.classifier_train_step(data)
+        return self.gan_train_step(data)
+
+    def make_train_function(self, force: bool = False):
+        """Builds one train function with and one without the C update, and a dispatcher.
+
+        The step counter is read before each execution (as DADA reads its stage), so
+        with `steps_per_execution > 1` every step of an execution that starts on a
+        C-update step makes the C update, and the others make none; with the default
+        `steps_per_execution=1` the schedule is exact.
+        """
+        if self.train_function is not None and not force:
+            return self.train_function
+        gan_function = self._make_function(self.gan_train_step)
+        classifier_function = self._make_function(self.classifier_train_step)
+
+        def train_function(iterator):
+            if self.is_classifier_step(self.train_steps()):
+                return classifier_function(iterator)
+            return gan_function(iterator)
+
+        self.train_function = train_function
+        return train_function
+
+    def fit(self, x=None, y=None, **kwargs):
+        """`keras.Model.fit`; a `tf.data.Dataset` is not reshuffled (it shuffles itself)."""
+        if isinstance(x, tf.data.Dataset):
+            kwargs.setdefault("shuffle", False)
+        return super().fit(x, y, **kwargs)
+
+    # ----------------------------------------------------------------- attention
+    def _attention_maths(self, images, labels):
+        features = self.extractor(images, training=False)
+        increases = dfg_losses.channel_ablation_losses(
+            features, lambda f: self.classifier(f, training=False), labels
+        )
+        attention = dfg_losses.class_attention(
+            increases, labels, self.num_classes, self.attention_threshold
+        )
+        source = self.source_extractor(images, training=False)
+        source_increases = dfg_losses.channel_ablation_losses(
+            source, lambda f: self.source_classifier(f, training=False), labels
+        )
+        return attention, dfg_losses.delta_channel_weights(source_increases)
+
+    def update_attention(self, images, labels) -> np.ndarray:
+        """Recomputes G's class attention (current E, C) and DELTA's weights (source E, C).
+
+        The reference uses 10 images per class (`attention_sample`). Runs as a plain
+        `tf.function` outside the train step.
+
+        Args:
+            images: float `(N, *image_shape)`.
+            labels: int `(N,)` class ids.
+
+        Returns:
+            The new attention `(K, channels)` as a NumPy array.
+
+        Raises:
+            ValueError: images or labels of the wrong shape.
+
+        Example:
+        ```python
+        trainer.update_attention(*attention_sample(images, labels, 10))
+        ```
+        """
+        images = tf.convert_to_tensor(images, tf.float32)
+        labels = tf.convert_to_tensor(labels)
+        check_batch_shapes(images.shape, labels.shape, self.image_shape)
+        labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)
+        if self._attention_fn is None:
+            self._attention_fn = tf.function(self._attention_maths)
+        attention, weights = self._attention_fn(images, labels)
+        self.attention_layer.attention.assign(attention)
+        self.delta_weights.assign(weights)
+        return np.asarray(attention)
+
+    # ----------------------------------------------------------------- models
+    def call(self, inputs, training=False):
+        """Class logits of images: C(E(images)), float32."""
+        features = self.extractor(inputs, training=training)
+        return tf.cast(self.classifier(features, training=training), tf.float32)
+
+    def classifier_model(self) -> keras.Model:
+        """A `keras.Model` from images to logits: E then C (sharing their weights).
+
+        Example:
+        ```python
+        logits = trainer.classifier_model().predict(test_images)
+        ```
+        """
+        images = keras.Input(self.image_shape, name="images")
+        logits = self.classifier(self.extractor(images))
+        return keras.Model(images, logits, name="dfg_classifier")
+
+    def sample_features(self, labels, seed: int = 0) -> tf.Tensor:
+        """Generated feature maps `(N, h, w, c)` for `labels`, noise U(-1, 1) from `seed`.
+
+        Raises:
+            ValueError: labels outside [0, num_classes).
+        """
+        labels = np.asarray(labels, dtype=np.int32).reshape(-1)
+        if labels.size and (labels.min() < 0 or labels.max() >= self.num_classes):
+            raise ValueError(
+                f"labels must be class ids in [0, {self.num_classes}) (num_classes); got "
+                f"values from {labels.min()} to {labels.max()}"
+            )
+        noise = 2.0 * portable_random.uniform(
+            [len(labels), self.noise_dim], tf.constant([seed, 0], tf.int64)
+        ) - 1.0
+        features = self.generator([noise, tf.constant(labels)], training=False)
+        return tf.cast(features, tf.float32)
+
+    # ----------------------------------------------------------------- config
+    def get_config(self) -> dict:
+        """The constructor's arguments. The source copies, the attention and DELTA's
+        weights are state, not config: restore them from a checkpoint."""
+        return {
+            **super().get_config(),
+            **{
+                key: keras.saving.serialize_keras_object(getattr(self, key))
+                for key in ("extractor", "classifier", "generator", "discriminator")
+            },
+            "num_classes": self.num_classes,
+            "minority_classes": list(self.minority_classes),
+            "noise_dim": self.noise_dim,
+            "n_critic": self.n_critic,
+            "gp_weight": self.gp_weight,
+            "delta_weight": self.delta_weight,
+            "classifier_every": self.classifier_every,
+            "attention_every": self.attention_every,
+            "attention_threshold": self.attention_threshold,
+            "generator_width": self.generator_width,
+            "critic_width": self.critic_width,
+            "seed": self.seed,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict):
+        config = dict(config)
+        for key in ("extractor", "classifier", "generator", "discriminator"):
+            if isinstance(config.get(key), dict):
+                config[key] = keras.saving.deserialize_keras_object(config[key])
+        return cls(**config)
+
+
+def attention_sample(images, labels, per_class: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """The first `per_class` images of each class (fewer if a class has fewer).
+
+    Args:
+        images: array `(N, ...)`.
+        labels: int array `(N,)`.
+        per_class: int. Defaults to 10 (the reference).
+
+    Returns:
+        `(images, labels)` NumPy arrays of the chosen examples, in their input order.
+    """
+    check_positive_int(per_class, "per_class")
+    images, labels = np.asarray(images), np.asarray(labels).reshape(-1)
+    if len(images) != len(labels):
+        raise ValueError(
+            f"images and labels must have the same length; got {len(images)} and {len(labels)}"
+        )
+    keep = np.zeros(len(labels), dtype=bool)
+    for class_id in np.unique(labels):
+        keep[np.flatnonzero(labels == class_id)[:per_class]] = True
+    return images[keep], labels[keep]
+
+
+class AttentionUpdate(keras.callbacks.Callback):
+    """Calls `trainer.update_attention` before every `every`-th train step (step 0 too).
+
+    Args:
+        images: float images to measure the attention on.
+        labels: their int class ids.
+        every: int. Steps between updates. Defaults to the trainer's
+            `attention_every`.
+        per_class: int. Images per class kept from `images` (`attention_sample`).
+            Defaults to 10.
+
+    Example:
+    ```python
+    trainer.fit(ds, epochs=10, callbacks=[AttentionUpdate(images, labels)])
+    ```
+    """
+
+    def __init__(self, images, labels, every: int | None = None, per_class: int = 10):
+        super().__init__()
+        if every is not None:
+            check_positive_int(every, "every")
+        self.images, self.labels = attention_sample(images, labels, per_class)
+        self.every = every
+        self.updates = 0
+        self._last_step = None
+
+    def on_train_batch_begin(self, batch, logs=None):
+        trainer = self.model
+        step = trainer.train_steps()
+        every = self.every or trainer.attention_every
+        if step % every == 0 and step != self._last_step:
+            trainer.update_attention(self.images, self.labels)
+            self.updates += 1
+            self._last_step = step
+
+
+def pretrain_source(
+    extractor: keras.Model,
+    classifier: keras.Model,
+    images,
+    labels,
+    steps: int,
+    batch_size: int = 64,
+    seed: int = 0,
+    learning_rate: float = 1e-3,
+) -> dict[str, float]:
+    """Trains E and C together on source data with cross-entropy (Adam).
+
+    Batches are drawn by a seeded shuffle, so the run is reproducible for given
+    initial weights.
+
+    Args:
+        extractor: E, images to feature maps.
+        classifier: C, feature maps to logits `(N, K)`.
+        images: float array `(N, H, W, C)`.
+        labels: int array `(N,)`.
+        steps: int. Optimizer steps.
+        batch_size: int. Defaults to 64.
+        seed: int. Seed of the shuffle. Defaults to 0.
+        learning_rate: float. Adam's learning rate. Defaults to 1e-3.
+
+    Returns:
+        `{"loss": ..., "accuracy": ...}` averaged over the steps.
+
+    Raises:
+        ValueError: bad `steps` or `batch_size`, or images and labels of different
+            lengths.
+
+    Example:
+    ```python
+    extractor, classifier = lenet5_split((16, 16, 1), 10)
+    pretrain_source(extractor, classifier, images, labels, steps=500)
+    ```
+    """
+    check_positive_int(steps, "steps")
+    check_positive_int(batch_size, "batch_size")
+    images = np.asarray(images, dtype=np.float32)
+    labels = np.asarray(labels).reshape(-1).astype(np.int32)
+    if len(images) != len(labels):
+        raise ValueError(
+            f"images and labels must have the same length; got {len(images)} and {len(labels)}"
+        )
+    inputs = keras.Input(tuple(extractor.input_shape[1:]), name="images")
+    model = keras.Model(inputs, classifier(extractor(inputs)), name="source_model")
+    model.compile(
+        keras.optimizers.Adam(learning_rate),
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+    data = (
+        tf.data.Dataset.from_tensor_slices((images, labels))
+        .shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
+        .repeat()
+        .batch(batch_size, drop_remainder=len(labels) >= batch_size)
+    )
+    history = model.fit(data, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False).history
+    if history["loss"] and not np.isfinite(history["loss"][-1]):
+        logging.warning("pretrain_source: the loss is not finite")
+    return {"loss": float(history["loss"][-1]), "accuracy": float(history["accuracy"][-1])}
