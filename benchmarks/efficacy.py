@@ -42,6 +42,7 @@ from tfgenaug import experiment  # noqa: E402
 from tfgenaug import savedmodels  # noqa: E402
 from tfgenaug.evaluation import EvalConfig  # noqa: E402
 from tfgenaug.evaluation import evaluate_condition  # noqa: E402
+from tfgenaug.evaluation import generator_run_fields  # noqa: E402
 from tfgenaug.evaluation import generator_trainer  # noqa: E402
 from tfgenaug.evaluation import stda_condition  # noqa: E402
 
@@ -54,11 +55,15 @@ OTHER_CONDITIONS = ("same_class_mix", "fgsm", "pgd", "self_training")
 DADA_CONDITIONS = ("dada", "dada_classifier", "dada_classifier_aug")
 # ST-DA (issue 9): style transfer within the few-shot set, pseudo-labelled by a plain teacher.
 STDA_CONDITIONS = ("stda",)
+# DiffAugment (issue 10): does augmenting the critic's inputs make better generators?
+DIFFAUGMENT_CONDITIONS = ("wgan_gp_diffaug",)
 LOW_DATA_CONDITIONS = ("plain", "classic", "wgan_gp", "dcgan", "classic+wgan_gp",
-                       *OTHER_CONDITIONS, *DADA_CONDITIONS, *STDA_CONDITIONS)
+                       *DIFFAUGMENT_CONDITIONS, *OTHER_CONDITIONS, *DADA_CONDITIONS,
+                       *STDA_CONDITIONS)
 IMBALANCE_CONDITIONS = ("plain", "classic", "oversample", "smote", "wgan_gp", "dcgan",
                         "classic+wgan_gp", *OTHER_CONDITIONS)
-ALL_CONDITIONS = (*IMBALANCE_CONDITIONS, *DADA_CONDITIONS, *STDA_CONDITIONS)
+ALL_CONDITIONS = (*IMBALANCE_CONDITIONS, *DIFFAUGMENT_CONDITIONS, *DADA_CONDITIONS,
+                  *STDA_CONDITIONS)
 NUM_CLASSES = 10
 NUM_MINORITY = 5
 IMBALANCE_RATIO = 0.05
@@ -106,8 +111,8 @@ def case_fields(case: str, seed: int) -> dict:
 # pgd shares fgsm's, dada shares wgan_gp's GANAugment path, the imbalance case only adds
 # resampling and class-balanced generation. Each condition has its own unit tests.
 QUICK_CONDITIONS = {
-    "n5": ("plain", "classic", "wgan_gp", "dcgan", "classic+wgan_gp", "same_class_mix", "fgsm",
-           "self_training", "dada_classifier_aug", "stda"),
+    "n5": ("plain", "classic", "wgan_gp", "dcgan", "classic+wgan_gp", "wgan_gp_diffaug",
+           "same_class_mix", "fgsm", "self_training", "dada_classifier_aug", "stda"),
     "imbalance20": ("plain", "oversample", "smote", "wgan_gp"),
 }
 
@@ -143,12 +148,12 @@ def ensure_run(trainer: str, case: str, seed: int, budget: Budget, out_dir: str,
         return model_dir
     start = time.perf_counter()
     print(f"[efficacy] training {name} for {case} seed {seed}", flush=True)
-    fields = {"steps": budget.gan_steps}
+    fields = {"steps": budget.gan_steps, **generator_run_fields(trainer)}
     if trainer == "dada":
-        fields = {"batch_size": 100, "epochs": budget.dada_epochs,
+        fields = {"trainer": "dada", "batch_size": 100, "epochs": budget.dada_epochs,
                   "gan_epochs": budget.dada_gan_epochs, "aug": aug}
     config = experiment.TrainConfig(
-        trainer=trainer, image_size=budget.image_size,
+        image_size=budget.image_size,
         checkpoint_every=budget.gan_checkpoint_every, model_dir=model_dir, seed=seed,
         judge_epochs=budget.judge_epochs, export_dir=export_dir, **fields,
         **case_fields(case, seed),
@@ -258,6 +263,10 @@ def write_report(out_dir: str, cases, command: str, budget: Budget) -> str:
     stda = report.stda_markdown(cells, [c for c in cases if c.startswith("n")])
     if stda:
         lines += ["## ST-DA: pseudo-labelled images kept and the teacher", "", stda, ""]
+    diffaug = report.diffaugment_markdown(cells, generators, cases)
+    if diffaug:
+        lines += ["## DiffAugment: WGAN-GP generators with vs without it (paired by seed)", "",
+                  "Δ = with − without, mean ± sd (seeds). Lower FID is better.", "", diffaug, ""]
     lines += ["## Goals (paired by seed)", "", "| goal | measured | met |", "|---|---|---|"]
     for goal in report.goals(cells, cases):
         met = {True: "**met**", False: "not met", None: "—"}[goal["met"]]

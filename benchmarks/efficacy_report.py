@@ -13,12 +13,12 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 
 # Rows that use a generative model; the goals compare the best of them with baselines.
-GENERATIVE = ("wgan_gp", "dcgan", "classic+wgan_gp", "dada", "dada_classifier",
-              "dada_classifier_aug")
+GENERATIVE = ("wgan_gp", "dcgan", "classic+wgan_gp", "wgan_gp_diffaug", "dada",
+              "dada_classifier", "dada_classifier_aug")
 DADA_CLASSIFIERS = ("dada_classifier", "dada_classifier_aug")
 # External classifiers trained with some augmentation (DADA's goal compares with the best).
-AUGMENTED = ("classic", "wgan_gp", "dcgan", "classic+wgan_gp", "dada", "same_class_mix", "fgsm",
-             "pgd", "self_training", "stda")
+AUGMENTED = ("classic", "wgan_gp", "dcgan", "classic+wgan_gp", "wgan_gp_diffaug", "dada",
+             "same_class_mix", "fgsm", "pgd", "self_training", "stda")
 LOW_DATA_GOALS = {"plain_n5": 0.08, "classic_n_le_10": 0.03}
 IMBALANCE_GOALS = {"minority_recall_over_plain": 0.15, "balanced_over_resampling": 0.02}
 
@@ -191,6 +191,49 @@ def stda_markdown(cells, cases: Sequence[str]) -> str:
                   f"seed{'s' if diff[2] != 1 else ''})" if diff else "—")
         lines.append(f"| {case} | {kept[0]:.0f} ± {kept[1]:.0f} | {dropped[0]:.0f} ± "
                      f"{dropped[1]:.0f} | {_fmt(*teacher)} | {_fmt(*accuracy)} | {versus} |")
+    return "\n".join(lines) if len(lines) > 2 else ""
+
+
+def diffaugment_markdown(cells, generators: Sequence[dict], cases: Sequence[str]) -> str:
+    """WGAN-GP with vs without DiffAugment, paired by seed: generator quality and accuracy.
+
+    Args:
+        cells: as from `load_cells`.
+        generators: the cached generator records (`label_agreement`, and
+            `fid_judge_features` where measured).
+        cases: the cases to report.
+
+    Returns:
+        A markdown table (differences are `wgan_gp_diffaug − wgan_gp`), or `""` when
+        no case has both generators.
+    """
+    by_run: dict[tuple[str, str], dict[int, dict]] = {}
+    for record in generators:
+        by_run.setdefault((record["case"], record["trainer"]), {})[record["seed"]] = record
+    lines = ["| case | label agreement: with | Δ (paired) | FID (judge features): with | Δ "
+             "(paired) | classifier accuracy Δ (paired) |", "|---|---|---|---|---|---|"]
+
+    def delta(a, b, metric, scale=100.0, digits=1):
+        seeds = [k for k in sorted(set(a) & set(b)) if metric in a[k] and metric in b[k]]
+        if not seeds:
+            return "—"
+        mean, sd = mean_sd([a[k][metric] - b[k][metric] for k in seeds])
+        return f"{scale * mean:+.{digits}f} ± {scale * sd:.{digits}f} ({len(seeds)})"
+
+    for case in cases:
+        with_aug, without = by_run.get((case, "wgan_gp_diffaug")), by_run.get((case, "wgan_gp"))
+        if not with_aug or not without:
+            continue
+        agreement = _fmt(*mean_sd([r["label_agreement"] for r in with_aug.values()]))
+        fids = [r["fid_judge_features"] for r in with_aug.values() if "fid_judge_features" in r]
+        fid = f"{mean_sd(fids)[0]:.2f} ± {mean_sd(fids)[1]:.2f}" if fids else "—"
+        accuracy = "—"
+        if cells.get((case, "wgan_gp_diffaug")) and cells.get((case, "wgan_gp")):
+            accuracy = delta(cells[(case, "wgan_gp_diffaug")], cells[(case, "wgan_gp")],
+                             headline(case))
+        lines.append(f"| {case} | {agreement} | {delta(with_aug, without, 'label_agreement')} | "
+                     f"{fid} | {delta(with_aug, without, 'fid_judge_features', 1.0, 2)} | "
+                     f"{accuracy} |")
     return "\n".join(lines) if len(lines) > 2 else ""
 
 

@@ -25,6 +25,7 @@ def test_train_generator_writes_its_outputs(tmp_path):
     assert len(report["label_agreement_per_class"]) == 10
     np.testing.assert_allclose(np.mean(report["label_agreement_per_class"]),
                                report["label_agreement"])
+    assert np.isfinite(report["fid_judge_features"]) and report["fid_judge_features"] > 0
     assert (run / "samples.png").stat().st_size > 0
     assert json.loads((run / "metrics.json").read_text()) == report
     saved = json.loads((run / "config.json").read_text())

@@ -342,7 +342,12 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
 
 
 def measure_label_agreement(trainer, pool, test, info, config: TrainConfig) -> dict:
-    """Trains a judge on the real train pool and scores the trainer's samples with it."""
+    """Trains a judge on the real train pool and scores the trainer's samples with it.
+
+    Returns label agreement (overall and per class), the judge's test accuracy and the
+    FID between the train pool and the samples on the judge's pooled features (an
+    in-domain extractor, not Inception: comparable only between runs of one dataset).
+    """
     images, labels = data.as_numpy(pool)
     test_images, test_labels = data.as_numpy(test)
     judge = metrics.train_reference_classifier(
@@ -353,10 +358,15 @@ def measure_label_agreement(trainer, pool, test, info, config: TrainConfig) -> d
     generated = trainer.sample(wanted, seed=config.seed + 1).numpy()
     predicted = np.argmax(judge.predict(generated, verbose=0), axis=-1)
     per_class = [float(np.mean(predicted[wanted == k] == k)) for k in range(info.num_classes)]
+    extractor = metrics.feature_extractor(judge)
+    fid = metrics.fid_from_features(
+        metrics.extract_features(extractor, images), metrics.extract_features(extractor, generated)
+    )
     return {
         "label_agreement": float(np.mean(predicted == wanted)),
         "label_agreement_per_class": per_class,
         "judge_test_accuracy": judge_accuracy,
+        "fid_judge_features": float(fid),
     }
 
 

@@ -20,7 +20,8 @@ def test_quick_mode_writes_the_table_goals_and_plot_then_resumes_from_the_cache(
     text = (out / "efficacy.md").read_text()
     assert re.search(r"^Machine: \d+ cores .*TensorFlow ", text, re.MULTILINE)
     for condition in ("plain", "classic", "oversample", "smote", "wgan_gp", "dcgan",
-                      "classic+wgan_gp", "same_class_mix", "fgsm", "self_training",
+                      "classic+wgan_gp", "wgan_gp_diffaug", "same_class_mix", "fgsm",
+                      "self_training",
                       "dada_classifier_aug", "stda"):
         assert re.search(rf"^\| {re.escape(condition)} \| .*\(n=1\)", text, re.MULTILINE), (
             condition)
@@ -30,7 +31,8 @@ def test_quick_mode_writes_the_table_goals_and_plot_then_resumes_from_the_cache(
     assert "## ST-DA: pseudo-labelled images kept and the teacher" in text
     assert (out / "efficacy.png").read_bytes()[:4] == b"\x89PNG"
     cells = sorted(str(p) for p in (out / "cells").rglob("*.json"))
-    assert len(cells) == 10 + 4
+    assert "## DiffAugment: WGAN-GP generators with vs without it" in text
+    assert len(cells) == 11 + 4
     mtimes = [os.path.getmtime(p) for p in cells]
 
     second = run(f"--out_dir={out}", f"--work_dir={work}")

@@ -120,3 +120,27 @@ def test_stda_details_show_kept_dropped_teacher_and_the_paired_gain_over_plain()
     assert "| n10 | 320 ± 28 | 80 ± 28 | 91.0 ± 1.4 | 93.0 ± 2.8 | +2.0 ± 1.4 (2 seeds) |" in table
     assert "| n5 |" not in table
     assert report.stda_markdown(cells, ["n5"]) == ""
+
+
+def generator(case, trainer, seed, agreement, fid=None):
+    record = {"case": case, "trainer": trainer, "seed": seed, "label_agreement": agreement}
+    if fid is not None:
+        record["fid_judge_features"] = fid
+    return record
+
+
+def test_diffaugment_compares_generators_and_classifiers_paired_by_seed():
+    generators = [
+        generator("n5", "wgan_gp", 0, 0.90, 2.0), generator("n5", "wgan_gp", 1, 0.80, 3.0),
+        generator("n5", "wgan_gp_diffaug", 0, 0.95, 1.5),
+        generator("n5", "wgan_gp_diffaug", 1, 0.90, 2.0),
+        generator("n5", "wgan_gp_diffaug", 2, 0.50, 9.0),  # unpaired: not in the deltas
+        generator("n10", "wgan_gp", 0, 0.9),  # no DiffAugment run: no row
+    ]
+    cells = cells_of(cell("n5", "wgan_gp", 0, accuracy=0.90),
+                     cell("n5", "wgan_gp_diffaug", 0, accuracy=0.93))
+    table = report.diffaugment_markdown(cells, generators, ["n5", "n10"])
+    rows = [line for line in table.splitlines() if line.startswith("| n")]
+    assert rows == ["| n5 | 78.3 ± 24.7 | +7.5 ± 3.5 (2) | 4.17 ± 4.19 | -0.75 ± 0.35 (2) | "
+                    "+3.0 ± 0.0 (1) |"]
+    assert report.diffaugment_markdown(cells, generators, ["n10"]) == ""

@@ -41,6 +41,7 @@ def test_generator_trainer_and_classic_flags():
     assert conditions.generator_trainer("smote") is None
     assert conditions.generator_trainer("dada") == "dada"
     assert conditions.generator_trainer("dada_classifier_aug") == "dada"
+    assert conditions.generator_trainer("wgan_gp_diffaug") == "wgan_gp_diffaug"
     assert conditions.uses_classic("classic+wgan_gp") and conditions.uses_classic("classic")
     assert not conditions.uses_classic("wgan_gp")
 
@@ -152,3 +153,15 @@ def test_adversarial_and_self_training_conditions_feed_plain_batches():
         batch_images, _ = next(iter(ds))
         originals = {img.tobytes() for img in images}
         assert all(np.asarray(img).tobytes() in originals for img in batch_images)
+
+
+def test_generator_runs_name_their_trainer_and_options():
+    assert conditions.generator_run_fields("wgan_gp") == {"trainer": "wgan_gp"}
+    assert conditions.generator_run_fields("wgan_gp_diffaug") == {
+        "trainer": "wgan_gp", "diffaugment": "color,translation,cutout"}
+    fields = conditions.generator_run_fields("dcgan")
+    fields["trainer"] = "changed"  # a copy: the table itself is untouched
+    assert conditions.generator_run_fields("dcgan") == {"trainer": "dcgan"}
+    with pytest.raises(ValueError, match=r"run must be one of \['wgan_gp', 'dcgan', 'dada', "
+                                         r"'wgan_gp_diffaug'\]; got 'vae'"):
+        conditions.generator_run_fields("vae")

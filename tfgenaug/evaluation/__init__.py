@@ -10,6 +10,7 @@ and reports on the real test split.
 
 from tfgenaug.evaluation.conditions import CONDITIONS
 from tfgenaug.evaluation.conditions import classic_augmentation
+from tfgenaug.evaluation.conditions import generator_run_fields
 from tfgenaug.evaluation.conditions import generator_trainer
 from tfgenaug.evaluation.conditions import resample
 from tfgenaug.evaluation.conditions import training_batches
@@ -24,6 +25,7 @@ __all__ = [
     "EvalConfig",
     "classic_augmentation",
     "evaluate_condition",
+    "generator_run_fields",
     "generator_trainer",
     "report_markdown",
     "resample",

@@ -14,6 +14,8 @@ only what is in the batches differs:
   trainer; generated classes are uniform on balanced data and proportional to
   `1 / count` on imbalanced data, so that they fill the rare classes.
 - `classic+wgan_gp`: `GANAugment` then the classic layers on every row.
+- `wgan_gp_diffaug`: like `wgan_gp`, with a generator whose critic saw DiffAugment'ed
+  images (`diffaugment="color,translation,cutout"`, Zhao et al. 2020).
 - `same_class_mix`: `SameClassMix`, each image interpolated with another of its class
   in the batch (w ~ U(0, 1)).
 - `fgsm`, `pgd`: half of each batch replaced by adversarial examples against the
@@ -37,9 +39,17 @@ from tfgenaug.layers import GANAugment
 from tfgenaug.layers import SameClassMix
 
 CONDITIONS = ("plain", "classic", "oversample", "smote", "wgan_gp", "dcgan", "classic+wgan_gp",
-              "same_class_mix", "fgsm", "pgd", "self_training", "dada", "dada_classifier",
-              "dada_classifier_aug", "stda")
-GENERATOR_TRAINERS = ("wgan_gp", "dcgan", "dada")
+              "wgan_gp_diffaug", "same_class_mix", "fgsm", "pgd", "self_training", "dada",
+              "dada_classifier", "dada_classifier_aug", "stda")
+DIFFAUGMENT_POLICY = "color,translation,cutout"
+# The generator runs the GAN conditions sample from: run name -> `TrainConfig` fields.
+GENERATOR_RUNS = {
+    "wgan_gp": {"trainer": "wgan_gp"},
+    "dcgan": {"trainer": "dcgan"},
+    "dada": {"trainer": "dada"},
+    "wgan_gp_diffaug": {"trainer": "wgan_gp", "diffaugment": DIFFAUGMENT_POLICY},
+}
+GENERATOR_TRAINERS = tuple(GENERATOR_RUNS)
 # Conditions whose classifier is a DADA run's discriminator, not the benchmark's CNN.
 DADA_CLASSIFIERS = ("dada_classifier", "dada_classifier_aug")
 RESAMPLING = ("oversample", "smote")
@@ -57,12 +67,23 @@ def check_condition(condition: str) -> str:
 
 
 def generator_trainer(condition: str) -> str | None:
-    """The trainer a `condition` needs a run of ("wgan_gp", "dcgan", "dada") or None."""
+    """The generator run a `condition` samples from (a key of `GENERATOR_RUNS`) or None."""
     check_condition(condition)
     if condition in DADA_CLASSIFIERS:
         return "dada"
     name = condition.split("+")[-1]
     return name if name in GENERATOR_TRAINERS else None
+
+
+def generator_run_fields(run: str) -> dict:
+    """The `TrainConfig` fields (`trainer`, maybe `diffaugment`) of a generator run.
+
+    Raises:
+        ValueError: naming `run` and the known runs.
+    """
+    if run not in GENERATOR_RUNS:
+        raise ValueError(f"run must be one of {list(GENERATOR_RUNS)}; got {run!r}")
+    return dict(GENERATOR_RUNS[run])
 
 
 def uses_classic(condition: str) -> bool:
