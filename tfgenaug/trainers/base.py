@@ -30,6 +30,7 @@ from absl import logging
 
 from tfgenaug.networks import conditional_critic
 from tfgenaug.networks import conditional_generator
+from tfgenaug.trainers import ada
 from tfgenaug.trainers import diffaugment
 from tfgenaug.trainers import portable_random
 
@@ -54,6 +55,12 @@ class ConditionalGANTrainer(keras.Model):
         noise_distribution: `"normal"` (N(0, 1)) or `"uniform"` (U[0, 1)). Defaults to
             `"normal"`.
         seed: int. Seed of all randomness in training and of `sample()`. Defaults to 0.
+        ada_target: adaptive discriminator augmentation (`tfgenaug.trainers.ada`): the
+            overfitting signal to hold, in (0, 1) (ADA's 0.6), or None (default) for
+            none. The subclass's DiffAugment policy (all three transformations if it
+            names none) is then applied to each image with the adapted probability.
+        ada_speed: int. Images that move ADA's probability from 0 to 1. Defaults to
+            10000 (the paper's 500k images suit datasets of tens of thousands).
         **kwargs: passed to `keras.Model`.
     """
 
@@ -67,9 +74,12 @@ class ConditionalGANTrainer(keras.Model):
         noise_dim: int,
         noise_distribution: str = "normal",
         seed: int = 0,
+        ada_target: float | None = None,
+        ada_speed: int = 10_000,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        self.ada_target, self.ada_speed = ada.check_options(ada_target, ada_speed)
         if noise_distribution not in NOISE_DISTRIBUTIONS:
             raise ValueError(
                 f"noise_distribution must be one of {NOISE_DISTRIBUTIONS}; "
@@ -85,7 +95,14 @@ class ConditionalGANTrainer(keras.Model):
         self.seed = int(seed)
         self.image_shape = tuple(int(d) for d in generator.output_shape[1:])
         self.seed_generator = keras.random.SeedGenerator(self.seed)
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
+        names = self.metric_names + (("ada_p", "ada_signal") if self.ada_target else ())
+        self.trackers = {name: keras.metrics.Mean(name=name) for name in names}
+        if self.ada_target is not None:
+            # Every replica computes the same new value from the all-reduced signal.
+            self.ada_p = self.add_weight(
+                shape=(), initializer="zeros", trainable=False, name="ada_p",
+                aggregation="only_first_replica",
+            )
         self.xla_per_replica = False
         # The networks are built functional models; nothing is left to infer from data.
         self.built = True
@@ -307,8 +324,36 @@ class ConditionalGANTrainer(keras.Model):
         policy = getattr(self, "diffaugment", ())
         if not policy:
             return []
-        width = diffaugment.num_uniforms(policy)
+        width = diffaugment.num_uniforms(policy) + (1 if self.ada_target is not None else 0)
         return [self.replica_uniforms(local_batch, width, first_draw + i) for i in range(count)]
+
+    def augment(self, images: tf.Tensor, uniforms: tf.Tensor) -> tf.Tensor:
+        """DiffAugment with `uniforms` from `diffaugment_draws`; with ADA, per image
+        with probability `ada_p` (the first uniform column decides)."""
+        if self.ada_target is None:
+            return diffaugment.diff_augment(images, uniforms, self.diffaugment)
+        augmented = diffaugment.diff_augment(images, uniforms[:, 1:], self.diffaugment)
+        return ada.gate(images, augmented, uniforms[:, 0], self.ada_p)
+
+    def update_ada(self, signal_share: tf.Tensor, local_batch: tf.Tensor) -> dict:
+        """Moves ADA's probability by the global batch's overfitting signal.
+
+        Args:
+            signal_share: this replica's share of the global batch's mean signal (as
+                `average_loss` gives it).
+            local_batch: this replica's batch size.
+
+        Returns:
+            The `ada_p` and `ada_signal` shares for `update_trackers`.
+        """
+        context = tf.distribute.get_replica_context()
+        num_replicas = self.distribute_strategy.num_replicas_in_sync
+        signal = signal_share if context is None else context.all_reduce("SUM", signal_share)
+        global_batch = tf.cast(local_batch, tf.float32) * num_replicas
+        new_p = ada.next_probability(self.ada_p, signal, self.ada_target, global_batch,
+                                     self.ada_speed)
+        self.ada_p.assign(new_p)
+        return {"ada_p": new_p / num_replicas, "ada_signal": signal_share}
 
     # ----------------------------------------------------------------- sampling
     def call(self, inputs, training=False):
@@ -414,6 +459,8 @@ class ConditionalGANTrainer(keras.Model):
             "noise_dim": self.noise_dim,
             "noise_distribution": self.noise_distribution,
             "seed": self.seed,
+            "ada_target": self.ada_target,
+            "ada_speed": self.ada_speed,
         }
 
     @classmethod

@@ -5,6 +5,7 @@ from collections.abc import Sequence
 import keras
 import tensorflow as tf
 
+from tfgenaug.trainers import ada
 from tfgenaug.trainers import diffaugment as diffaug
 from tfgenaug.trainers import losses
 from tfgenaug.trainers.base import DIFFAUGMENT_DRAWS
@@ -70,6 +71,8 @@ class DCGAN(ConditionalGANTrainer):
         if not 0.0 <= label_smoothing < 0.5:
             raise ValueError(f"label_smoothing must be in [0, 0.5); got {label_smoothing}")
         policy = diffaug.parse_policy(diffaugment)
+        if kwargs.get("ada_target") is not None and not policy:
+            policy = ada.DEFAULT_POLICY
         generator, discriminator = default_networks(
             image_shape, num_classes, noise_dim, width, critic_width, generator, discriminator,
             critic_name="discriminator",
@@ -89,8 +92,8 @@ class DCGAN(ConditionalGANTrainer):
         batch = tf.shape(images)[0]
         fake = self.generator([noise, labels], training=True)
         if real_augment is not None:
-            images = diffaug.diff_augment(images, real_augment, self.diffaugment)
-            fake = diffaug.diff_augment(fake, fake_augment, self.diffaugment)
+            images = self.augment(images, real_augment)
+            fake = self.augment(fake, fake_augment)
         with tf.GradientTape() as tape:
             real_logits = tf.cast(
                 self.discriminator([images, labels], training=True)["logits"], tf.float32
@@ -108,6 +111,8 @@ class DCGAN(ConditionalGANTrainer):
             "d_real_accuracy": self.average_loss(tf.cast(real_logits > 0, tf.float32), batch),
             "d_fake_accuracy": self.average_loss(tf.cast(fake_logits < 0, tf.float32), batch),
         }
+        if self.ada_target is not None:
+            terms["ada_signal"] = self.average_loss(ada.logistic_signal(real_logits), batch)
         return terms, grads
 
     def generator_maths(self, labels, noise, fake_augment=None):
@@ -116,7 +121,7 @@ class DCGAN(ConditionalGANTrainer):
         with tf.GradientTape() as tape:
             fake = self.generator([noise, labels], training=True)
             if fake_augment is not None:
-                fake = diffaug.diff_augment(fake, fake_augment, self.diffaugment)
+                fake = self.augment(fake, fake_augment)
             logits = self.discriminator([fake, labels], training=True)["logits"]
             loss = self.average_loss(
                 losses.modified_generator_loss(tf.cast(logits, tf.float32)), batch
@@ -130,6 +135,8 @@ class DCGAN(ConditionalGANTrainer):
         augment = self.diffaugment_draws(batch, first_draw=DIFFAUGMENT_DRAWS, count=2)
         terms, grads = self.xla_maths(self.discriminator_maths)(images, labels, noise, *augment)
         self.apply_update(self.d_optimizer, grads, self.discriminator)
+        if self.ada_target is not None:
+            terms.update(self.update_ada(terms.pop("ada_signal"), batch))
         noise = self.replica_noise(batch, draw=1)
         augment = self.diffaugment_draws(batch, first_draw=DIFFAUGMENT_DRAWS + 2, count=1)
         g_loss, g_grads = self.xla_maths(self.generator_maths)(labels, noise, *augment)

@@ -6,6 +6,7 @@ import keras
 import tensorflow as tf
 
 from tfgenaug.networks.validation import check_positive_int
+from tfgenaug.trainers import ada
 from tfgenaug.trainers import diffaugment as diffaug
 from tfgenaug.trainers import losses
 from tfgenaug.trainers.base import DIFFAUGMENT_DRAWS
@@ -82,6 +83,8 @@ class WGANGP(ConditionalGANTrainer):
     ):
         check_positive_int(n_critic, "n_critic")
         policy = diffaug.parse_policy(diffaugment)
+        if kwargs.get("ada_target") is not None and not policy:
+            policy = ada.DEFAULT_POLICY
         if gp_weight < 0:
             raise ValueError(f"gp_weight must be >= 0; got {gp_weight}")
         if aux_weight < 0:
@@ -113,8 +116,8 @@ class WGANGP(ConditionalGANTrainer):
         batch = tf.shape(images)[0]
         fake = self.generator([noise, labels], training=True)
         if real_augment is not None:
-            images = diffaug.diff_augment(images, real_augment, self.diffaugment)
-            fake = diffaug.diff_augment(fake, fake_augment, self.diffaugment)
+            images = self.augment(images, real_augment)
+            fake = self.augment(fake, fake_augment)
         with tf.GradientTape() as tape:
             real_out = self.discriminator([images, labels], training=True)
             fake_out = self.discriminator([fake, labels], training=True)
@@ -137,6 +140,9 @@ class WGANGP(ConditionalGANTrainer):
             "gradient_penalty": self.average_loss(penalty, batch),
             "wasserstein": -self.average_loss(distance, batch),
         }
+        if self.ada_target is not None:
+            signal = ada.critic_signal(real_out["logits"], fake_out["logits"])
+            terms["ada_signal"] = self.average_loss(signal, batch)
         return terms, grads
 
     def generator_maths(self, labels, noise, fake_augment=None):
@@ -145,7 +151,7 @@ class WGANGP(ConditionalGANTrainer):
         with tf.GradientTape() as tape:
             fake = self.generator([noise, labels], training=True)
             if fake_augment is not None:
-                fake = diffaug.diff_augment(fake, fake_augment, self.diffaugment)
+                fake = self.augment(fake, fake_augment)
             fake_out = self.discriminator([fake, labels], training=True)
             per_example = losses.wasserstein_generator_loss(
                 tf.cast(fake_out["logits"], tf.float32)
@@ -167,6 +173,8 @@ class WGANGP(ConditionalGANTrainer):
             augment = self.diffaugment_draws(batch, first_draw=DIFFAUGMENT_DRAWS + 2 * i, count=2)
             terms, grads = critic_maths(images, labels, noise, alpha, *augment)
             self.apply_update(self.d_optimizer, grads, self.discriminator)
+            if self.ada_target is not None:
+                terms.update(self.update_ada(terms.pop("ada_signal"), batch))
         noise = self.replica_noise(batch, draw=2 * self.n_critic)
         augment = self.diffaugment_draws(
             batch, first_draw=DIFFAUGMENT_DRAWS + 2 * self.n_critic, count=1
