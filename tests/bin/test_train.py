@@ -29,11 +29,18 @@ def read(path):
 
 
 def generator_weights(model_dir):
-    """Generator variables of the newest checkpoint, read without building anything."""
+    """Generator variables of the newest checkpoint, read without building anything.
+
+    The object graph reaches the generator's trainable variables through its optimizer
+    first (`g_optimizer/_trainable_variables/<i>`), so they are saved under that path;
+    its batch-norm statistics under `generator/`.
+    """
     reader = tf.train.load_checkpoint(os.path.join(model_dir, "checkpoints"))
-    names = sorted(n for n in reader.get_variable_to_shape_map() if "trainer/generator/" in n)
-    assert names, "no generator variables in the checkpoint"
-    return [reader.get_tensor(n) for n in names if "OPTIMIZER_SLOT" not in n]
+    names = [n for n in reader.get_variable_to_shape_map() if "OPTIMIZER_SLOT" not in n and (
+        "trainer/g_optimizer/_trainable_variables/" in n or "trainer/generator/" in n)]
+    trainable = [n for n in names if "_trainable_variables/" in n]
+    assert len(trainable) >= 4, f"the generator's trainable variables are missing: {names}"
+    return [reader.get_tensor(n) for n in sorted(names)]
 
 
 def test_sigkill_then_rerun_resumes_at_the_checkpoint(tmp_path):
