@@ -1,4 +1,4 @@
-"""Training throughput of the reference conditional WGAN-GP (and DADA), XLA vs not.
+"""Training throughput of the reference conditional WGAN-GP (and DADA, DFG), XLA vs not.
 
 The reference conditional WGAN-GP is fixed so results compare across libraries
 (`tfgenaug.networks.reference`): 32x32xC images (C = 3 and 1), K = 10, z = 128 ~ N(0, 1),
@@ -8,7 +8,9 @@ interleaved in rotating order and repeated, it measures:
 
 1. generator steps/s (each with its 5 critic steps) with `jit_compile=True` and `False`;
 2. the same for DADA's stage-1 step (one discriminator and two generator updates) on its
-   default networks at 32x32x3 (DFG has no trainer in tfgenaug yet);
+   default networks at 32x32x3, and for DFG's step (5 feature-critic updates, a
+   generator update and an extractor+classifier update) on LeNet-5 split after conv1
+   at 32x32x3 (14x14x6 feature maps, as in the paper);
 3. a large float32 `tf.matmul` with and without XLA, the machine's matmul peak in the
    same run and under the same load;
 4. the input pipeline alone (`tf.data` with cache and prefetch): batches/s.
@@ -36,9 +38,11 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from benchmarks import common  # noqa: E402
+from tfgenaug.networks.dfg_networks import lenet5_split  # noqa: E402
 from tfgenaug.networks.reference import reference_critic  # noqa: E402
 from tfgenaug.networks.reference import reference_generator  # noqa: E402
 from tfgenaug.trainers.dada import DADA  # noqa: E402
+from tfgenaug.trainers.dfg import DFG  # noqa: E402
 from tfgenaug.trainers.wgan_gp import WGANGP  # noqa: E402
 
 DEFAULT_OUT = os.path.join("benchmarks", "results", "throughput.md")
@@ -62,18 +66,19 @@ class Settings:
     wgan_steps: int  # generator steps per timing
     dada_steps: int  # DADA train steps per timing; 0 skips DADA
     dada_width: float
+    dfg_steps: int  # DFG train steps per timing; 0 skips DFG
     matmul_size: int
     matmul_chain: int  # matmuls per timing
     pipeline_batches: int
 
 
 FULL = Settings(repeats=3, channels=(3, 1), batch=64, n_critic=5, wgan_steps=2,
-                dada_steps=4, dada_width=1.0, matmul_size=2048, matmul_chain=4,
+                dada_steps=4, dada_width=1.0, dfg_steps=4, matmul_size=2048, matmul_chain=4,
                 pipeline_batches=1000)
 # Quick: the smallest run through every code path but DADA, whose XLA compilation
 # alone takes most of a minute on a loaded machine.
 QUICK = Settings(repeats=2, channels=(1,), batch=8, n_critic=1, wgan_steps=1,
-                 dada_steps=0, dada_width=0.125, matmul_size=256, matmul_chain=2,
+                 dada_steps=0, dada_width=0.125, dfg_steps=1, matmul_size=256, matmul_chain=2,
                  pipeline_batches=50)
 
 
@@ -165,6 +170,17 @@ def dada(settings: Settings, jit_compile: bool) -> DADA:
     return trainer
 
 
+def dfg(settings: Settings, jit_compile: bool) -> DFG:
+    """DFG on LeNet-5 split after conv1 at 32x32x3, every class a minority class."""
+    keras.utils.set_random_seed(SEED)
+    extractor, classifier = lenet5_split((IMAGE_SIZE, IMAGE_SIZE, 3), NUM_CLASSES)
+    # classifier_every beyond the run: every timed step is the same GAN + E/C step.
+    trainer = DFG(extractor, classifier, NUM_CLASSES, classifier_every=10**9,
+                  attention_every=10**9, seed=SEED)
+    trainer.compile(jit_compile=jit_compile)
+    return trainer
+
+
 def fit_fn(trainer: keras.Model, ds: tf.data.Dataset, steps: int):
     """A callable running `steps` train steps through `fit`."""
 
@@ -223,6 +239,14 @@ def measure(settings: Settings) -> dict:
             variants[name] = fit_fn(trainer, ds, settings.dada_steps)
             flops[name] = graph_flops(trainer, trainer.gan_train_step, settings.batch)
             steps[name] = settings.dada_steps
+    if settings.dfg_steps:
+        ds = dataset((IMAGE_SIZE, IMAGE_SIZE, 3), settings.batch)
+        for jit in (True, False):
+            name = f"dfg C=3 {'XLA' if jit else 'no XLA'}"
+            trainer = dfg(settings, jit)
+            variants[name] = fit_fn(trainer, ds, settings.dfg_steps)
+            flops[name] = graph_flops(trainer, trainer.gan_train_step, settings.batch)
+            steps[name] = settings.dfg_steps
     for jit in (True, False):
         name = f"matmul {'XLA' if jit else 'no XLA'}"
         variants[name], flops[name] = matmul_fn(settings.matmul_size, settings.matmul_chain, jit)
@@ -261,7 +285,7 @@ def report(results: dict, settings: Settings, quick: bool, command: str,
     """The Markdown results file."""
     machine_peak = peak(results)
     lines = [
-        "# Training throughput: reference conditional WGAN-GP and DADA, XLA vs not",
+        "# Training throughput: reference conditional WGAN-GP, DADA and DFG, XLA vs not",
         "",
         common.machine_line(),
         "",
@@ -279,6 +303,10 @@ def report(results: dict, settings: Settings, quick: bool, command: str,
         + (f"DADA: `DADA((32, 32, 3), 10, width_multiplier={settings.dada_width:g})` in stage "
            f"1 (one discriminator and two generator updates per step), batch {settings.batch}, "
            f"{settings.dada_steps} steps per timing. " if settings.dada_steps else "")
+        + ("DFG: `DFG(*lenet5_split((32, 32, 3), 10), 10)` (14x14x6 feature maps), 5 "
+           "feature-critic updates, a generator and an extractor+classifier update per step, "
+           f"batch {settings.batch}, {settings.dfg_steps} steps per timing. "
+           if settings.dfg_steps else "")
         + "Input: random images cached in memory, "
         "shuffled, repeated, batched and prefetched (`tf.data.AUTOTUNE`). Variants interleaved "
         f"in rotating order, {settings.repeats} timed repeats each after one untimed warm-up "
@@ -298,6 +326,8 @@ def report(results: dict, settings: Settings, quick: bool, command: str,
     prefixes = [f"wgan_gp C={c}" for c in settings.channels]
     if settings.dada_steps:
         prefixes.append("dada C=3")
+    if settings.dfg_steps:
+        prefixes.append("dfg C=3")
     for prefix in prefixes:
         xla, plain = f"{prefix} XLA", f"{prefix} no XLA"
         speedup = common.ratios(per_step(results, plain), per_step(results, xla))
@@ -317,7 +347,6 @@ def report(results: dict, settings: Settings, quick: bool, command: str,
             f"- {prefix}: XLA step at {100 * common.spread(share_xla)[0]:.0f} % of the matmul "
             f"peak: {verdict(common.spread(share_xla)[0], PEAK_SHARE_GOAL)}",
         ]
-    lines.append("| DFG | - | - | - | - | - | - | - |")
     pipeline = common.ratios([1 / t for t in per_step(results, "pipeline")],
                              [1 / t for t in per_step(results, f"{prefixes[0]} XLA")])
     pipeline_plain = common.ratios([1 / t for t in per_step(results, "pipeline")],
@@ -325,8 +354,8 @@ def report(results: dict, settings: Settings, quick: bool, command: str,
     pipeline_worst = min(common.spread(pipeline)[0], common.spread(pipeline_plain)[0])
     lines += [
         "",
-        "DFG has no trainer in tfgenaug yet, so it has no row."
-        + ("" if settings.dada_steps else " DADA is skipped in this run."),
+        ("" if settings.dada_steps else "DADA is skipped in this run.")
+        + ("" if settings.dfg_steps else " DFG is skipped in this run."),
         "",
         "## Goals",
         "",
