@@ -52,7 +52,7 @@ CASES = ("n5", "n10", "n20", "imbalance20")
 # Issue 8's rows (same-class mix, adversarial examples, self-training) follow the GAN rows.
 OTHER_CONDITIONS = ("same_class_mix", "fgsm", "pgd", "self_training")
 # DADA (issue 6): its generator in GANAugment, and its discriminator as the classifier.
-DADA_CONDITIONS = ("dada", "dada_classifier", "dada_classifier_aug")
+DADA_CONDITIONS = ("dada", "dada_classifier", "dada_classifier_aug", "dada_network_plain")
 # ST-DA (issue 9): style transfer within the few-shot set, pseudo-labelled by a plain teacher.
 STDA_CONDITIONS = ("stda",)
 # DiffAugment (issue 10): does augmenting the critic's inputs make better generators?

@@ -121,6 +121,9 @@ def goals(cells, cases: Sequence[str]) -> list[dict]:
                         "augmented classifier", case, dada, augmented, "accuracy", -0.02)
                 compare(f"{case}: DADA's D as classifier ahead of plain", case, dada, "plain",
                         "accuracy", 1e-9)
+            # Not a goal of the issue: what DADA's method adds to its own network.
+            compare(f"{case}: (readout) DADA's D ahead of its network trained plainly", case,
+                    dada, "dada_network_plain", "accuracy", 1e-9)
         else:
             best = _best_generative(cells, case, "minority_recall")
             compare(f"{case}: minority recall ≥ plain + 15 points", case, best, "plain",

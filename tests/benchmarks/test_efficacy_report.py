@@ -144,3 +144,15 @@ def test_diffaugment_compares_generators_and_classifiers_paired_by_seed():
     assert rows == ["| n5 | 78.3 ± 24.7 | +7.5 ± 3.5 (2) | 4.17 ± 4.19 | -0.75 ± 0.35 (2) | "
                     "+3.0 ± 0.0 (1) |"]
     assert report.diffaugment_markdown(cells, generators, ["n10"]) == ""
+
+
+def test_dada_readout_compares_its_discriminator_with_its_network_trained_plainly():
+    cells = cells_of(
+        cell("n10", "dada_classifier", 0, accuracy=0.86),
+        cell("n10", "dada_classifier_aug", 0, accuracy=0.88),
+        cell("n10", "dada_network_plain", 0, accuracy=0.82),
+    )
+    goal = by_goal(report.goals(cells, ["n10"]))[
+        "n10: (readout) DADA's D ahead of its network trained plainly"]
+    assert goal["met"] is True
+    assert goal["measured"].startswith("dada_classifier_aug − dada_network_plain = +6.0")

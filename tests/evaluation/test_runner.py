@@ -163,3 +163,18 @@ def test_batch_norm_statistics_are_those_of_the_real_images_unless_turned_off():
     np.testing.assert_allclose(first.moving_mean.numpy(), features.mean(axis=0), atol=1e-5)
     assert not np.allclose(raw.get_layer("block0_bn0").moving_mean.numpy(),
                            features.mean(axis=0), atol=1e-5)
+
+
+def test_dada_network_plain_trains_dadas_discriminator_network_on_real_batches():
+    config = EvalConfig(condition="dada_network_plain", count=3, **TINY)
+    images, labels, _, _, _ = select_training_data(config)
+    model = runner.train_classifier(config, images, labels, 10)
+    assert model.name == "dada_network_classifier"
+    assert model.output_shape == (None, 10)
+    discriminator = model.get_layer("discriminator")
+    assert discriminator.output["logits"].shape[-1] == 20  # 2K logits read by the class head
+    assert float(model.optimizer.beta_1) == 0.5
+    assert float(model.optimizer.learning_rate) == pytest.approx(runner.DADA_LEARNING_RATE)
+    assert int(model.optimizer.iterations) == config.steps
+    report = evaluate_condition(config)
+    assert 0.0 <= report["accuracy"] <= 1.0

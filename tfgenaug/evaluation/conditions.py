@@ -26,6 +26,9 @@ only what is in the batches differs:
 - `dada`: `GANAugment` with the generator of a DADA run.
 - `dada_classifier`, `dada_classifier_aug`: no classifier is trained here; DADA's
   own EMA discriminator (trained without / with `aug`) is the classifier reported.
+- `dada_network_plain`: DADA's discriminator *network* (the DADA runs' widths, its
+  data-dependent weight-norm initialisation, its class head, Adam(3e-4, 0.5)) trained
+  as a plain classifier on the real batches: what DADA's method adds to its own network.
 - `stda`: style-transfer augmentation with pseudo-labels (`tfgenaug.evaluation.
   stda_condition`): the real images and their renderings in other classes' styles,
   labelled by a plain teacher, shuffled together; each fit is a plain one.
@@ -40,7 +43,7 @@ from tfgenaug.layers import SameClassMix
 
 CONDITIONS = ("plain", "classic", "oversample", "smote", "wgan_gp", "dcgan", "classic+wgan_gp",
               "wgan_gp_diffaug", "same_class_mix", "fgsm", "pgd", "self_training", "dada",
-              "dada_classifier", "dada_classifier_aug", "stda")
+              "dada_classifier", "dada_classifier_aug", "dada_network_plain", "stda")
 DIFFAUGMENT_POLICY = "color,translation,cutout"
 # The generator runs the GAN conditions sample from: run name -> `TrainConfig` fields.
 GENERATOR_RUNS = {

@@ -19,15 +19,21 @@ from tfgenaug.evaluation.conditions import DADA_CLASSIFIERS
 from tfgenaug.evaluation.conditions import check_condition
 from tfgenaug.evaluation.conditions import generator_trainer
 from tfgenaug.evaluation.conditions import training_batches
+from tfgenaug.networks import dada_discriminator
+from tfgenaug.networks import data_dependent_init
 from tfgenaug.networks import small_cnn
 from tfgenaug.networks.validation import check_positive_int
 from tfgenaug.selftrain import select_confident
+from tfgenaug.trainers import dada_heads
 from tfgenaug.trainers.adversarial import AdversarialTrainer
 
 SELF_TRAINING_ROUNDS = 2
 SELF_TRAINING_THRESHOLD = 0.95
 ADVERSARIAL_EPSILON = 16 / 255  # of the [-1, 1] range: 8/255 of [0, 1]
 PGD_STEPS = 3
+# DADA's discriminator network as a plain classifier: the DADA runs' width and optimiser.
+DADA_WIDTH_MULTIPLIER = 0.25
+DADA_LEARNING_RATE = 3e-4
 
 
 @dataclasses.dataclass
@@ -153,14 +159,19 @@ def train_classifier(config: EvalConfig, images, labels, num_classes: int,
         batch_size=config.batch_size, seed=config.seed, num_classes=num_classes,
         generator=config.generator, gan_rate=config.gan_rate,
     )
-    model = small_cnn(images.shape[1:], num_classes, width=config.width)
+    if config.condition == "dada_network_plain":
+        model = dada_network_classifier(images, num_classes)
+        optimizer = keras.optimizers.Adam(DADA_LEARNING_RATE, beta_1=0.5)
+    else:
+        model = small_cnn(images.shape[1:], num_classes, width=config.width)
+        optimizer = keras.optimizers.Adam(config.learning_rate)
     if adversarial:
         model = AdversarialTrainer(
             model, method=config.condition, epsilon=ADVERSARIAL_EPSILON, steps=PGD_STEPS,
             rate=0.5, mode="replace", value_range=(-1, 1), seed=config.seed,
         )
     model.compile(
-        optimizer=keras.optimizers.Adam(config.learning_rate),
+        optimizer=optimizer,
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
@@ -168,6 +179,24 @@ def train_classifier(config: EvalConfig, images, labels, num_classes: int,
     if config.recalibrate_bn:
         recalibrate_batch_norm(model, images if real_images is None else real_images)
     return model
+
+
+def dada_network_classifier(images: np.ndarray, num_classes: int) -> keras.Model:
+    """DADA's discriminator network as an images -> K class logits classifier.
+
+    The network the DADA runs use (`width_multiplier` 0.25, Gaussian input noise 0.2,
+    dropout 0.5, weight normalisation initialised from up to 500 of `images`), read
+    through DADA's class head (`l_r,k + l_f,k`).
+    """
+    discriminator = dada_discriminator(images.shape[1:], num_classes,
+                                       width_multiplier=DADA_WIDTH_MULTIPLIER)
+    data_dependent_init(discriminator, tf.constant(images[:500], tf.float32))
+    inputs = keras.Input(images.shape[1:])
+    logits = discriminator(inputs)["logits"]
+    class_logits = keras.layers.Lambda(
+        lambda x: dada_heads.class_logits(x, num_classes), name="class_head"
+    )(logits)
+    return keras.Model(inputs, class_logits, name="dada_network_classifier")
 
 
 def self_training(config: EvalConfig, images, labels, pool, num_classes: int):
