@@ -93,6 +93,9 @@ def test_few_shot_count_too_large(tmp_path):
         ({"diffaugment": "color,blur"}, r"diffaugment must be a comma-separated subset of "
                                         r"\['color', 'cutout', 'translation'\]"),
         ({"trainer": "dada", "diffaugment": "color"}, "diffaugment applies to wgan_gp and dcgan"),
+        ({"ada_target": 1.5}, r"ada_target must be a number in \(0, 1\) or None; got 1.5"),
+        ({"ada_speed": 0}, r"ada_speed must be a positive int \(images\); got 0"),
+        ({"trainer": "dada", "ada_target": 0.6}, "ada_target applies to wgan_gp and dcgan"),
     ],
 )
 def test_bad_config(tmp_path, overrides, match):
@@ -107,3 +110,8 @@ def test_diffaugment_reaches_the_trainer(tmp_path, trainer):
     built = experiment.build_trainer(config, info)
     assert built.diffaugment == ("translation", "cutout")
     assert built.get_config()["diffaugment"] == "translation,cutout"
+    assert built.ada_target is None
+    with_ada = experiment.build_trainer(
+        tiny_config(tmp_path, trainer=trainer, ada_target=0.6, ada_speed=500), info)
+    assert (with_ada.ada_target, with_ada.ada_speed) == (0.6, 500)
+    assert with_ada.diffaugment == ("color", "translation", "cutout")

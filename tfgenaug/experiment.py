@@ -21,6 +21,7 @@ from tfgenaug import strategies
 from tfgenaug import trainers
 from tfgenaug.callbacks.checkpoint import generator_steps
 from tfgenaug.networks.validation import check_positive_int
+from tfgenaug.trainers import ada
 from tfgenaug.trainers import diffaugment
 
 STRATEGIES = strategies.STRATEGIES
@@ -78,6 +79,11 @@ class TrainConfig:
         diffaugment: wgan_gp/dcgan only: DiffAugment policy (Zhao et al. 2020), a
             comma-separated subset of "color,translation,cutout" applied to the real
             and generated images the critic sees; "" for none.
+        ada_target: wgan_gp/dcgan only: adaptive discriminator augmentation's target
+            overfitting signal in (0, 1) (0.6 in the paper), or None for none; see
+            `tfgenaug.trainers.ada`. Uses the `diffaugment` policy (all three
+            transformations when it is empty).
+        ada_speed: images that move ADA's probability from 0 to 1.
         deterministic: make training bit-reproducible: calls
             `tf.config.experimental.enable_op_determinism()` (process-wide, and it
             cannot be undone in the process) after `keras.utils.set_random_seed(seed)`.
@@ -115,6 +121,8 @@ class TrainConfig:
     aug: bool = False
     aug_flip: bool = False
     diffaugment: str = ""
+    ada_target: float | None = None
+    ada_speed: int = 10_000
     deterministic: bool = False
 
     def validate(self) -> None:
@@ -143,6 +151,9 @@ class TrainConfig:
         if self.diffaugment and self.trainer == "dada":
             raise ValueError("diffaugment applies to wgan_gp and dcgan; got trainer='dada' "
                              "(DADA augments with --aug)")
+        ada.check_options(self.ada_target, self.ada_speed)
+        if self.ada_target is not None and self.trainer == "dada":
+            raise ValueError("ada_target applies to wgan_gp and dcgan; got trainer='dada'")
         if not isinstance(self.deterministic, bool):
             raise ValueError(f"deterministic must be True or False; got {self.deterministic!r}")
 
@@ -174,6 +185,8 @@ def build_trainer(
             width=config.width,
             critic_width=config.critic_width,
             diffaugment=config.diffaugment or None,
+            ada_target=config.ada_target,
+            ada_speed=config.ada_speed,
             seed=config.seed,
         )
     learning_rate = config.learning_rate or DEFAULT_LEARNING_RATES.get(config.trainer, 5e-4)

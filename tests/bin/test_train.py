@@ -92,3 +92,14 @@ def test_bad_flags_fail_with_a_message(tmp_path, flag, message):
     assert result.returncode != 0
     assert message in result.stderr + result.stdout
     assert not os.path.exists(os.path.join(tmp_path, "checkpoints"))
+
+
+def test_ada_and_diffaugment_flags_reach_the_trainer(tmp_path):
+    model_dir = tmp_path / "ada"
+    result = run_train(*TINY, "--steps=2", "--checkpoint_every=2", "--nojit_compile",
+                       "--ada_target=0.6", "--ada_speed=400", "--diffaugment=translation",
+                       f"--model_dir={model_dir}")
+    assert result.returncode == 0, result.stderr[-2000:]
+    trainer_config = json.loads(read(os.path.join(model_dir, "config.json")))["trainer_config"]
+    assert trainer_config["ada_target"] == 0.6 and trainer_config["ada_speed"] == 400
+    assert trainer_config["diffaugment"] == "translation"

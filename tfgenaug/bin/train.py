@@ -95,6 +95,13 @@ flags.DEFINE_bool("aug", _DEFAULTS.aug,
 flags.DEFINE_string("diffaugment", _DEFAULTS.diffaugment,
                     "wgan_gp/dcgan: DiffAugment policy for the critic's inputs, a "
                     "comma-separated subset of color,translation,cutout (empty: none).")
+flags.DEFINE_float("ada_target", None,
+                   "wgan_gp/dcgan: adaptive discriminator augmentation (Karras et al. 2020): "
+                   "the overfitting signal to hold, in (0, 1) (the paper's 0.6); unset: none. "
+                   "Augments with the --diffaugment policy (all three when empty).")
+flags.DEFINE_integer("ada_speed", _DEFAULTS.ada_speed,
+                     "wgan_gp/dcgan with --ada_target: images that move the augmentation "
+                     "probability from 0 to 1.")
 flags.DEFINE_bool("aug_flip", _DEFAULTS.aug_flip,
                   "dada: with --aug, also flip horizontally (natural images, not digits).")
 
@@ -135,7 +142,8 @@ flags.DEFINE_integer("channels", None,
 FLAGS = flags.FLAGS
 # Flags of the GAN trainers that --trainer=dfg refuses when set (they would be ignored).
 _NOT_FOR_DFG = ("count", "minority_classes", "strategy", "gan_epochs", "epochs",
-                "width_multiplier", "aug", "aug_flip", "diffaugment", "deterministic",
+                "width_multiplier", "aug", "aug_flip", "diffaugment", "ada_target",
+                "ada_speed", "deterministic",
                 "learning_rate", "width", "critic_width", "noise_dim", "judge_epochs",
                 "agreement_per_class")
 _DFG_ONLY = ("source_dataset", "source_classes", "target_classes", "minor_class_num",
