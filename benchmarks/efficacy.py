@@ -108,10 +108,11 @@ def case_fields(case: str, seed: int) -> dict:
 
 
 # The smoke run (--quick, a CI test) covers every code path once but not every row:
-# pgd shares fgsm's, dada shares wgan_gp's GANAugment path, the imbalance case only adds
-# resampling and class-balanced generation. Each condition has its own unit tests.
+# pgd shares fgsm's, dada and dcgan share wgan_gp's GANAugment path (dcgan's trainer is
+# tested with the trainers), the imbalance case only adds resampling and class-balanced
+# generation. Each condition has its own unit tests.
 QUICK_CONDITIONS = {
-    "n5": ("plain", "classic", "wgan_gp", "dcgan", "classic+wgan_gp", "wgan_gp_diffaug",
+    "n5": ("plain", "classic", "wgan_gp", "classic+wgan_gp", "wgan_gp_diffaug",
            "same_class_mix", "fgsm", "self_training", "dada_classifier_aug", "stda"),
     "imbalance20": ("plain", "oversample", "smote", "wgan_gp"),
 }
