@@ -79,3 +79,38 @@ def test_float32_policy_keeps_the_plain_optimizers():
     trainer = TRAINERS["dcgan"]()
     trainer.compile()
     assert isinstance(trainer.d_optimizer, keras.optimizers.Adam)
+
+
+def dfg_trainer():
+    from tfgenaug.networks.dfg_networks import lenet5_split
+    from tfgenaug.trainers import DFG
+
+    extractor, classifier = lenet5_split(IMAGE_SHAPE, NUM_CLASSES)
+    return DFG(extractor, classifier, NUM_CLASSES, minority_classes=[0], noise_dim=8,
+               generator_width=8, critic_width=4, n_critic=2, classifier_every=2)
+
+
+@pytest.mark.parametrize("policy", ["mixed_bfloat16"], indirect=True)
+def test_dfg_bfloat16_steps_give_finite_float32_losses(policy):
+    trainer = dfg_trainer()
+    assert any(layer.compute_dtype == "bfloat16" for layer in trainer.generator.layers)
+    trainer.compile(jit_compile=False)
+    assert not isinstance(trainer.ec_optimizer, keras.optimizers.LossScaleOptimizer)
+    logs = trainer.fit(tiny_dataset(2), epochs=1, verbose=0).history  # a C-only step too
+    assert "c_loss" in logs
+    for key, values in logs.items():
+        assert np.isfinite(values[-1]), key
+    assert all(w.dtype == "float32" for w in trainer.classifier.trainable_weights)
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16"], indirect=True)
+def test_dfg_float16_wraps_its_three_optimizers_and_trains(policy):
+    trainer = dfg_trainer()
+    trainer.compile(jit_compile=False)
+    for optimizer in (trainer.d_optimizer, trainer.g_optimizer, trainer.ec_optimizer):
+        assert isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+    before = [w.numpy().copy() for w in trainer.extractor.trainable_weights]
+    logs = trainer.fit(tiny_dataset(1), epochs=1, verbose=0).history
+    assert np.isfinite(logs["d_loss"][-1]) and np.isfinite(logs["ec_loss"][-1])
+    after = trainer.extractor.trainable_weights
+    assert any(not np.allclose(b, a.numpy()) for b, a in zip(before, after, strict=True))

@@ -33,6 +33,7 @@ from tfgenaug.networks import conditional_generator
 from tfgenaug.trainers import ada
 from tfgenaug.trainers import diffaugment
 from tfgenaug.trainers import portable_random
+from tfgenaug.trainers import precision
 
 NOISE_DISTRIBUTIONS = ("normal", "uniform")
 # DiffAugment's draws of a step are numbered from here, clear of the noise draws.
@@ -161,11 +162,7 @@ class ConditionalGANTrainer(keras.Model):
 
     def computes_in_float16(self) -> bool:
         """Whether any layer of the networks computes in float16 (`mixed_float16`)."""
-        return any(
-            layer.compute_dtype == "float16"
-            for network in (self.generator, self.discriminator)
-            for layer in network._flatten_layers(include_self=True)
-        )
+        return precision.computes_in_float16((self.generator, self.discriminator))
 
     def loss_scaled(self, optimizer: keras.optimizers.Optimizer) -> keras.optimizers.Optimizer:
         """`optimizer` wrapped in a `LossScaleOptimizer` when the networks use float16.
@@ -173,11 +170,7 @@ class ConditionalGANTrainer(keras.Model):
         float16 gradients underflow without loss scaling; bfloat16 has float32's range
         and needs none. An optimizer that is already a `LossScaleOptimizer` is kept.
         """
-        if self.computes_in_float16() and not isinstance(
-            optimizer, keras.optimizers.LossScaleOptimizer
-        ):
-            return keras.optimizers.LossScaleOptimizer(optimizer)
-        return optimizer
+        return precision.loss_scaled(optimizer, self.computes_in_float16())
 
     @staticmethod
     def gradients(
@@ -186,16 +179,9 @@ class ConditionalGANTrainer(keras.Model):
         network: keras.Model,
         optimizer: keras.optimizers.Optimizer,
     ) -> list:
-        """Gradients of a float32 `loss` for `network`, times `optimizer`'s loss scale.
-
-        A `LossScaleOptimizer` scales the loss (here by seeding the backward pass with
-        the scale, which needs no recording on the tape) and unscales the gradients in
-        `apply_gradients`; any other optimizer gets the plain gradients.
-        """
-        seed = optimizer.scale_loss(tf.ones_like(loss))
-        return tape.gradient(
-            loss, network.trainable_variables, output_gradients=tf.cast(seed, loss.dtype)
-        )
+        """Gradients of a float32 `loss` for `network`, times `optimizer`'s loss scale
+        (see `tfgenaug.trainers.precision.scaled_gradients`)."""
+        return precision.scaled_gradients(tape, loss, network.trainable_variables, optimizer)
 
     def build_optimizers(self) -> None:
         """Creates the optimizers' slot variables for the networks they update."""

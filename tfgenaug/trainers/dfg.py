@@ -55,6 +55,7 @@ from tfgenaug.networks.dfg_networks import feature_generator
 from tfgenaug.networks.validation import check_positive_int
 from tfgenaug.trainers import dfg_losses
 from tfgenaug.trainers import portable_random
+from tfgenaug.trainers import precision
 from tfgenaug.trainers.base import check_batch_shapes
 
 
@@ -309,9 +310,13 @@ class DFG(keras.Model):
                 docstring). Defaults to `True`.
             **kwargs: passed to `keras.Model.compile`.
         """
-        self.g_optimizer = g_optimizer or _adam()
-        self.d_optimizer = d_optimizer or _adam()
-        self.ec_optimizer = ec_optimizer or _adam()
+        # Under mixed_float16 every optimizer scales its loss (precision.loss_scaled).
+        float16 = precision.computes_in_float16(
+            (self.generator, self.discriminator, self.extractor, self.classifier)
+        )
+        self.g_optimizer = precision.loss_scaled(g_optimizer or _adam(), float16)
+        self.d_optimizer = precision.loss_scaled(d_optimizer or _adam(), float16)
+        self.ec_optimizer = precision.loss_scaled(ec_optimizer or _adam(), float16)
         num_replicas = self.distribute_strategy.num_replicas_in_sync
         self.xla_per_replica = bool(jit_compile) and num_replicas > 1
         super().compile(jit_compile=bool(jit_compile) and num_replicas == 1, **kwargs)
@@ -408,7 +413,8 @@ class DFG(keras.Model):
             distance = critic(fake) - critic(real)
             penalty = dfg_losses.feature_gradient_penalty(critic, real, fake, alpha)
             loss = self._average(distance + self.gp_weight * penalty, batch)
-        grads = tape.gradient(loss, self.discriminator.trainable_variables)
+        grads = precision.scaled_gradients(tape, loss, self.discriminator.trainable_variables,
+                                           self.d_optimizer)
         return {"d_loss": loss, "gradient_penalty": self._average(penalty, batch)}, grads
 
     def generator_maths(self, real, labels, noise, fake_labels):
@@ -421,7 +427,8 @@ class DFG(keras.Model):
             fake_ce = _cross_entropy(fake_labels, self.classifier(fake, training=False))
             # The cross-entropy of the merged batch of 2N features is the mean of halves.
             loss = self._average(adversarial + 0.5 * (fake_ce + real_ce), batch)
-        return loss, tape.gradient(loss, self.generator.trainable_variables)
+        return loss, precision.scaled_gradients(tape, loss, self.generator.trainable_variables,
+                                                self.g_optimizer)
 
     def extractor_classifier_maths(self, images, labels):
         """E's and C's loss `CE + delta_weight * Omega` and gradients, with accuracy."""
@@ -433,7 +440,7 @@ class DFG(keras.Model):
             omega = self._omega(features, images)
             loss = self._average(_cross_entropy(labels, logits) + self.delta_weight * omega,
                                  batch)
-        grads = tape.gradient(loss, variables)
+        grads = precision.scaled_gradients(tape, loss, variables, self.ec_optimizer)
         correct = tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), labels),
                           tf.float32)
         terms = {
@@ -459,7 +466,8 @@ class DFG(keras.Model):
             )
             merged_term = 0.5 * (merged_ce[:batch] + merged_ce[batch:])
             loss = self._average((real_term + fake_ce + merged_term) / 3.0, batch)
-        return loss, tape.gradient(loss, self.classifier.trainable_variables)
+        return loss, precision.scaled_gradients(tape, loss, self.classifier.trainable_variables,
+                                                self.ec_optimizer)
 
     # ----------------------------------------------------------------- steps
     def _unpack(self, data) -> tuple[tf.Tensor, tf.Tensor]:
