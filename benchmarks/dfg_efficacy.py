@@ -78,13 +78,6 @@ def cell_path(out_dir: str, method: str, seed: int) -> str:
     return os.path.join(out_dir, "cells", method, f"seed{seed}.json")
 
 
-def _write_json(path: str, payload: dict) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path + ".tmp", "w") as f:
-        json.dump(payload, f, indent=2)
-    os.replace(path + ".tmp", path)
-
-
 def cell_config(method: str, seed: int, budget: Budget, work_dir: str):
     """The `DFGConfig` of one cell. XLA is off: on CPU it costs a ~50 s compile per run
     and gave the same losses at the same speed (measured)."""
@@ -106,6 +99,7 @@ def run_cell(method: str, seed: int, budget: Budget, out_dir: str, work_dir: str
     path = cell_path(out_dir, method, seed)
     if os.path.exists(path):
         return False
+    from tfgenaug import jsonio
     from tfgenaug.dfg_experiment import run_dfg
 
     config = cell_config(method, seed, budget, work_dir)
@@ -116,7 +110,7 @@ def run_cell(method: str, seed: int, budget: Budget, out_dir: str, work_dir: str
         "minority_original_classes", "training_counts", "test_counts", "source")}
     cell.update({"seed": seed, "seconds": time.perf_counter() - start,
                  "config": dataclasses.asdict(config)})
-    _write_json(path, cell)
+    jsonio.write_json(path, cell)
     print(f"[dfg_efficacy] {method:8s} seed {seed}: accuracy {cell['accuracy']:.4f}, "
           f"minority recall {cell['minority_recall']:.4f} ({cell['seconds']:.0f} s)",
           flush=True)

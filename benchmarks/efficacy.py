@@ -39,6 +39,7 @@ import numpy as np  # noqa: E402
 from benchmarks import common  # noqa: E402
 from benchmarks import efficacy_report as report  # noqa: E402
 from tfgenaug import experiment  # noqa: E402
+from tfgenaug import jsonio  # noqa: E402
 from tfgenaug import savedmodels  # noqa: E402
 from tfgenaug.evaluation import EvalConfig  # noqa: E402
 from tfgenaug.evaluation import evaluate_condition  # noqa: E402
@@ -128,13 +129,6 @@ def conditions_of(case: str, quick: bool = False) -> tuple[str, ...]:
     return IMBALANCE_CONDITIONS if case.startswith("imbalance") else LOW_DATA_CONDITIONS
 
 
-def _write_json(path: str, payload: dict) -> None:
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(path + ".tmp", "w") as f:
-        json.dump(payload, f, indent=2)
-    os.replace(path + ".tmp", path)
-
-
 def ensure_run(trainer: str, case: str, seed: int, budget: Budget, out_dir: str,
                work_dir: str, aug: bool = False) -> str:
     """Trains and exports the run of `(trainer, case, seed)` unless it exists.
@@ -167,7 +161,7 @@ def ensure_run(trainer: str, case: str, seed: int, budget: Budget, out_dir: str,
     metrics.update({"case": case, "trainer": name, "seed": seed,
                     "seconds": time.perf_counter() - start,
                     "train_config": dataclasses.asdict(config)})
-    _write_json(os.path.join(out_dir, "generators", case, name, f"seed{seed}.json"), metrics)
+    jsonio.write_json(os.path.join(out_dir, "generators", case, name, f"seed{seed}.json"), metrics)
     return model_dir
 
 
@@ -193,7 +187,7 @@ def run_cell(case: str, condition: str, seed: int, budget: Budget, out_dir: str,
     result = evaluate_condition(config)
     result["case"] = case
     result["config"]["generator"] = os.path.relpath(generator, work_dir) if generator else None
-    _write_json(path, result)
+    jsonio.write_json(path, result)
     metric = report.headline(case)
     print(f"[efficacy] {case:12s} {condition:16s} seed {seed}: {metric} "
           f"{result[metric]:.4f} ({result['seconds']:.0f} s)", flush=True)

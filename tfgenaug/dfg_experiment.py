@@ -47,6 +47,7 @@ from absl import logging
 
 from tfgenaug import callbacks
 from tfgenaug import data
+from tfgenaug import jsonio
 from tfgenaug import metrics
 from tfgenaug.networks import dfg_networks
 from tfgenaug.networks.validation import check_positive_int
@@ -480,7 +481,7 @@ def pretrain_or_load_source(
     tmp = os.path.join(source_dir, "tmp-" + _SOURCE_WEIGHTS)
     model.save_weights(tmp)
     tf.io.gfile.rename(tmp, weights_path, overwrite=True)
-    _write_json(record_path, {"key": key, "result": result})  # last: marks the cache valid
+    jsonio.write_json(record_path, {"key": key, "result": result})  # last: marks the cache valid
     return extractor, classifier, {**result, "cached": False}
 
 
@@ -577,10 +578,10 @@ def run_dfg(config: DFGConfig, verbose="auto") -> dict:
         print(f"Resuming from step {start} of {config.steps}", flush=True)
     elif isinstance(trainer, FineTuner):
         trainer.update_delta_weights(sample_images, sample_labels)
-    _write_json(os.path.join(config.model_dir, "config.json"), {
+    jsonio.write_json(os.path.join(config.model_dir, "config.json"), {
         "dfg_config": dataclasses.asdict(config),
         "trainer_class": type(trainer).__name__,
-        "trainer_config": _jsonable(trainer.get_config()),
+        "trainer_config": jsonio.to_jsonable(trainer.get_config()),
         "dataset": dataclasses.asdict(prepared.info),
         "target_class_names": prepared.class_names,
         "minority_classes": minority,
@@ -628,7 +629,7 @@ def run_dfg(config: DFGConfig, verbose="auto") -> dict:
           f"{result['minority_recall']:.4f}", flush=True)
     if config.export_dir:
         result["export_paths"] = export_models(trainer, config, prepared, image_shape)
-    _write_json(os.path.join(config.model_dir, "metrics.json"), result)
+    jsonio.write_json(os.path.join(config.model_dir, "metrics.json"), result)
     return result
 
 
@@ -645,7 +646,7 @@ def _check_same_run(config: DFGConfig) -> None:
         return
     with tf.io.gfile.GFile(path) as f:
         previous = json.load(f).get("dfg_config", {})
-    current = _jsonable(dataclasses.asdict(config))
+    current = jsonio.to_jsonable(dataclasses.asdict(config))
     changed = [k for k in _RUN_FIELDS if k in previous and previous[k] != current[k]]
     if changed:
         raise ValueError(
@@ -700,16 +701,3 @@ def _training_stream(train: tf.data.Dataset, batch_size: int, seed: int, start_s
     ds = train.cache().shuffle(4096, seed=seed, reshuffle_each_iteration=True).repeat()
     ds = ds.batch(batch_size, drop_remainder=True)
     return ds.skip(start_step).prefetch(tf.data.AUTOTUNE)
-
-
-def _jsonable(value):
-    return json.loads(json.dumps(value, default=lambda v: v.tolist() if hasattr(v, "tolist")
-                                 else str(v)))
-
-
-def _write_json(path: str, payload: dict) -> None:
-    tf.io.gfile.makedirs(os.path.dirname(path))
-    tmp = path + ".tmp"
-    with tf.io.gfile.GFile(tmp, "w") as f:
-        json.dump(payload, f, indent=2, default=str)
-    tf.io.gfile.rename(tmp, path, overwrite=True)

@@ -4,7 +4,6 @@ This is what `python -m tfgenaug.bin.train` runs; notebooks can call it directly
 """
 
 import dataclasses
-import json
 import math
 import os
 
@@ -15,6 +14,7 @@ from absl import logging
 
 from tfgenaug import callbacks
 from tfgenaug import data
+from tfgenaug import jsonio
 from tfgenaug import metrics
 from tfgenaug import savedmodels
 from tfgenaug import strategies
@@ -295,10 +295,10 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
     if start:
         logging.info("Resuming from step %d of %d", start, total_steps)
         print(f"Resuming from step {start} of {total_steps}", flush=True)
-    _write_json(os.path.join(out_dir, "config.json"), {
+    jsonio.write_json(os.path.join(out_dir, "config.json"), {
         "train_config": dataclasses.asdict(config),
         "trainer_class": type(trainer).__name__,
-        "trainer_config": _jsonable(trainer.get_config()),
+        "trainer_config": jsonio.to_jsonable(trainer.get_config()),
         "dataset": dataclasses.asdict(info),
         "training_counts": training_counts,
     })
@@ -350,7 +350,7 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
             config.model_dir, config.export_dir
         )
         print(f"Exported the generator to {report['export_path']}", flush=True)
-    _write_json(os.path.join(config.model_dir, "metrics.json"), report)
+    jsonio.write_json(os.path.join(config.model_dir, "metrics.json"), report)
     return report
 
 
@@ -381,19 +381,6 @@ def measure_label_agreement(trainer, pool, test, info, config: TrainConfig) -> d
         "judge_test_accuracy": judge_accuracy,
         "fid_judge_features": float(fid),
     }
-
-
-def _jsonable(value):
-    return json.loads(json.dumps(value, default=lambda v: v.tolist() if hasattr(v, "tolist")
-                                 else str(v)))
-
-
-def _write_json(path: str, payload: dict) -> None:
-    tf.io.gfile.makedirs(os.path.dirname(path))
-    tmp = path + ".tmp"
-    with tf.io.gfile.GFile(tmp, "w") as f:
-        json.dump(payload, f, indent=2, default=str)
-    tf.io.gfile.rename(tmp, path, overwrite=True)
 
 
 def enable_determinism(seed: int) -> None:

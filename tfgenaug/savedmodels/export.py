@@ -17,6 +17,7 @@ import tensorflow as tf
 from absl import logging
 
 import tfgenaug
+from tfgenaug import jsonio
 from tfgenaug import trainers
 from tfgenaug.savedmodels.load import FORMAT
 from tfgenaug.savedmodels.load import FORMAT_VERSION
@@ -47,12 +48,6 @@ class _Description:
     trainer_config: dict | None
 
 
-def _jsonable(value):
-    """`value` as plain JSON types (tuples to lists, numpy scalars and arrays to lists)."""
-    return json.loads(json.dumps(value, default=lambda v: v.tolist() if hasattr(v, "tolist")
-                                 else str(v)))
-
-
 def _describe(trainer_or_generator, num_classes, noise_distribution) -> _Description:
     """Reads K, Z, the noise distribution and the image shape of what is exported."""
     if isinstance(trainer_or_generator, ConditionalGANTrainer):
@@ -69,7 +64,7 @@ def _describe(trainer_or_generator, num_classes, noise_distribution) -> _Descrip
             noise_distribution=trainer.noise_distribution,
             image_shape=tuple(int(d) for d in trainer.image_shape),
             trainer=type(trainer).__name__,
-            trainer_config=_jsonable(trainer.get_config()),
+            trainer_config=jsonio.to_jsonable(trainer.get_config()),
         )
     if not isinstance(trainer_or_generator, keras.Model):
         raise ValueError(
