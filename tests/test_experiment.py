@@ -115,3 +115,24 @@ def test_diffaugment_reaches_the_trainer(tmp_path, trainer):
         tiny_config(tmp_path, trainer=trainer, ada_target=0.6, ada_speed=500), info)
     assert (with_ada.ada_target, with_ada.ada_speed) == (0.6, 500)
     assert with_ada.diffaugment == ("color", "translation", "cutout")
+
+
+def test_judge_is_trained_once_per_pool_and_seed(tmp_path, monkeypatch):
+    trained = []
+    original = experiment.metrics.train_reference_classifier
+
+    def counting(*args, **kwargs):
+        trained.append(kwargs["seed"])
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(experiment.metrics, "train_reference_classifier", counting)
+    monkeypatch.setattr(experiment, "_JUDGES", {})
+    first = experiment.train_generator(tiny_config(tmp_path, model_dir=str(tmp_path / "a")),
+                                       verbose=0)
+    second = experiment.train_generator(
+        tiny_config(tmp_path, model_dir=str(tmp_path / "b"), trainer="dcgan"), verbose=0)
+    assert trained == [0]  # the second run, same pool and seed, reused the judge
+    assert first["judge_test_accuracy"] == second["judge_test_accuracy"]
+    experiment.train_generator(tiny_config(tmp_path, model_dir=str(tmp_path / "c"), seed=1),
+                               verbose=0)
+    assert trained == [0, 1]
