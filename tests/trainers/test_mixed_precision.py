@@ -114,3 +114,20 @@ def test_dfg_float16_wraps_its_three_optimizers_and_trains(policy):
     assert np.isfinite(logs["d_loss"][-1]) and np.isfinite(logs["ec_loss"][-1])
     after = trainer.extractor.trainable_weights
     assert any(not np.allclose(b, a.numpy()) for b, a in zip(before, after, strict=True))
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16"], indirect=True)
+def test_fine_tuner_float16_scales_its_loss_and_trains(policy):
+    from tfgenaug.networks.dfg_networks import lenet5_split
+    from tfgenaug.trainers.fine_tune import FineTuner
+
+    extractor, classifier = lenet5_split(IMAGE_SHAPE, NUM_CLASSES)
+    tuner = FineTuner(extractor, classifier, NUM_CLASSES)
+    tuner.compile(jit_compile=False)
+    assert isinstance(tuner.ec_optimizer, keras.optimizers.LossScaleOptimizer)
+    before = [w.numpy().copy() for w in tuner.extractor.trainable_weights]
+    logs = tuner.fit(tiny_dataset(2), epochs=1, verbose=0).history
+    assert np.isfinite(logs["ec_loss"][-1]) and np.isfinite(logs["omega"][-1])
+    after = tuner.extractor.trainable_weights
+    assert any(not np.allclose(b, a.numpy()) for b, a in zip(before, after, strict=True))
+    assert tuner(tf.zeros((2, *IMAGE_SHAPE))).dtype == tf.float32

@@ -41,7 +41,6 @@ Deviations from the reference (opensuh/DFG), and why:
   extra condition `e_loss < 0.05`; the reference's slope-1 LeakyReLU is 0.2 here.
 """
 
-from collections.abc import Callable
 from collections.abc import Sequence
 
 import keras
@@ -57,32 +56,9 @@ from tfgenaug.trainers import dfg_losses
 from tfgenaug.trainers import portable_random
 from tfgenaug.trainers import precision
 from tfgenaug.trainers.base import check_batch_shapes
-
-
-def _adam() -> keras.optimizers.Optimizer:
-    return keras.optimizers.Adam(1e-4, beta_1=0.5, beta_2=0.9)
-
-
-def _frozen_copy(model: keras.Model, name: str) -> keras.Model:
-    copy = keras.models.clone_model(model)
-    copy.set_weights(model.get_weights())
-    copy.trainable = False
-    copy.name = name
-    return copy
-
-
-def _last_kernel(model: keras.Model) -> keras.Variable | None:
-    for layer in reversed(model._flatten_layers(include_self=False)):
-        kernel = getattr(layer, "kernel", None)
-        if kernel is not None:
-            return kernel
-    return None
-
-
-def _cross_entropy(labels: tf.Tensor, logits: tf.Tensor) -> tf.Tensor:
-    return tf.nn.sparse_softmax_cross_entropy_with_logits(
-        labels=tf.cast(labels, tf.int32), logits=tf.cast(logits, tf.float32)
-    )
+from tfgenaug.trainers.source_regularized import SourceRegularizedSplit
+from tfgenaug.trainers.source_regularized import cross_entropy
+from tfgenaug.trainers.source_regularized import default_adam
 
 
 def choose_minority_classes(num_classes: int, minor_class_num: int, seed: int = 0) -> list[int]:
@@ -122,7 +98,7 @@ def choose_minority_classes(num_classes: int, minor_class_num: int, seed: int = 
 
 
 @keras.saving.register_keras_serializable(package="tfgenaug")
-class DFG(keras.Model):
+class DFG(SourceRegularizedSplit, keras.Model):
     """Discriminative Feature Generation: a WGAN-GP on feature maps of a split classifier.
 
     See the module docstring for the train step. `fit()` takes `(images, labels)`
@@ -177,6 +153,7 @@ class DFG(keras.Model):
 
     metric_names = ("d_loss", "gradient_penalty", "g_loss", "ec_loss", "omega", "accuracy",
                     "c_loss")
+    classifier_model_name = "dfg_classifier"
 
     def __init__(
         self,
@@ -199,33 +176,18 @@ class DFG(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        check_positive_int(num_classes, "num_classes")
         for value, name in ((noise_dim, "noise_dim"), (n_critic, "n_critic"),
                             (classifier_every, "classifier_every"),
                             (attention_every, "attention_every")):
             check_positive_int(value, name)
         if gp_weight < 0:
             raise ValueError(f"gp_weight must be >= 0; got {gp_weight}")
-        if delta_weight < 0:
-            raise ValueError(f"delta_weight must be >= 0; got {delta_weight}")
         if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
             raise ValueError(f"seed must be an int; got {seed!r}")
-        feature_shape = tuple(extractor.output_shape[1:])
-        if len(feature_shape) != 3 or None in feature_shape:
-            raise ValueError(
-                "extractor must map images to feature maps (N, h, w, channels) of a known "
-                f"shape; got output shape {extractor.output_shape}"
-            )
-        if tuple(classifier.input_shape[1:]) != feature_shape:
-            raise ValueError(
-                f"classifier must take the extractor's feature maps {feature_shape}; got "
-                f"input shape {classifier.input_shape}"
-            )
-        if tuple(classifier.output_shape[1:]) != (num_classes,):
-            raise ValueError(
-                f"classifier must output num_classes = {num_classes} logits; got output "
-                f"shape {classifier.output_shape}"
-            )
+        # E, C, their frozen source copies and DELTA's channel weights (uniform until
+        # `update_attention` measures them).
+        self._init_split(extractor, classifier, num_classes, delta_weight)
+        feature_shape = self.feature_shape
         if minority_classes is None:
             minority_classes = list(range(num_classes))
         minority = [int(k) for k in minority_classes]
@@ -255,37 +217,20 @@ class DFG(keras.Model):
                 "tfgenaug.networks.dfg_networks.feature_generator)"
             )
 
-        self.extractor = extractor
-        self.classifier = classifier
         self.generator = generator
         self.discriminator = discriminator
-        self.source_extractor = _frozen_copy(extractor, "source_extractor")
-        self.source_classifier = _frozen_copy(classifier, "source_classifier")
         self.attention_layer = attention_layers[0]
-        self.num_classes = int(num_classes)
         self.minority_classes = sorted(minority)
         self.noise_dim = int(noise_dim)
         self.n_critic = n_critic
         self.gp_weight = float(gp_weight)
-        self.delta_weight = float(delta_weight)
         self.classifier_every = classifier_every
         self.attention_every = attention_every
         self.attention_threshold = float(attention_threshold)
         self.generator_width = generator_width
         self.critic_width = critic_width
         self.seed = int(seed)
-        self.image_shape = tuple(int(d) for d in extractor.input_shape[1:])
-        self.feature_shape = feature_shape
-        channels = feature_shape[-1]
-        # DELTA's channel weights; uniform until `update_attention` measures them.
-        self.delta_weights = self.add_weight(
-            shape=(channels,), initializer=keras.initializers.Constant(1.0 / channels),
-            trainable=False, name="delta_channel_weights", aggregation="only_first_replica",
-        )
-        self.classifier_kernel = _last_kernel(classifier)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
-        self.xla_per_replica = False
-        self._compiled_cache: dict[str, Callable] = {}
         self._attention_fn = None
         self.built = True
 
@@ -311,12 +256,10 @@ class DFG(keras.Model):
             **kwargs: passed to `keras.Model.compile`.
         """
         # Under mixed_float16 every optimizer scales its loss (precision.loss_scaled).
-        float16 = precision.computes_in_float16(
-            (self.generator, self.discriminator, self.extractor, self.classifier)
-        )
-        self.g_optimizer = precision.loss_scaled(g_optimizer or _adam(), float16)
-        self.d_optimizer = precision.loss_scaled(d_optimizer or _adam(), float16)
-        self.ec_optimizer = precision.loss_scaled(ec_optimizer or _adam(), float16)
+        float16 = self._float16(self.generator, self.discriminator)
+        self.g_optimizer = precision.loss_scaled(g_optimizer or default_adam(), float16)
+        self.d_optimizer = precision.loss_scaled(d_optimizer or default_adam(), float16)
+        self.ec_optimizer = precision.loss_scaled(ec_optimizer or default_adam(), float16)
         num_replicas = self.distribute_strategy.num_replicas_in_sync
         self.xla_per_replica = bool(jit_compile) and num_replicas > 1
         super().compile(jit_compile=bool(jit_compile) and num_replicas == 1, **kwargs)
@@ -325,23 +268,6 @@ class DFG(keras.Model):
             self.d_optimizer.build(self.discriminator.trainable_variables)
             self.g_optimizer.build(self.generator.trainable_variables)
             self.ec_optimizer.build(self._ec_variables())
-
-    def _ec_variables(self) -> list:
-        return self.extractor.trainable_variables + self.classifier.trainable_variables
-
-    def _xla_maths(self, fn: Callable) -> Callable:
-        """`fn` compiled per replica with XLA when the whole step is not compiled."""
-        if not self.xla_per_replica:
-            return fn
-        key = fn.__name__
-        if key not in self._compiled_cache:
-            self._compiled_cache[key] = tf.function(fn, jit_compile=True)
-        return self._compiled_cache[key]
-
-    @staticmethod
-    def _apply(optimizer, grads, variables) -> None:
-        with tf.control_dependencies([g for g in grads if g is not None]):
-            optimizer.apply_gradients(zip(grads, variables, strict=True))
 
     # ----------------------------------------------------------------- properties
     @property
@@ -353,10 +279,6 @@ class DFG(keras.Model):
     def attention(self) -> np.ndarray:
         """The current class attention `A`, `(K, channels)`."""
         return np.asarray(self.attention_layer.attention)
-
-    @property
-    def metrics(self) -> list[keras.metrics.Metric]:
-        return list(self.trackers.values())
 
     def train_steps(self) -> int:
         """Train steps taken (generator updates, one per step)."""
@@ -392,16 +314,6 @@ class DFG(keras.Model):
         return tf.gather(tf.constant(classes, tf.int32), index)
 
     # ----------------------------------------------------------------- losses
-    def _average(self, per_example: tf.Tensor, batch: tf.Tensor) -> tf.Tensor:
-        """Sum of per-example values over the *global* batch size."""
-        global_batch = batch * self.distribute_strategy.num_replicas_in_sync
-        return tf.reduce_sum(tf.cast(per_example, tf.float32)) / tf.cast(global_batch, tf.float32)
-
-    def _omega(self, features: tf.Tensor, images: tf.Tensor) -> tf.Tensor:
-        source = self.source_extractor(images, training=False)
-        kernel = None if self.classifier_kernel is None else self.classifier_kernel.value
-        return dfg_losses.delta_regularizer(features, source, self.delta_weights.value, kernel)
-
     def critic_maths(self, real, fake, alpha):
         """Critic loss terms and gradients for one critic update on one replica."""
         batch = tf.shape(real)[0]
@@ -420,47 +332,27 @@ class DFG(keras.Model):
     def generator_maths(self, real, labels, noise, fake_labels):
         """G's loss `-D(G) + CE(C([G; E(x)]), [y'; y])` and its gradients."""
         batch = tf.shape(labels)[0]
-        real_ce = _cross_entropy(labels, self.classifier(real, training=False))
+        real_ce = cross_entropy(labels, self.classifier(real, training=False))
         with tf.GradientTape() as tape:
             fake = self.generator([noise, fake_labels], training=True)
             adversarial = -tf.cast(self.discriminator(fake, training=True)[:, 0], tf.float32)
-            fake_ce = _cross_entropy(fake_labels, self.classifier(fake, training=False))
+            fake_ce = cross_entropy(fake_labels, self.classifier(fake, training=False))
             # The cross-entropy of the merged batch of 2N features is the mean of halves.
             loss = self._average(adversarial + 0.5 * (fake_ce + real_ce), batch)
         return loss, precision.scaled_gradients(tape, loss, self.generator.trainable_variables,
                                                 self.g_optimizer)
-
-    def extractor_classifier_maths(self, images, labels):
-        """E's and C's loss `CE + delta_weight * Omega` and gradients, with accuracy."""
-        batch = tf.shape(labels)[0]
-        variables = self._ec_variables()
-        with tf.GradientTape() as tape:
-            features = self.extractor(images, training=True)
-            logits = tf.cast(self.classifier(features, training=True), tf.float32)
-            omega = self._omega(features, images)
-            loss = self._average(_cross_entropy(labels, logits) + self.delta_weight * omega,
-                                 batch)
-        grads = precision.scaled_gradients(tape, loss, variables, self.ec_optimizer)
-        correct = tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), labels),
-                          tf.float32)
-        terms = {
-            "ec_loss": loss,
-            "omega": self._average(omega, batch),
-            "accuracy": self._average(correct, batch),
-        }
-        return terms, grads
 
     def classifier_maths(self, images, labels, fake, fake_labels):
         """C's loss on thirds: real (+ Omega), generated minority, both merged."""
         batch = tf.shape(labels)[0]
         features = self.extractor(images, training=False)
         with tf.GradientTape() as tape:
-            real_ce = _cross_entropy(labels, self.classifier(features, training=True))
+            real_ce = cross_entropy(labels, self.classifier(features, training=True))
             # E is fixed here: of Omega only the kernel term of C's last layer moves.
             real_term = real_ce + self.delta_weight * self._omega(features, images)
-            fake_ce = _cross_entropy(fake_labels, self.classifier(fake, training=True))
+            fake_ce = cross_entropy(fake_labels, self.classifier(fake, training=True))
             merged = tf.concat([fake, tf.cast(features, fake.dtype)], axis=0)
-            merged_ce = _cross_entropy(
+            merged_ce = cross_entropy(
                 tf.concat([fake_labels, labels], axis=0),
                 self.classifier(merged, training=True),
             )
@@ -470,14 +362,6 @@ class DFG(keras.Model):
                                                 self.ec_optimizer)
 
     # ----------------------------------------------------------------- steps
-    def _unpack(self, data) -> tuple[tf.Tensor, tf.Tensor]:
-        if isinstance(data, dict):
-            images, labels = data["images"], data["labels"]
-        else:
-            images, labels = data[0], data[1]
-        check_batch_shapes(images.shape, labels.shape, self.image_shape)
-        return tf.cast(images, tf.float32), tf.cast(tf.reshape(labels, [-1]), tf.int32)
-
     def _step(self, data, classifier_update: bool):
         images, labels = self._unpack(data)
         batch = tf.shape(images)[0]
@@ -514,13 +398,6 @@ class DFG(keras.Model):
             values["c_loss"] = c_loss
         return self._update_trackers(values)
 
-    def _update_trackers(self, values: dict) -> dict:
-        """Trackers get one-device values: a replica's share times the replica count."""
-        num_replicas = self.distribute_strategy.num_replicas_in_sync
-        for name, value in values.items():
-            self.trackers[name].update_state(tf.cast(value, tf.float32) * num_replicas)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
-
     def gan_train_step(self, data):
         """A step without the C-only update."""
         return self._step(data, classifier_update=False)
@@ -556,12 +433,6 @@ class DFG(keras.Model):
         self.train_function = train_function
         return train_function
 
-    def fit(self, x=None, y=None, **kwargs):
-        """`keras.Model.fit`; a `tf.data.Dataset` is not reshuffled (it shuffles itself)."""
-        if isinstance(x, tf.data.Dataset):
-            kwargs.setdefault("shuffle", False)
-        return super().fit(x, y, **kwargs)
-
     # ----------------------------------------------------------------- attention
     def _attention_maths(self, images, labels):
         features = self.extractor(images, training=False)
@@ -571,11 +442,7 @@ class DFG(keras.Model):
         attention = dfg_losses.class_attention(
             increases, labels, self.num_classes, self.attention_threshold
         )
-        source = self.source_extractor(images, training=False)
-        source_increases = dfg_losses.channel_ablation_losses(
-            source, lambda f: self.source_classifier(f, training=False), labels
-        )
-        return attention, dfg_losses.delta_channel_weights(source_increases)
+        return attention, self._source_channel_weights(images, labels)
 
     def update_attention(self, images, labels) -> np.ndarray:
         """Recomputes G's class attention (current E, C) and DELTA's weights (source E, C).
@@ -609,24 +476,7 @@ class DFG(keras.Model):
         self.delta_weights.assign(weights)
         return np.asarray(attention)
 
-    # ----------------------------------------------------------------- models
-    def call(self, inputs, training=False):
-        """Class logits of images: C(E(images)), float32."""
-        features = self.extractor(inputs, training=training)
-        return tf.cast(self.classifier(features, training=training), tf.float32)
-
-    def classifier_model(self) -> keras.Model:
-        """A `keras.Model` from images to logits: E then C (sharing their weights).
-
-        Example:
-        ```python
-        logits = trainer.classifier_model().predict(test_images)
-        ```
-        """
-        images = keras.Input(self.image_shape, name="images")
-        logits = self.classifier(self.extractor(images))
-        return keras.Model(images, logits, name="dfg_classifier")
-
+    # ----------------------------------------------------------------- samples
     def sample_features(self, labels, seed: int = 0) -> tf.Tensor:
         """Generated feature maps `(N, h, w, c)` for `labels`, noise U(-1, 1) from `seed`.
 

@@ -20,23 +20,18 @@ which would make the baselines five to ten times slower for nothing, and turning
 off inside `DFG` would add a mode to every branch of its step.
 """
 
-from collections.abc import Callable
-
 import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgenaug.networks.validation import check_positive_int
-from tfgenaug.trainers import dfg_losses
+from tfgenaug.trainers import precision
 from tfgenaug.trainers.base import check_batch_shapes
-from tfgenaug.trainers.dfg import _adam
-from tfgenaug.trainers.dfg import _cross_entropy
-from tfgenaug.trainers.dfg import _frozen_copy
-from tfgenaug.trainers.dfg import _last_kernel
+from tfgenaug.trainers.source_regularized import SourceRegularizedSplit
+from tfgenaug.trainers.source_regularized import default_adam
 
 
 @keras.saving.register_keras_serializable(package="tfgenaug")
-class FineTuner(keras.Model):
+class FineTuner(SourceRegularizedSplit, keras.Model):
     """Fine-tunes E and C on target data with cross-entropy plus DELTA's Omega.
 
     See the module docstring. `fit()` takes `(images, labels)` batches in the range E
@@ -70,6 +65,7 @@ class FineTuner(keras.Model):
     """
 
     metric_names = ("ec_loss", "omega", "accuracy")
+    classifier_model_name = "fine_tuned_classifier"
 
     def __init__(
         self,
@@ -80,44 +76,8 @@ class FineTuner(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        check_positive_int(num_classes, "num_classes")
-        if isinstance(delta_weight, bool) or not isinstance(delta_weight, int | float) or (
-            delta_weight < 0
-        ):
-            raise ValueError(f"delta_weight must be a number >= 0; got {delta_weight!r}")
-        feature_shape = tuple(extractor.output_shape[1:])
-        if len(feature_shape) != 3 or None in feature_shape:
-            raise ValueError(
-                "extractor must map images to feature maps (N, h, w, channels) of a known "
-                f"shape; got output shape {extractor.output_shape}"
-            )
-        if tuple(classifier.input_shape[1:]) != feature_shape:
-            raise ValueError(
-                f"classifier must take the extractor's feature maps {feature_shape}; got "
-                f"input shape {classifier.input_shape}"
-            )
-        if tuple(classifier.output_shape[1:]) != (num_classes,):
-            raise ValueError(
-                f"classifier must output num_classes = {num_classes} logits; got output "
-                f"shape {classifier.output_shape}"
-            )
-        self.extractor = extractor
-        self.classifier = classifier
-        self.source_extractor = _frozen_copy(extractor, "source_extractor")
-        self.source_classifier = _frozen_copy(classifier, "source_classifier")
-        self.num_classes = int(num_classes)
-        self.delta_weight = float(delta_weight)
-        self.image_shape = tuple(int(d) for d in extractor.input_shape[1:])
-        self.feature_shape = feature_shape
-        channels = feature_shape[-1]
-        self.delta_weights = self.add_weight(
-            shape=(channels,), initializer=keras.initializers.Constant(1.0 / channels),
-            trainable=False, name="delta_channel_weights", aggregation="only_first_replica",
-        )
-        self.classifier_kernel = _last_kernel(classifier)
+        self._init_split(extractor, classifier, num_classes, delta_weight)
         self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
-        self.xla_per_replica = False
-        self._maths_fn: Callable | None = None
         self._delta_fn = None
         self.built = True
 
@@ -131,25 +91,20 @@ class FineTuner(keras.Model):
 
         Args:
             ec_optimizer: optimizer of E and C. Defaults to `Adam(1e-4, 0.5, 0.9)`
-                (DFG's).
+                (DFG's). Wrapped in a `LossScaleOptimizer` when E or C computes in
+                float16 (`mixed_float16`).
             jit_compile: bool. Compile the step with XLA (per replica under a
                 multi-replica strategy, as `DFG` does). Defaults to `True`.
             **kwargs: passed to `keras.Model.compile`.
         """
-        self.ec_optimizer = ec_optimizer or _adam()
+        self.ec_optimizer = precision.loss_scaled(ec_optimizer or default_adam(),
+                                                  self._float16())
         num_replicas = self.distribute_strategy.num_replicas_in_sync
         self.xla_per_replica = bool(jit_compile) and num_replicas > 1
         super().compile(jit_compile=bool(jit_compile) and num_replicas == 1, **kwargs)
-        self._maths_fn = None
+        self._compiled_cache = {}
         with self.distribute_strategy.scope():
             self.ec_optimizer.build(self._ec_variables())
-
-    def _ec_variables(self) -> list:
-        return self.extractor.trainable_variables + self.classifier.trainable_variables
-
-    @property
-    def metrics(self) -> list[keras.metrics.Metric]:
-        return list(self.trackers.values())
 
     def train_steps(self) -> int:
         """Train steps taken (E+C updates)."""
@@ -157,63 +112,11 @@ class FineTuner(keras.Model):
             return 0
         return int(keras.ops.convert_to_numpy(self.ec_optimizer.iterations))
 
-    def _average(self, per_example: tf.Tensor, batch: tf.Tensor) -> tf.Tensor:
-        global_batch = batch * self.distribute_strategy.num_replicas_in_sync
-        return tf.reduce_sum(tf.cast(per_example, tf.float32)) / tf.cast(global_batch, tf.float32)
-
-    def extractor_classifier_maths(self, images, labels):
-        """The loss `CE + delta_weight * Omega`, its terms and gradients, on one replica."""
-        batch = tf.shape(labels)[0]
-        variables = self._ec_variables()
-        with tf.GradientTape() as tape:
-            features = self.extractor(images, training=True)
-            logits = tf.cast(self.classifier(features, training=True), tf.float32)
-            source = self.source_extractor(images, training=False)
-            kernel = None if self.classifier_kernel is None else self.classifier_kernel.value
-            omega = dfg_losses.delta_regularizer(features, source, self.delta_weights.value,
-                                                 kernel)
-            loss = self._average(_cross_entropy(labels, logits) + self.delta_weight * omega,
-                                 batch)
-        grads = tape.gradient(loss, variables)
-        correct = tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), labels),
-                          tf.float32)
-        terms = {"ec_loss": loss, "omega": self._average(omega, batch),
-                 "accuracy": self._average(correct, batch)}
-        return terms, grads
-
     def train_step(self, data):
-        if isinstance(data, dict):
-            images, labels = data["images"], data["labels"]
-        else:
-            images, labels = data[0], data[1]
-        check_batch_shapes(images.shape, labels.shape, self.image_shape)
-        images = tf.cast(images, tf.float32)
-        labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)
-        maths = self.extractor_classifier_maths
-        if self.xla_per_replica:
-            if self._maths_fn is None:
-                self._maths_fn = tf.function(maths, jit_compile=True)
-            maths = self._maths_fn
-        terms, grads = maths(images, labels)
-        with tf.control_dependencies([g for g in grads if g is not None]):
-            self.ec_optimizer.apply_gradients(zip(grads, self._ec_variables(), strict=True))
-        num_replicas = self.distribute_strategy.num_replicas_in_sync
-        for name, value in terms.items():
-            self.trackers[name].update_state(tf.cast(value, tf.float32) * num_replicas)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
-
-    def fit(self, x=None, y=None, **kwargs):
-        """`keras.Model.fit`; a `tf.data.Dataset` is not reshuffled (it shuffles itself)."""
-        if isinstance(x, tf.data.Dataset):
-            kwargs.setdefault("shuffle", False)
-        return super().fit(x, y, **kwargs)
-
-    def _delta_maths(self, images, labels):
-        source = self.source_extractor(images, training=False)
-        increases = dfg_losses.channel_ablation_losses(
-            source, lambda f: self.source_classifier(f, training=False), labels
-        )
-        return dfg_losses.delta_channel_weights(increases)
+        images, labels = self._unpack(data)
+        terms, grads = self._xla_maths(self.extractor_classifier_maths)(images, labels)
+        self._apply(self.ec_optimizer, grads, self._ec_variables())
+        return self._update_trackers(terms)
 
     def update_delta_weights(self, images, labels) -> np.ndarray:
         """Sets DELTA's channel weights from the source E and C on `(images, labels)`.
@@ -241,21 +144,10 @@ class FineTuner(keras.Model):
         check_batch_shapes(images.shape, labels.shape, self.image_shape)
         labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)
         if self._delta_fn is None:
-            self._delta_fn = tf.function(self._delta_maths)
+            self._delta_fn = tf.function(self._source_channel_weights)
         weights = self._delta_fn(images, labels)
         self.delta_weights.assign(weights)
         return np.asarray(weights)
-
-    def call(self, inputs, training=False):
-        """Class logits of images: C(E(images)), float32."""
-        features = self.extractor(inputs, training=training)
-        return tf.cast(self.classifier(features, training=training), tf.float32)
-
-    def classifier_model(self) -> keras.Model:
-        """A `keras.Model` from images to logits: E then C (sharing their weights)."""
-        images = keras.Input(self.image_shape, name="images")
-        return keras.Model(images, self.classifier(self.extractor(images)),
-                           name="fine_tuned_classifier")
 
     def get_config(self) -> dict:
         """The constructor's arguments (the source copies and DELTA's weights are state)."""
