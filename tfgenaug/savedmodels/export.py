@@ -10,7 +10,6 @@ import dataclasses
 import datetime
 import json
 import posixpath
-import uuid
 
 import keras
 import tensorflow as tf
@@ -22,17 +21,16 @@ from tfgenaug import trainers
 from tfgenaug.savedmodels.load import FORMAT
 from tfgenaug.savedmodels.load import FORMAT_VERSION
 from tfgenaug.savedmodels.load import METADATA_FILE
-from tfgenaug.savedmodels.load import list_versions
+from tfgenaug.savedmodels.publish import check_version
+from tfgenaug.savedmodels.publish import publish_version
 from tfgenaug.trainers.base import NOISE_DISTRIBUTIONS
 from tfgenaug.trainers.base import ConditionalGANTrainer
 
 VALUE_RANGE = (0.0, 1.0)
-TEMP_PREFIX = ".tmp-"
 # Keys `export` computes; `metadata` may not override them.
 _COMPUTED_KEYS = ("format", "format_version", "tfgenaug_version", "tensorflow_version",
                   "image_shape", "noise_dim", "value_range", "trainer", "trainer_config",
                   "signatures", "exported_at")
-_MAX_AUTO_VERSION_ATTEMPTS = 5
 
 
 @dataclasses.dataclass
@@ -254,12 +252,6 @@ def _write_version(description: _Description, metadata: dict, directory: str) ->
     tf.io.gfile.remove(staged)
 
 
-def _check_version(version) -> int:
-    if isinstance(version, bool) or not isinstance(version, int) or version < 0:
-        raise ValueError(f"version must be a non-negative int or None; got {version!r}")
-    return version
-
-
 def export(
     trainer_or_generator,
     base_dir: str,
@@ -321,52 +313,20 @@ def export(
     # exports/wgan/1; a second export writes exports/wgan/2
     ```
     """
-    base_dir = str(base_dir)
     if version is not None:
-        _check_version(version)
+        check_version(version)  # before any work
     extra, num_classes, noise_distribution, class_names = _split_metadata(
         metadata, class_names, num_classes, noise_distribution
     )
     description = _describe(trainer_or_generator, num_classes, noise_distribution)
     full_metadata = _build_metadata(description, class_names, extra)
 
-    tf.io.gfile.makedirs(base_dir)
-    explicit = version is not None
-    if explicit and tf.io.gfile.exists(posixpath.join(base_dir, str(version))):
-        raise ValueError(f"version {version} already exists in {base_dir!r}: "
-                         "choose another version or leave version=None")
-    if not explicit:
-        version = _next_version(base_dir)
-    temp_dir = posixpath.join(base_dir, f"{TEMP_PREFIX}{version}-{uuid.uuid4().hex[:12]}")
-    try:
-        _write_version(description, full_metadata, temp_dir)
-        for _ in range(_MAX_AUTO_VERSION_ATTEMPTS):
-            final_dir = posixpath.join(base_dir, str(version))
-            try:
-                tf.io.gfile.rename(temp_dir, final_dir, overwrite=False)
-            except tf.errors.AlreadyExistsError as error:
-                if explicit:
-                    raise ValueError(
-                        f"version {version} already exists in {base_dir!r} (written by a "
-                        "concurrent export)"
-                    ) from error
-                version = _next_version(base_dir)  # another export took it meanwhile
-                continue
-            logging.info("Exported the generator to %s", final_dir)
-            return final_dir
-        raise RuntimeError(f"could not claim a version in {base_dir!r}: concurrent exports")
-    except BaseException:
-        if tf.io.gfile.exists(temp_dir):
-            try:
-                tf.io.gfile.rmtree(temp_dir)
-            except tf.errors.OpError:
-                logging.warning("Could not remove the temporary export %s", temp_dir)
-        raise
-
-
-def _next_version(base_dir: str) -> int:
-    versions = list_versions(base_dir)
-    return versions[-1] + 1 if versions else 1
+    final_dir = publish_version(
+        base_dir, version, lambda directory: _write_version(description, full_metadata,
+                                                            directory)
+    )
+    logging.info("Exported the generator to %s", final_dir)
+    return final_dir
 
 
 # ----------------------------------------------------------------------- train runs

@@ -25,17 +25,14 @@ the value ranges, the signatures, the versions) under the formats
 import datetime
 import json
 import posixpath
-import uuid
-from collections.abc import Callable
 
 import keras
 import tensorflow as tf
 from absl import logging
 
 import tfgenaug
-from tfgenaug.savedmodels.export import TEMP_PREFIX
 from tfgenaug.savedmodels.load import METADATA_FILE
-from tfgenaug.savedmodels.load import list_versions
+from tfgenaug.savedmodels.publish import publish_version
 
 CLASSIFIER_FORMAT = "tfgenaug.classifier"
 FEATURE_GENERATOR_FORMAT = "tfgenaug.feature_generator"
@@ -95,44 +92,6 @@ def _common_metadata(fmt: str, num_classes: int, class_names, extra: dict) -> di
 
 def _spec(shape) -> str:
     return "[" + ", ".join(str(d) for d in shape) + "]"
-
-
-def _publish(base_dir: str, version: int | None, write: Callable[[str], None]) -> str:
-    """Runs `write(temp_dir)` and renames the result to `base_dir/<version>/`."""
-    if version is not None and (isinstance(version, bool) or not isinstance(version, int)
-                                or version < 0):
-        raise ValueError(f"version must be a non-negative int or None; got {version!r}")
-    base_dir = str(base_dir)
-    tf.io.gfile.makedirs(base_dir)
-    if version is not None and tf.io.gfile.exists(posixpath.join(base_dir, str(version))):
-        raise ValueError(f"version {version} already exists in {base_dir!r}: choose another "
-                         "version or leave version=None")
-    chosen = version if version is not None else _next_version(base_dir)
-    temp_dir = posixpath.join(base_dir, f"{TEMP_PREFIX}{chosen}-{uuid.uuid4().hex[:12]}")
-    try:
-        write(temp_dir)
-        while True:
-            final_dir = posixpath.join(base_dir, str(chosen))
-            try:
-                tf.io.gfile.rename(temp_dir, final_dir, overwrite=False)
-                return final_dir
-            except tf.errors.AlreadyExistsError as error:
-                if version is not None:
-                    raise ValueError(f"version {version} already exists in {base_dir!r} "
-                                     "(written by a concurrent export)") from error
-                chosen = _next_version(base_dir)
-    except BaseException:
-        if tf.io.gfile.exists(temp_dir):
-            try:
-                tf.io.gfile.rmtree(temp_dir)
-            except tf.errors.OpError:
-                logging.warning("Could not remove the temporary export %s", temp_dir)
-        raise
-
-
-def _next_version(base_dir: str) -> int:
-    versions = list_versions(base_dir)
-    return versions[-1] + 1 if versions else 1
 
 
 def _save(module: tf.Module, signatures: dict, metadata: dict, directory: str) -> None:
@@ -247,7 +206,7 @@ def export_classifier(
             "classify_features": {"inputs": {"features": features_doc}, "outputs": outputs},
         },
     })
-    path = _publish(base_dir, version, lambda d: _save(module, signatures, full, d))
+    path = publish_version(base_dir, version, lambda d: _save(module, signatures, full, d))
     logging.info("Exported the classifier to %s", path)
     return path
 
@@ -351,6 +310,6 @@ def export_feature_generator(
                          "outputs": outputs},
         },
     })
-    path = _publish(base_dir, version, lambda d: _save(module, signatures, full, d))
+    path = publish_version(base_dir, version, lambda d: _save(module, signatures, full, d))
     logging.info("Exported the feature generator to %s", path)
     return path
