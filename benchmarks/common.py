@@ -112,6 +112,32 @@ def utc_now() -> str:
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
+def load_average() -> float | None:
+    """The machine's 1-minute load average (`os.getloadavg`), or None where unknown."""
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+
+
+def load_line(start: float | None, end: float | None) -> str:
+    """A measured statement of the other load on the machine during a run.
+
+    Args:
+        start: `load_average()` when the run started (before its own work).
+        end: `load_average()` when it ended (includes the run's own load).
+
+    Returns:
+        e.g. `Load: 1-minute load average 0.1 at the start, 2.1 at the end (2 cores; the
+        run itself keeps up to 2 busy).`
+    """
+    if start is None or end is None:
+        return "Load: unknown (no load average on this system)."
+    return (f"Load: 1-minute load average {start:.1f} at the start, {end:.1f} at the end "
+            f"({os.cpu_count()} cores; the run itself keeps up to {os.cpu_count()} busy). "
+            "A start well above 0 means other work shared the machine.")
+
+
 def machine_line() -> str:
     """One line describing the machine and software, e.g. for a results file.
 

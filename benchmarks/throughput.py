@@ -281,7 +281,7 @@ def verdict(value: float, goal: float) -> str:
 
 
 def report(results: dict, settings: Settings, quick: bool, command: str,
-           seconds: float) -> str:
+           seconds: float, load: str = "") -> str:
     """The Markdown results file."""
     machine_peak = peak(results)
     lines = [
@@ -289,8 +289,9 @@ def report(results: dict, settings: Settings, quick: bool, command: str,
         "",
         common.machine_line(),
         "",
-        "The machine was shared: a long efficacy benchmark (and other engineers' tests) ran in "
-        "the background, so absolute numbers are low and noisy; the ratios compare variants "
+        load or common.load_line(None, None),
+        "",
+        "Under other load absolute numbers are low and noisy; the ratios compare variants "
         "timed interleaved under the same load.",
         "",
         f"Command: `{command}`" + (" (QUICK smoke run: the numbers are noise)" if quick else ""),
@@ -395,9 +396,10 @@ def main(argv: list[str] | None = None) -> int:
     settings = QUICK if args.quick else FULL
     command = "python -m benchmarks.throughput" + " ".join(
         [""] + (argv if argv is not None else sys.argv[1:]))
-    start = time.perf_counter()
+    start, load_at_start = time.perf_counter(), common.load_average()
     results = measure(settings)
-    text = report(results, settings, args.quick, command, time.perf_counter() - start)
+    text = report(results, settings, args.quick, command, time.perf_counter() - start,
+                  load=common.load_line(load_at_start, common.load_average()))
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     with open(args.out, "w", encoding="utf-8") as f:
         f.write(text)

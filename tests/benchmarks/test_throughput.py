@@ -14,6 +14,7 @@ def test_quick_mode_writes_speedups_peak_shares_and_the_machine_line(tmp_path):
     assert throughput.main(["--quick", f"--out={out}"]) == 0
     text = out.read_text()
     assert re.search(r"^Machine: \d+ cores .*TensorFlow .*Keras ", text, re.MULTILINE)
+    assert re.search(r"^Load: 1-minute load average \d+\.\d at the start", text, re.MULTILINE)
     assert "python -m benchmarks.throughput --quick" in text
     assert "DADA is skipped in this run." in text
     # Only that the numbers are positive: quick numbers are noise, goals not checked.

@@ -1,0 +1,44 @@
+"""benchmarks.common: interleaved timing, ratio statistics, machine and load lines."""
+
+import re
+
+import pytest
+
+from benchmarks import common
+
+
+def test_interleaved_rotates_the_order_and_times_every_variant():
+    calls = []
+    variants = {name: (lambda name=name: calls.append(name)) for name in "abc"}
+    times = common.interleaved(variants, repeats=3, warmup=1, log=None)
+    assert calls[:3] == ["a", "b", "c"]  # warm-up
+    assert calls[3:] == ["a", "b", "c", "b", "c", "a", "c", "a", "b"]
+    assert {name: len(values) for name, values in times.items()} == {"a": 3, "b": 3, "c": 3}
+    assert all(t >= 0 for values in times.values() for t in values)
+
+
+def test_interleaved_needs_a_repeat():
+    with pytest.raises(ValueError, match="repeats must be >= 1"):
+        common.interleaved({"a": lambda: None}, repeats=0)
+
+
+def test_ratios_pair_by_repeat_and_spread_is_median_min_max():
+    assert common.ratios([2.0, 6.0, 3.0], [1.0, 2.0, 3.0]) == [2.0, 3.0, 1.0]
+    assert common.spread([2.0, 3.0, 1.0]) == (2.0, 1.0, 3.0)
+    assert common.format_spread([2.0, 3.0, 1.0], unit="x") == "2.00x (1.00-3.00)"
+    with pytest.raises(ValueError, match="as many timings on both sides"):
+        common.ratios([1.0], [1.0, 2.0])
+
+
+def test_load_line_states_the_measured_load():
+    line = common.load_line(0.25, 2.04)
+    assert line.startswith("Load: 1-minute load average 0.2 at the start, 2.0 at the end (")
+    assert common.load_line(None, 1.0) == "Load: unknown (no load average on this system)."
+    average = common.load_average()
+    assert average is None or average >= 0
+
+
+def test_machine_line_names_cores_tensorflow_keras_and_the_time():
+    line = common.machine_line()
+    assert re.match(r"Machine: \d+ cores \(os.cpu_count\), .*TensorFlow \d", line)
+    assert re.search(r"Keras \d.* \d{4}-\d\d-\d\d \d\d:\d\d UTC$", line)
