@@ -127,12 +127,15 @@ def test_judge_is_trained_once_per_pool_and_seed(tmp_path, monkeypatch):
 
     monkeypatch.setattr(experiment.metrics, "train_reference_classifier", counting)
     monkeypatch.setattr(experiment, "_JUDGES", {})
-    first = experiment.train_generator(tiny_config(tmp_path, model_dir=str(tmp_path / "a")),
-                                       verbose=0)
-    second = experiment.train_generator(
-        tiny_config(tmp_path, model_dir=str(tmp_path / "b"), trainer="dcgan"), verbose=0)
+
+    def run(name, **overrides):
+        config = tiny_config(tmp_path, model_dir=str(tmp_path / name), steps=2,
+                             jit_compile=False, **overrides)
+        return experiment.train_generator(config, verbose=0)
+
+    first = run("a")
+    second = run("b", trainer="dcgan")
     assert trained == [0]  # the second run, same pool and seed, reused the judge
     assert first["judge_test_accuracy"] == second["judge_test_accuracy"]
-    experiment.train_generator(tiny_config(tmp_path, model_dir=str(tmp_path / "c"), seed=1),
-                               verbose=0)
+    run("c", seed=1)
     assert trained == [0, 1]
