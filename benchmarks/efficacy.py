@@ -43,6 +43,7 @@ from tfgenaug import jsonio  # noqa: E402
 from tfgenaug import savedmodels  # noqa: E402
 from tfgenaug.evaluation import EvalConfig  # noqa: E402
 from tfgenaug.evaluation import evaluate_condition  # noqa: E402
+from tfgenaug.evaluation import filtered_condition  # noqa: E402
 from tfgenaug.evaluation import generator_run_fields  # noqa: E402
 from tfgenaug.evaluation import generator_trainer  # noqa: E402
 from tfgenaug.evaluation import stda_condition  # noqa: E402
@@ -58,13 +59,15 @@ DADA_CONDITIONS = ("dada", "dada_classifier", "dada_classifier_aug", "dada_netwo
 STDA_CONDITIONS = ("stda",)
 # DiffAugment (issue 10): does augmenting the critic's inputs make better generators?
 DIFFAUGMENT_CONDITIONS = ("wgan_gp_diffaug",)
+# Issue 5's "find out why": WGAN-GP samples filtered by a plain teacher's confidence.
+FILTERED_CONDITIONS = ("wgan_gp_filtered",)
 LOW_DATA_CONDITIONS = ("plain", "classic", "wgan_gp", "dcgan", "classic+wgan_gp",
-                       *DIFFAUGMENT_CONDITIONS, *OTHER_CONDITIONS, *DADA_CONDITIONS,
-                       *STDA_CONDITIONS)
+                       *DIFFAUGMENT_CONDITIONS, *FILTERED_CONDITIONS, *OTHER_CONDITIONS,
+                       *DADA_CONDITIONS, *STDA_CONDITIONS)
 IMBALANCE_CONDITIONS = ("plain", "classic", "oversample", "smote", "wgan_gp", "dcgan",
                         "classic+wgan_gp", *OTHER_CONDITIONS)
-ALL_CONDITIONS = (*IMBALANCE_CONDITIONS, *DIFFAUGMENT_CONDITIONS, *DADA_CONDITIONS,
-                  *STDA_CONDITIONS)
+ALL_CONDITIONS = (*IMBALANCE_CONDITIONS, *DIFFAUGMENT_CONDITIONS, *FILTERED_CONDITIONS,
+                  *DADA_CONDITIONS, *STDA_CONDITIONS)
 NUM_CLASSES = 10
 NUM_MINORITY = 5
 IMBALANCE_RATIO = 0.05
@@ -120,7 +123,8 @@ def case_fields(case: str, seed: int) -> dict:
 # generation. Each condition has its own unit tests.
 QUICK_CONDITIONS = {
     "n5": ("plain", "classic", "wgan_gp", "classic+wgan_gp", "wgan_gp_diffaug",
-           "same_class_mix", "fgsm", "self_training", "dada_classifier_aug", "stda"),
+           "wgan_gp_filtered", "same_class_mix", "fgsm", "self_training",
+           "dada_classifier_aug", "stda"),
     "imbalance20": ("plain", "oversample", "smote", "wgan_gp"),
 }
 
@@ -265,6 +269,14 @@ def write_report(out_dir: str, cases, command: str, budget: Budget) -> str:
     stda = report.stda_markdown(cells, [c for c in cases if c.startswith("n")])
     if stda:
         lines += ["## ST-DA: pseudo-labelled images kept and the teacher", "", stda, ""]
+    filtered = report.filtered_markdown(cells, [c for c in cases if c.startswith("n")])
+    if filtered:
+        lines += ["## WGAN-GP samples filtered by a teacher's confidence", "",
+                  "A plain `small_cnn` trained on the same few images keeps a generated "
+                  "sample when it predicts the sample's class with probability ≥ "
+                  f"{filtered_condition.FILTER_THRESHOLD} "
+                  f"({filtered_condition.FILTER_POOL_PER_CLASS} samples per class drawn); "
+                  "half of each batch is real, half kept samples.", "", filtered, ""]
     diffaug = report.diffaugment_markdown(cells, generators, cases)
     if diffaug:
         lines += ["## DiffAugment: WGAN-GP generators with vs without it (paired by seed)", "",

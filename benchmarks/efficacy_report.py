@@ -13,11 +13,12 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 
 # Rows that use a generative model; the goals compare the best of them with baselines.
-GENERATIVE = ("wgan_gp", "dcgan", "classic+wgan_gp", "wgan_gp_diffaug", "dada",
-              "dada_classifier", "dada_classifier_aug")
+GENERATIVE = ("wgan_gp", "dcgan", "classic+wgan_gp", "wgan_gp_diffaug", "wgan_gp_filtered",
+              "dada", "dada_classifier", "dada_classifier_aug")
 DADA_CLASSIFIERS = ("dada_classifier", "dada_classifier_aug")
 # External classifiers trained with some augmentation (DADA's goal compares with the best).
-AUGMENTED = ("classic", "wgan_gp", "dcgan", "classic+wgan_gp", "wgan_gp_diffaug", "dada",
+AUGMENTED = ("classic", "wgan_gp", "dcgan", "classic+wgan_gp", "wgan_gp_diffaug",
+             "wgan_gp_filtered", "dada",
              "same_class_mix", "fgsm", "pgd", "self_training", "stda")
 LOW_DATA_GOALS = {"plain_n5": 0.08, "classic_n_le_10": 0.03}
 IMBALANCE_GOALS = {"minority_recall_over_plain": 0.15, "balanced_over_resampling": 0.02}
@@ -194,6 +195,31 @@ def stda_markdown(cells, cases: Sequence[str]) -> str:
                   f"seed{'s' if diff[2] != 1 else ''})" if diff else "—")
         lines.append(f"| {case} | {kept[0]:.0f} ± {kept[1]:.0f} | {dropped[0]:.0f} ± "
                      f"{dropped[1]:.0f} | {_fmt(*teacher)} | {_fmt(*accuracy)} | {versus} |")
+    return "\n".join(lines) if len(lines) > 2 else ""
+
+
+def filtered_markdown(cells, cases: Sequence[str]) -> str:
+    """Teacher-filtered WGAN-GP samples per case: how many kept, and the accuracy gained.
+
+    Returns:
+        A markdown table, or `""` when no case has `wgan_gp_filtered` cells.
+    """
+    lines = ["| case | kept of the pool | filtered accuracy | − wgan_gp (paired) "
+             "| − plain (paired) |", "|---|---|---|---|---|"]
+    for case in cases:
+        reports = cells.get((case, "wgan_gp_filtered"))
+        if not reports:
+            continue
+        kept = mean_sd([r["filtered"]["kept"] / r["filtered"]["pool"] for r in reports.values()])
+        accuracy = mean_sd([r["accuracy"] for r in reports.values()])
+        versus = []
+        for other in ("wgan_gp", "plain"):
+            diff = (paired_difference(reports, cells[(case, other)], "accuracy")
+                    if cells.get((case, other)) else None)
+            versus.append(f"{100 * diff[0]:+.1f} ± {100 * diff[1]:.1f} ({diff[2]} "
+                          f"seed{'s' if diff[2] != 1 else ''})" if diff else "—")
+        lines.append(f"| {case} | {100 * kept[0]:.0f} ± {100 * kept[1]:.0f} % | "
+                     f"{_fmt(*accuracy)} | {versus[0]} | {versus[1]} |")
     return "\n".join(lines) if len(lines) > 2 else ""
 
 

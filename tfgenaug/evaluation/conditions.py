@@ -16,6 +16,9 @@ only what is in the batches differs:
 - `classic+wgan_gp`: `GANAugment` then the classic layers on every row.
 - `wgan_gp_diffaug`: like `wgan_gp`, with a generator whose critic saw DiffAugment'ed
   images (`diffaugment="color,translation,cutout"`, Zhao et al. 2020).
+- `wgan_gp_filtered`: the `wgan_gp` generator's samples kept only where a plain
+  teacher trained on the same images agrees with confidence (`tfgenaug.evaluation.
+  filtered_condition`); half of each batch real, half kept samples.
 - `same_class_mix`: `SameClassMix`, each image interpolated with another of its class
   in the batch (w ~ U(0, 1)).
 - `fgsm`, `pgd`: half of each batch replaced by adversarial examples against the
@@ -42,8 +45,9 @@ from tfgenaug.layers import GANAugment
 from tfgenaug.layers import SameClassMix
 
 CONDITIONS = ("plain", "classic", "oversample", "smote", "wgan_gp", "dcgan", "classic+wgan_gp",
-              "wgan_gp_diffaug", "same_class_mix", "fgsm", "pgd", "self_training", "dada",
-              "dada_classifier", "dada_classifier_aug", "dada_network_plain", "stda")
+              "wgan_gp_diffaug", "wgan_gp_filtered", "same_class_mix", "fgsm", "pgd",
+              "self_training", "dada", "dada_classifier", "dada_classifier_aug",
+              "dada_network_plain", "stda")
 DIFFAUGMENT_POLICY = "color,translation,cutout"
 # The generator runs the GAN conditions sample from: run name -> `TrainConfig` fields.
 GENERATOR_RUNS = {
@@ -56,6 +60,8 @@ GENERATOR_TRAINERS = tuple(GENERATOR_RUNS)
 # Conditions whose classifier is a DADA run's discriminator, not the benchmark's CNN.
 DADA_CLASSIFIERS = ("dada_classifier", "dada_classifier_aug")
 RESAMPLING = ("oversample", "smote")
+# Samples of the wgan_gp run, filtered by a teacher's confidence (its own batches).
+FILTERED = "wgan_gp_filtered"
 ADVERSARIAL = ("fgsm", "pgd")
 # Images are in the trainers' range [-1, 1]; the digits' background is -1.
 MODEL_RANGE = (-1.0, 1.0)
@@ -74,6 +80,8 @@ def generator_trainer(condition: str) -> str | None:
     check_condition(condition)
     if condition in DADA_CLASSIFIERS:
         return "dada"
+    if condition == FILTERED:
+        return "wgan_gp"
     name = condition.split("+")[-1]
     return name if name in GENERATOR_TRAINERS else None
 
@@ -212,6 +220,9 @@ def training_batches(
         ValueError: an unknown `condition`, or a GAN condition without `generator`.
     """
     check_condition(condition)
+    if condition == FILTERED:
+        raise ValueError(f"condition={condition!r} makes its own batches: see "
+                         "tfgenaug.evaluation.filtered_condition")
     if condition in RESAMPLING:
         images, labels = resample(images, labels, condition, seed=seed)
     ds = tf.data.Dataset.from_tensor_slices((images.astype(np.float32), labels.astype(np.int32)))

@@ -144,21 +144,23 @@ def select_training_data(config: EvalConfig, with_pool: bool = False):
 
 
 def train_classifier(config: EvalConfig, images, labels, num_classes: int,
-                     real_images=None) -> keras.Model:
+                     real_images=None, batches: tf.data.Dataset | None = None) -> keras.Model:
     """Trains the benchmark's `small_cnn` for `config.steps` batches of `config.condition`.
 
     The adversarial conditions wrap the classifier in an `AdversarialTrainer` that
     replaces half of each plain batch with adversarial examples, so the number and
     size of the gradient steps stay the same. With `config.recalibrate_bn` the
     batch-norm statistics are then re-estimated on `real_images` (default: `images`).
+    `batches`, if given, replaces the condition's stream of `(images, labels)` batches.
     """
     keras.utils.set_random_seed(config.seed)
     adversarial = config.condition in ADVERSARIAL
-    batches = training_batches(
-        images, labels, "plain" if adversarial else config.condition,
-        batch_size=config.batch_size, seed=config.seed, num_classes=num_classes,
-        generator=config.generator, gan_rate=config.gan_rate,
-    )
+    if batches is None:
+        batches = training_batches(
+            images, labels, "plain" if adversarial else config.condition,
+            batch_size=config.batch_size, seed=config.seed, num_classes=num_classes,
+            generator=config.generator, gan_rate=config.gan_rate,
+        )
     if config.condition == "dada_network_plain":
         model = dada_network_classifier(images, num_classes)
         optimizer = keras.optimizers.Adam(DADA_LEARNING_RATE, beta_1=0.5)
@@ -277,6 +279,12 @@ def evaluate_condition(config: EvalConfig) -> dict:
         images, labels, test_images, test_labels, info = select_training_data(config)
         model, teacher, extra["stda"] = stda_condition.train_stda(config, images, labels,
                                                                   info.num_classes)
+    elif config.condition == "wgan_gp_filtered":
+        from tfgenaug.evaluation import filtered_condition
+
+        images, labels, test_images, test_labels, info = select_training_data(config)
+        model, extra["filtered"] = filtered_condition.train_filtered(config, images, labels,
+                                                                     info.num_classes)
     elif config.condition in DADA_CLASSIFIERS:
         images, labels, test_images, test_labels, info = select_training_data(config)
         trainer = config.generator
