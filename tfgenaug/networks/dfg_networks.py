@@ -143,14 +143,23 @@ def lenet5_split(
 
 
 def _application_split(
-    application, layer_name: str, image_shape, num_classes, weights, head, name
+    application, layer_name: str, image_shape, num_classes, weights, name,
+    head_widths: Sequence[int] = (), dropout: float = 0.0,
 ) -> tuple[keras.Model, keras.Model]:
+    """A `keras.applications` base, global average pooling, a dense head, split at a layer.
+
+    The head is a dense layer with ReLU and dropout per width of `head_widths`, then K
+    logits.
+    """
     shape = _check_image_shape(image_shape)
     check_positive_int(num_classes, "num_classes")
     weights = _check_weights(weights)
     base = application(include_top=False, weights=weights, input_shape=shape)
     x = layers.GlobalAveragePooling2D(name="avg_pool")(base.output)
-    logits = head(x)
+    for i, width in enumerate(head_widths):
+        x = layers.Dense(int(width), activation="relu", name=f"fc{i + 1}")(x)
+        x = layers.Dropout(dropout, name=f"fc{i + 1}_dropout")(x)
+    logits = layers.Dense(num_classes, name="logits")(x)
     model = keras.Model(base.inputs, logits, name=name)
     return split_model(model, layer_name)
 
@@ -190,16 +199,9 @@ def vgg16_split(
     extractor, classifier = vgg16_split((32, 32, 3), num_classes=10)
     ```
     """
-
-    def head(x):
-        for i, width in enumerate(head_widths):
-            x = layers.Dense(int(width), activation="relu", name=f"fc{i + 1}")(x)
-            x = layers.Dropout(dropout, name=f"fc{i + 1}_dropout")(x)
-        return layers.Dense(num_classes, name="logits")(x)
-
     return _application_split(
-        keras.applications.VGG16, "block1_pool", image_shape, num_classes, weights, head,
-        "vgg16",
+        keras.applications.VGG16, "block1_pool", image_shape, num_classes, weights, "vgg16",
+        head_widths=head_widths, dropout=dropout,
     )
 
 
@@ -229,13 +231,9 @@ def resnet50_split(
     extractor, classifier = resnet50_split((224, 224, 3), num_classes=101)
     ```
     """
-
-    def head(x):
-        return layers.Dense(num_classes, name="logits")(x)
-
     return _application_split(
         keras.applications.ResNet50, "conv2_block3_out", image_shape, num_classes, weights,
-        head, "resnet50",
+        "resnet50",
     )
 
 
