@@ -25,6 +25,8 @@ TINY = {"image_size": 8, "steps": 3, "width": 4, "batch_size": 16}
     ("count", -1, "count must be an integer >= 0"),
     ("steps", 0, "steps"),
     ("gan_rate", 2.0, r"gan_rate must be a number in \[0, 1\]"),
+    ("dada_width_multiplier", 0.0, "dada_width_multiplier must be a number > 0; got 0.0"),
+    ("dada_width_multiplier", "1", "dada_width_multiplier must be a number > 0; got '1'"),
 ])
 def test_bad_fields_are_named(field, value, message):
     with pytest.raises(ValueError, match=message):

@@ -48,6 +48,9 @@ flags.DEFINE_bool("recalibrate_bn", _DEFAULTS.recalibrate_bn,
                   "After training, re-estimate the classifier's batch-norm statistics on the "
                   "real training images (--norecalibrate_bn keeps those of the augmented "
                   "batches).")
+flags.DEFINE_float("dada_width_multiplier", _DEFAULTS.dada_width_multiplier,
+                   "dada_network_plain: width multiplier of DADA's discriminator network "
+                   "(1.0 is the reference's width).")
 flags.DEFINE_string("generator", None,
                     "GAN conditions: a SavedModel (version or base directory) or the model_dir "
                     "of a tfgenaug.bin.train run. Default: train one first.")

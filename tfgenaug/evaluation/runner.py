@@ -31,8 +31,7 @@ SELF_TRAINING_ROUNDS = 2
 SELF_TRAINING_THRESHOLD = 0.95
 ADVERSARIAL_EPSILON = 16 / 255  # of the [-1, 1] range: 8/255 of [0, 1]
 PGD_STEPS = 3
-# DADA's discriminator network as a plain classifier: the DADA runs' width and optimiser.
-DADA_WIDTH_MULTIPLIER = 0.25
+# DADA's discriminator network as a plain classifier: the DADA runs' optimiser.
 DADA_LEARNING_RATE = 3e-4
 
 
@@ -58,6 +57,9 @@ class EvalConfig:
             those of the real training images (`recalibrate_batch_norm`). Without it,
             every augmented condition is judged with statistics of its augmented
             batches (see `tfgenaug.callbacks.batch_norm` for what that costs).
+        dada_width_multiplier: `dada_network_plain` only: the width multiplier of DADA's
+            discriminator network (0.25, the efficacy benchmark's DADA runs on digits;
+            1.0 is the reference's width, as on CIFAR-10).
         generator: for the GAN conditions: a SavedModel path (version or base
             directory), a trainer, or a generator model; for `dada_classifier*`: the
             `model_dir` of a DADA train run on the same images (a str) or the trainer.
@@ -77,6 +79,7 @@ class EvalConfig:
     width: int = 32
     gan_rate: float = 0.5
     recalibrate_bn: bool = True
+    dada_width_multiplier: float = 0.25
     generator: object = None
 
     def validate(self) -> None:
@@ -93,6 +96,11 @@ class EvalConfig:
             raise ValueError(f"gan_rate must be a number in [0, 1]; got {self.gan_rate!r}")
         if not self.learning_rate > 0:
             raise ValueError(f"learning_rate must be > 0; got {self.learning_rate!r}")
+        if isinstance(self.dada_width_multiplier, bool) or not isinstance(
+            self.dada_width_multiplier, numbers.Real
+        ) or not self.dada_width_multiplier > 0:
+            raise ValueError("dada_width_multiplier must be a number > 0; got "
+                             f"{self.dada_width_multiplier!r}")
         if generator_trainer(self.condition) and self.generator is None:
             raise ValueError(
                 f"condition={self.condition!r} needs generator= (a SavedModel path or a "
@@ -162,7 +170,7 @@ def train_classifier(config: EvalConfig, images, labels, num_classes: int,
             generator=config.generator, gan_rate=config.gan_rate,
         )
     if config.condition == "dada_network_plain":
-        model = dada_network_classifier(images, num_classes)
+        model = dada_network_classifier(images, num_classes, config.dada_width_multiplier)
         optimizer = keras.optimizers.Adam(DADA_LEARNING_RATE, beta_1=0.5)
     else:
         model = small_cnn(images.shape[1:], num_classes, width=config.width)
@@ -183,15 +191,16 @@ def train_classifier(config: EvalConfig, images, labels, num_classes: int,
     return model
 
 
-def dada_network_classifier(images: np.ndarray, num_classes: int) -> keras.Model:
+def dada_network_classifier(images: np.ndarray, num_classes: int,
+                            width_multiplier: float = 0.25) -> keras.Model:
     """DADA's discriminator network as an images -> K class logits classifier.
 
-    The network the DADA runs use (`width_multiplier` 0.25, Gaussian input noise 0.2,
+    The network the DADA runs use (`width_multiplier`, Gaussian input noise 0.2,
     dropout 0.5, weight normalisation initialised from up to 500 of `images`), read
     through DADA's class head (`l_r,k + l_f,k`).
     """
     discriminator = dada_discriminator(images.shape[1:], num_classes,
-                                       width_multiplier=DADA_WIDTH_MULTIPLIER)
+                                       width_multiplier=width_multiplier)
     data_dependent_init(discriminator, tf.constant(images[:500], tf.float32))
     inputs = keras.Input(images.shape[1:])
     logits = discriminator(inputs)["logits"]
