@@ -1,7 +1,7 @@
 """Relevance on ink: does augmentation move a classifier's Deep Taylor relevance onto the digit?
 
 ST-DA's evaluation (issue 9), on the bundled digits with n = 10 images per class
-(16x16, seeds 0-2): the benchmark's `small_cnn` is trained three ways with the same
+(16x16, seeds 0-4): the benchmark's `small_cnn` is trained three ways with the same
 budget by `tfgenaug.evaluation` (plain and classic by `runner.train_classifier`, ST-DA by
 `stda_condition.train_stda`, whose teacher is the plain classifier itself). On every
 image of the real test split, `explain.deep_taylor` redistributes the predicted class's
@@ -14,7 +14,7 @@ budget skips it); the report (`relevance.md`) and the heatmaps (`relevance.png`,
 first test image of each class, lowest seed) are rewritten from the cache at the end.
 
 Usage:
-    python -m benchmarks.relevance                      # seeds 0-2, ~25 min on 2 busy cores
+    python -m benchmarks.relevance                      # seeds 0-4, ~30 min on 2 busy cores
     python -m benchmarks.relevance --seeds=0,1          # part of it
     python -m benchmarks.relevance --quick --out=/tmp/relevance   # smoke run, tiny budgets
 """
@@ -53,7 +53,7 @@ class Budget:
     seeds: tuple[int, ...]
 
 
-FULL = Budget(image_size=16, steps=1500, width=32, seeds=(0, 1, 2))
+FULL = Budget(image_size=16, steps=1500, width=32, seeds=(0, 1, 2, 3, 4))
 QUICK = Budget(image_size=8, steps=10, width=4, seeds=(0,))
 
 
@@ -259,7 +259,7 @@ def write_report(results: list[dict], budget: Budget, out_dir: str, command: str
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="one seed, tiny budgets")
-    parser.add_argument("--seeds", default=None, help="comma-separated seeds (default 0-2)")
+    parser.add_argument("--seeds", default=None, help="comma-separated seeds (default 0-4)")
     parser.add_argument("--out", default=DEFAULT_OUT,
                         help="directory of relevance.md, relevance.png and the cache")
     args = parser.parse_args(argv)
