@@ -55,7 +55,6 @@ from tfgenaug.networks.validation import check_positive_int
 from tfgenaug.trainers import dfg_losses
 from tfgenaug.trainers import portable_random
 from tfgenaug.trainers import precision
-from tfgenaug.trainers.base import check_batch_shapes
 from tfgenaug.trainers.source_regularized import SourceRegularizedSplit
 from tfgenaug.trainers.source_regularized import cross_entropy
 from tfgenaug.trainers.source_regularized import default_adam
@@ -465,10 +464,7 @@ class DFG(SourceRegularizedSplit, keras.Model):
         trainer.update_attention(*attention_sample(images, labels, 10))
         ```
         """
-        images = tf.convert_to_tensor(images, tf.float32)
-        labels = tf.convert_to_tensor(labels)
-        check_batch_shapes(images.shape, labels.shape, self.image_shape)
-        labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)
+        images, labels = self._checked_arrays(images, labels)
         if self._attention_fn is None:
             self._attention_fn = tf.function(self._attention_maths)
         attention, weights = self._attention_fn(images, labels)

@@ -25,7 +25,6 @@ import numpy as np
 import tensorflow as tf
 
 from tfgenaug.trainers import precision
-from tfgenaug.trainers.base import check_batch_shapes
 from tfgenaug.trainers.source_regularized import SourceRegularizedSplit
 from tfgenaug.trainers.source_regularized import default_adam
 
@@ -139,10 +138,7 @@ class FineTuner(SourceRegularizedSplit, keras.Model):
         tuner.update_delta_weights(*attention_sample(images, labels, 10))
         ```
         """
-        images = tf.convert_to_tensor(images, tf.float32)
-        labels = tf.convert_to_tensor(labels)
-        check_batch_shapes(images.shape, labels.shape, self.image_shape)
-        labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)
+        images, labels = self._checked_arrays(images, labels)
         if self._delta_fn is None:
             self._delta_fn = tf.function(self._source_channel_weights)
         weights = self._delta_fn(images, labels)

@@ -167,6 +167,13 @@ class SourceRegularizedSplit:
         check_batch_shapes(images.shape, labels.shape, self.image_shape)
         return tf.cast(images, tf.float32), tf.cast(tf.reshape(labels, [-1]), tf.int32)
 
+    def _checked_arrays(self, images, labels) -> tuple[tf.Tensor, tf.Tensor]:
+        """Images and labels given outside `fit` (e.g. for attention) as checked tensors."""
+        images = tf.convert_to_tensor(images, tf.float32)
+        labels = tf.convert_to_tensor(labels)
+        check_batch_shapes(images.shape, labels.shape, self.image_shape)
+        return images, tf.cast(tf.reshape(labels, [-1]), tf.int32)
+
     def _average(self, per_example: tf.Tensor, batch: tf.Tensor) -> tf.Tensor:
         """Sum of per-example values over the *global* batch size."""
         global_batch = batch * self.distribute_strategy.num_replicas_in_sync
