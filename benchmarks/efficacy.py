@@ -47,6 +47,7 @@ from tfgenaug.evaluation import filtered_condition  # noqa: E402
 from tfgenaug.evaluation import generator_run_fields  # noqa: E402
 from tfgenaug.evaluation import generator_trainer  # noqa: E402
 from tfgenaug.evaluation import stda_condition  # noqa: E402
+from tfgenaug.evaluation.conditions import LONG_STEPS_MULTIPLIER  # noqa: E402
 
 DEFAULT_OUT = os.path.join("benchmarks", "results", "efficacy")
 DEFAULT_WORK = os.path.join("runs", "efficacy")
@@ -59,8 +60,9 @@ DADA_CONDITIONS = ("dada", "dada_classifier", "dada_classifier_aug", "dada_netwo
 STDA_CONDITIONS = ("stda",)
 # DiffAugment (issue 10): does augmenting the critic's inputs make better generators?
 DIFFAUGMENT_CONDITIONS = ("wgan_gp_diffaug",)
-# Issue 5's "find out why": WGAN-GP samples filtered by a plain teacher's confidence.
-FILTERED_CONDITIONS = ("wgan_gp_filtered",)
+# Issue 5's "find out why": a longer-trained WGAN-GP, and WGAN-GP samples filtered by a
+# plain teacher's confidence.
+FILTERED_CONDITIONS = ("wgan_gp_long", "wgan_gp_filtered")
 LOW_DATA_CONDITIONS = ("plain", "classic", "wgan_gp", "dcgan", "classic+wgan_gp",
                        *DIFFAUGMENT_CONDITIONS, *FILTERED_CONDITIONS, *OTHER_CONDITIONS,
                        *DADA_CONDITIONS, *STDA_CONDITIONS)
@@ -153,7 +155,7 @@ def ensure_run(trainer: str, case: str, seed: int, budget: Budget, out_dir: str,
         return model_dir
     start = time.perf_counter()
     print(f"[efficacy] training {name} for {case} seed {seed}", flush=True)
-    fields = {"steps": budget.gan_steps, **generator_run_fields(trainer)}
+    fields = generator_run_fields(trainer, budget.gan_steps)
     if trainer == "dada":
         fields = {"trainer": "dada", "batch_size": 100, "epochs": budget.dada_epochs,
                   "gan_epochs": budget.dada_gan_epochs, "aug": aug}
@@ -233,7 +235,8 @@ def write_report(out_dir: str, cases, command: str, budget: Budget) -> str:
         f"{budget.image_size}x{budget.image_size} images; test on the fixed test split "
         "(539 images). GAN conditions: half of each batch generated (`GANAugment(rate=0.5)`; "
         "uniform classes on balanced data, ∝ 1/count on imbalanced data). Generators: "
-        f"{budget.gan_steps} generator steps, trained per case and seed on exactly the "
+        f"{budget.gan_steps} generator steps ({LONG_STEPS_MULTIPLIER}x as many for "
+        "`wgan_gp_long`), trained per case and seed on exactly the "
         "classifier's images. Oversampling and SMOTE run only in the imbalance case. "
         "Adversarial rows: half of each batch replaced by FGSM / PGD (3 steps) examples, "
         "ε = 16/255 of the [-1, 1] range. Self-training: the rest of the train pool, "

@@ -13,12 +13,13 @@ from collections.abc import Mapping
 from collections.abc import Sequence
 
 # Rows that use a generative model; the goals compare the best of them with baselines.
-GENERATIVE = ("wgan_gp", "dcgan", "classic+wgan_gp", "wgan_gp_diffaug", "wgan_gp_filtered",
+GENERATIVE = ("wgan_gp", "dcgan", "classic+wgan_gp", "wgan_gp_diffaug", "wgan_gp_long",
+              "wgan_gp_filtered",
               "dada", "dada_classifier", "dada_classifier_aug")
 DADA_CLASSIFIERS = ("dada_classifier", "dada_classifier_aug")
 # External classifiers trained with some augmentation (DADA's goal compares with the best).
 AUGMENTED = ("classic", "wgan_gp", "dcgan", "classic+wgan_gp", "wgan_gp_diffaug",
-             "wgan_gp_filtered", "dada",
+             "wgan_gp_long", "wgan_gp_filtered", "dada",
              "same_class_mix", "fgsm", "pgd", "self_training", "stda")
 LOW_DATA_GOALS = {"plain_n5": 0.08, "classic_n_le_10": 0.03}
 IMBALANCE_GOALS = {"minority_recall_over_plain": 0.15, "balanced_over_resampling": 0.02}

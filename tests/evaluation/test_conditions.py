@@ -162,6 +162,12 @@ def test_generator_runs_name_their_trainer_and_options():
     fields = conditions.generator_run_fields("dcgan")
     fields["trainer"] = "changed"  # a copy: the table itself is untouched
     assert conditions.generator_run_fields("dcgan") == {"trainer": "dcgan"}
+    assert conditions.generator_run_fields("wgan_gp_long") == {"trainer": "wgan_gp"}
+    assert conditions.generator_run_fields("wgan_gp_long", 1500) == {"trainer": "wgan_gp",
+                                                                     "steps": 6000}
+    assert conditions.generator_run_fields("wgan_gp", 1500) == {"trainer": "wgan_gp",
+                                                                "steps": 1500}
+    assert conditions.generator_trainer("wgan_gp_long") == "wgan_gp_long"
     with pytest.raises(ValueError, match=r"run must be one of \['wgan_gp', 'dcgan', 'dada', "
-                                         r"'wgan_gp_diffaug'\]; got 'vae'"):
+                                         r"'wgan_gp_diffaug', 'wgan_gp_long'\]; got 'vae'"):
         conditions.generator_run_fields("vae")

@@ -97,11 +97,11 @@ def resolve_generator(config: evaluation.EvalConfig, output_dir: str) -> str | N
     export_dir = os.path.join(model_dir, "export")
     if not savedmodels.list_versions(export_dir):
         experiment.train_generator(experiment.TrainConfig(
-            **evaluation.generator_run_fields(trainer), dataset=config.dataset,
+            **evaluation.generator_run_fields(trainer, FLAGS.gan_steps), dataset=config.dataset,
             data_dir=config.data_dir,
             image_size=config.image_size, count=config.count,
             minority_classes=config.minority_classes, imbalance_ratio=config.imbalance_ratio,
-            steps=FLAGS.gan_steps, checkpoint_every=min(250, FLAGS.gan_steps),
+            checkpoint_every=min(250, FLAGS.gan_steps),
             model_dir=model_dir, seed=config.seed, export_dir=export_dir, judge_epochs=0,
         ))
     return export_dir

@@ -16,6 +16,7 @@ only what is in the batches differs:
 - `classic+wgan_gp`: `GANAugment` then the classic layers on every row.
 - `wgan_gp_diffaug`: like `wgan_gp`, with a generator whose critic saw DiffAugment'ed
   images (`diffaugment="color,translation,cutout"`, Zhao et al. 2020).
+- `wgan_gp_long`: like `wgan_gp`, with a generator trained 4x as many steps.
 - `wgan_gp_filtered`: the `wgan_gp` generator's samples kept only where a plain
   teacher trained on the same images agrees with confidence (`tfgenaug.evaluation.
   filtered_condition`); half of each batch real, half kept samples.
@@ -45,16 +46,19 @@ from tfgenaug.layers import GANAugment
 from tfgenaug.layers import SameClassMix
 
 CONDITIONS = ("plain", "classic", "oversample", "smote", "wgan_gp", "dcgan", "classic+wgan_gp",
-              "wgan_gp_diffaug", "wgan_gp_filtered", "same_class_mix", "fgsm", "pgd",
-              "self_training", "dada", "dada_classifier", "dada_classifier_aug",
+              "wgan_gp_diffaug", "wgan_gp_long", "wgan_gp_filtered", "same_class_mix", "fgsm",
+              "pgd", "self_training", "dada", "dada_classifier", "dada_classifier_aug",
               "dada_network_plain", "stda")
 DIFFAUGMENT_POLICY = "color,translation,cutout"
+LONG_STEPS_MULTIPLIER = 4
 # The generator runs the GAN conditions sample from: run name -> `TrainConfig` fields.
 GENERATOR_RUNS = {
     "wgan_gp": {"trainer": "wgan_gp"},
     "dcgan": {"trainer": "dcgan"},
     "dada": {"trainer": "dada"},
     "wgan_gp_diffaug": {"trainer": "wgan_gp", "diffaugment": DIFFAUGMENT_POLICY},
+    # Longer GAN training (issue 5's "find out why"): 4x the generator steps.
+    "wgan_gp_long": {"trainer": "wgan_gp", "steps_multiplier": LONG_STEPS_MULTIPLIER},
 }
 GENERATOR_TRAINERS = tuple(GENERATOR_RUNS)
 # Conditions whose classifier is a DADA run's discriminator, not the benchmark's CNN.
@@ -86,15 +90,24 @@ def generator_trainer(condition: str) -> str | None:
     return name if name in GENERATOR_TRAINERS else None
 
 
-def generator_run_fields(run: str) -> dict:
-    """The `TrainConfig` fields (`trainer`, maybe `diffaugment`) of a generator run.
+def generator_run_fields(run: str, steps: int | None = None) -> dict:
+    """The `TrainConfig` fields (`trainer`, maybe `diffaugment`, `steps`) of a generator run.
+
+    Args:
+        run: a key of `GENERATOR_RUNS`.
+        steps: the benchmark's generator steps; the run's `steps` field is this times
+            its `steps_multiplier` (1 for most runs). `None` leaves `steps` out.
 
     Raises:
         ValueError: naming `run` and the known runs.
     """
     if run not in GENERATOR_RUNS:
         raise ValueError(f"run must be one of {list(GENERATOR_RUNS)}; got {run!r}")
-    return dict(GENERATOR_RUNS[run])
+    fields = dict(GENERATOR_RUNS[run])
+    multiplier = fields.pop("steps_multiplier", 1)
+    if steps is not None:
+        fields["steps"] = int(steps) * multiplier
+    return fields
 
 
 def uses_classic(condition: str) -> bool:
