@@ -197,12 +197,7 @@ class ConditionalGANTrainer(keras.Model):
 
     def xla_maths(self, fn: Callable) -> Callable:
         """Returns `fn` compiled per replica with XLA when the step itself is not."""
-        if not self.xla_per_replica:
-            return fn
-        key = fn.__name__
-        if key not in self._compiled_cache:
-            self._compiled_cache[key] = tf.function(fn, jit_compile=True)
-        return self._compiled_cache[key]
+        return compiled_per_replica(fn, self._compiled_cache, self.xla_per_replica)
 
     @staticmethod
     def apply_update(
@@ -214,8 +209,7 @@ class ConditionalGANTrainer(keras.Model):
         so when the input pipeline fails a batch's check nothing, not even the
         counter, moves: the counter has no data dependency of its own.
         """
-        with tf.control_dependencies([grad for grad in grads if grad is not None]):
-            optimizer.apply_gradients(zip(grads, network.trainable_variables, strict=True))
+        apply_after_gradients(optimizer, grads, network.trainable_variables)
 
     # ----------------------------------------------------------------- metrics
     @property
@@ -456,6 +450,31 @@ class ConditionalGANTrainer(keras.Model):
             if isinstance(config.get(key), dict):
                 config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
+
+
+def compiled_per_replica(fn: Callable, cache: dict, enabled: bool) -> Callable:
+    """`fn` compiled with XLA (once per name, kept in `cache`) if `enabled`, else `fn`.
+
+    Used where a multi-replica strategy keeps the whole step from being compiled: the
+    per-replica maths compile, the all-reduce and the updates run outside.
+    """
+    if not enabled:
+        return fn
+    key = fn.__name__
+    if key not in cache:
+        cache[key] = tf.function(fn, jit_compile=True)
+    return cache[key]
+
+
+def apply_after_gradients(optimizer: keras.optimizers.Optimizer, grads: list,
+                          variables: list) -> None:
+    """`optimizer.apply_gradients`, ordered after the gradients are computed.
+
+    The optimizer's step counter has no data dependency on the gradients; without the
+    control dependency it could move on a batch whose checks fail.
+    """
+    with tf.control_dependencies([grad for grad in grads if grad is not None]):
+        optimizer.apply_gradients(zip(grads, variables, strict=True))
 
 
 def default_networks(

@@ -22,7 +22,9 @@ import tensorflow as tf
 from tfgenaug.networks.validation import check_positive_int
 from tfgenaug.trainers import dfg_losses
 from tfgenaug.trainers import precision
+from tfgenaug.trainers.base import apply_after_gradients
 from tfgenaug.trainers.base import check_batch_shapes
+from tfgenaug.trainers.base import compiled_per_replica
 
 
 def default_adam() -> keras.optimizers.Optimizer:
@@ -145,19 +147,11 @@ class SourceRegularizedSplit:
 
     def _xla_maths(self, fn: Callable) -> Callable:
         """`fn` compiled per replica with XLA when the whole step is not compiled."""
-        if not self.xla_per_replica:
-            return fn
-        key = fn.__name__
-        if key not in self._compiled_cache:
-            self._compiled_cache[key] = tf.function(fn, jit_compile=True)
-        return self._compiled_cache[key]
+        return compiled_per_replica(fn, self._compiled_cache, self.xla_per_replica)
 
     @staticmethod
     def _apply(optimizer, grads, variables) -> None:
-        # The update waits for the gradients (the optimizer's counter has no data
-        # dependency on them and could otherwise run first).
-        with tf.control_dependencies([g for g in grads if g is not None]):
-            optimizer.apply_gradients(zip(grads, variables, strict=True))
+        apply_after_gradients(optimizer, grads, variables)
 
     def _unpack(self, data) -> tuple[tf.Tensor, tf.Tensor]:
         if isinstance(data, dict):
