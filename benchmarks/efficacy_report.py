@@ -174,6 +174,16 @@ def minority_markdown(cells, case: str, conditions: Sequence[str]) -> str:
     return "\n".join(lines)
 
 
+def _paired_text(reports, other_reports, metric: str) -> str:
+    """`reports − other_reports` in points, paired by seed: `"+1.5 ± 0.3 (3 seeds)"`, or
+    `"—"` when the other row has no cells (or no seed in common)."""
+    diff = paired_difference(reports, other_reports, metric) if other_reports else None
+    if not diff:
+        return "—"
+    return (f"{100 * diff[0]:+.1f} ± {100 * diff[1]:.1f} ({diff[2]} "
+            f"seed{'s' if diff[2] != 1 else ''})")
+
+
 def stda_markdown(cells, cases: Sequence[str]) -> str:
     """ST-DA details per case: synthetic images kept / dropped, teacher and ST-DA accuracy.
 
@@ -190,10 +200,7 @@ def stda_markdown(cells, cases: Sequence[str]) -> str:
         dropped = mean_sd([r["stda"]["dropped"] for r in reports.values()])
         teacher = mean_sd([r["stda"]["teacher_accuracy"] for r in reports.values()])
         accuracy = mean_sd([r["accuracy"] for r in reports.values()])
-        plain = cells.get((case, "plain"))
-        diff = paired_difference(reports, plain, "accuracy") if plain else None
-        versus = (f"{100 * diff[0]:+.1f} ± {100 * diff[1]:.1f} ({diff[2]} "
-                  f"seed{'s' if diff[2] != 1 else ''})" if diff else "—")
+        versus = _paired_text(reports, cells.get((case, "plain")), "accuracy")
         lines.append(f"| {case} | {kept[0]:.0f} ± {kept[1]:.0f} | {dropped[0]:.0f} ± "
                      f"{dropped[1]:.0f} | {_fmt(*teacher)} | {_fmt(*accuracy)} | {versus} |")
     return "\n".join(lines) if len(lines) > 2 else ""
@@ -213,12 +220,8 @@ def filtered_markdown(cells, cases: Sequence[str]) -> str:
             continue
         kept = mean_sd([r["filtered"]["kept"] / r["filtered"]["pool"] for r in reports.values()])
         accuracy = mean_sd([r["accuracy"] for r in reports.values()])
-        versus = []
-        for other in ("wgan_gp", "plain"):
-            diff = (paired_difference(reports, cells[(case, other)], "accuracy")
-                    if cells.get((case, other)) else None)
-            versus.append(f"{100 * diff[0]:+.1f} ± {100 * diff[1]:.1f} ({diff[2]} "
-                          f"seed{'s' if diff[2] != 1 else ''})" if diff else "—")
+        versus = [_paired_text(reports, cells.get((case, other)), "accuracy")
+                  for other in ("wgan_gp", "plain")]
         lines.append(f"| {case} | {100 * kept[0]:.0f} ± {100 * kept[1]:.0f} % | "
                      f"{_fmt(*accuracy)} | {versus[0]} | {versus[1]} |")
     return "\n".join(lines) if len(lines) > 2 else ""
