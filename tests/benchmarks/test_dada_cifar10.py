@@ -6,6 +6,7 @@ import pytest
 import tensorflow_datasets as tfds
 
 from benchmarks import dada_cifar10
+from tests.benchmarks.usage import assert_usage_error
 
 
 def test_quick_run_on_mock_cifar10_writes_both_rows_next_to_the_paper(tmp_path, capsys):
@@ -39,7 +40,4 @@ def test_the_plain_row_gets_as_many_steps_as_dadas_whole_run():
     ("--rows=dada", "--rows must be a subset of plain,dada_aug"),
 ])
 def test_bad_flags_are_usage_errors(flag, message, capsys, tmp_path):
-    with pytest.raises(SystemExit) as exit_info:
-        dada_cifar10.main([flag, f"--out_dir={tmp_path}"])
-    assert exit_info.value.code == 2
-    assert message in capsys.readouterr().err
+    assert_usage_error(dada_cifar10.main, [flag, f"--out_dir={tmp_path}"], message, capsys)

@@ -6,6 +6,7 @@ import re
 import pytest
 
 from benchmarks import mixing_ratio
+from tests.benchmarks.usage import assert_usage_error
 
 
 def test_quick_run_reports_each_rate_against_the_efficacy_rows(tmp_path, capsys):
@@ -36,7 +37,4 @@ def test_quick_run_reports_each_rate_against_the_efficacy_rows(tmp_path, capsys)
     ("--cases=n20", "--cases must be a subset of n5,n10"),
 ])
 def test_bad_flags_are_usage_errors(flag, message, tmp_path, capsys):
-    with pytest.raises(SystemExit) as exit_info:
-        mixing_ratio.main([flag, f"--out_dir={tmp_path}"])
-    assert exit_info.value.code == 2
-    assert message in capsys.readouterr().err
+    assert_usage_error(mixing_ratio.main, [flag, f"--out_dir={tmp_path}"], message, capsys)
