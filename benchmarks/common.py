@@ -6,6 +6,7 @@ through the ratio of their timings *within* each repeat.
 """
 
 import datetime
+import json
 import os
 import platform
 import statistics
@@ -110,6 +111,21 @@ def ram_gib() -> float | None:
 def utc_now() -> str:
     """The current UTC time, `YYYY-MM-DD HH:MM UTC`."""
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def json_records(root: str) -> list[dict]:
+    """Every `*.json` file under `root`, loaded, in sorted path order; `[]` if no `root`.
+
+    The benchmarks cache each finished cell as one JSON file; this reads them back.
+    """
+    records = []
+    for directory, subdirectories, files in os.walk(root):
+        subdirectories.sort()
+        for name in sorted(files):
+            if name.endswith(".json"):
+                with open(os.path.join(directory, name), encoding="utf-8") as f:
+                    records.append(json.load(f))
+    return records
 
 
 def load_average() -> float | None:

@@ -34,7 +34,6 @@ Usage:
 
 import argparse
 import dataclasses
-import json
 import os
 import sys
 import time
@@ -134,14 +133,11 @@ def run_cell(count: int, row: str, seed: int, budget: Budget, args) -> bool:
 
 def load_cells(out_dir: str) -> dict[tuple[int, str], list[float]]:
     """`(count, row) -> [accuracy per cached seed]`."""
+    from benchmarks import common
+
     cells: dict[tuple[int, str], list[float]] = {}
-    root = os.path.join(out_dir, "cells")
-    for directory, _, files in os.walk(root):
-        for name in sorted(files):
-            if name.endswith(".json"):
-                with open(os.path.join(directory, name)) as f:
-                    cell = json.load(f)
-                cells.setdefault((cell["count"], cell["row"]), []).append(cell["accuracy"])
+    for cell in common.json_records(os.path.join(out_dir, "cells")):
+        cells.setdefault((cell["count"], cell["row"]), []).append(cell["accuracy"])
     return cells
 
 

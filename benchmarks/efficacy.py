@@ -27,7 +27,6 @@ Usage:
 
 import argparse
 import dataclasses
-import json
 import os
 import sys
 import time
@@ -206,14 +205,7 @@ def run_cell(case: str, condition: str, seed: int, budget: Budget, out_dir: str,
 
 def load_generator_metrics(out_dir: str) -> list[dict]:
     """Every cached generator record."""
-    records = []
-    root = os.path.join(out_dir, "generators")
-    for directory, _, files in os.walk(root):
-        for name in sorted(files):
-            if name.endswith(".json"):
-                with open(os.path.join(directory, name)) as f:
-                    records.append(json.load(f))
-    return records
+    return common.json_records(os.path.join(out_dir, "generators"))
 
 
 def write_report(out_dir: str, cases, command: str, budget: Budget) -> str:

@@ -5,12 +5,13 @@ one condition, one seed). This module only reads cells; `benchmarks/efficacy.py`
 them.
 """
 
-import json
 import math
 import os
 import statistics
 from collections.abc import Mapping
 from collections.abc import Sequence
+
+from benchmarks import common
 
 # Rows that use a generative model; the goals compare the best of them with baselines.
 GENERATIVE = ("wgan_gp", "dcgan", "classic+wgan_gp", "wgan_gp_diffaug", "wgan_gp_long",
@@ -33,16 +34,9 @@ def cell_path(cells_dir: str, case: str, condition: str, seed: int) -> str:
 def load_cells(cells_dir: str) -> dict[tuple[str, str], dict[int, dict]]:
     """Reads every cached cell: `{(case, condition): {seed: report}}`."""
     cells: dict[tuple[str, str], dict[int, dict]] = {}
-    if not os.path.isdir(cells_dir):
-        return cells
-    for root, _, files in os.walk(cells_dir):
-        for name in files:
-            if not name.endswith(".json"):
-                continue
-            with open(os.path.join(root, name)) as f:
-                report = json.load(f)
-            key = (report["case"], report["config"]["condition"])
-            cells.setdefault(key, {})[int(report["config"]["seed"])] = report
+    for report in common.json_records(cells_dir):
+        key = (report["case"], report["config"]["condition"])
+        cells.setdefault(key, {})[int(report["config"]["seed"])] = report
     return cells
 
 

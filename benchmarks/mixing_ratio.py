@@ -69,13 +69,8 @@ def run_cell(case: str, rate: float, seed: int, budget, args) -> bool:
 def load_cells(out_dir: str) -> dict[tuple[str, float], dict[int, float]]:
     """`(case, rate) -> {seed: accuracy}` from the cache."""
     cells: dict[tuple[str, float], dict[int, float]] = {}
-    for directory, _, files in os.walk(os.path.join(out_dir, "cells")):
-        for name in sorted(files):
-            if name.endswith(".json"):
-                with open(os.path.join(directory, name)) as f:
-                    cell = json.load(f)
-                cells.setdefault((cell["case"], cell["rate"]), {})[cell["seed"]] = (
-                    cell["accuracy"])
+    for cell in common.json_records(os.path.join(out_dir, "cells")):
+        cells.setdefault((cell["case"], cell["rate"]), {})[cell["seed"]] = cell["accuracy"]
     return cells
 
 

@@ -42,3 +42,13 @@ def test_machine_line_names_cores_tensorflow_keras_and_the_time():
     line = common.machine_line()
     assert re.match(r"Machine: \d+ cores \(os.cpu_count\), .*TensorFlow \d", line)
     assert re.search(r"Keras \d.* \d{4}-\d\d-\d\d \d\d:\d\d UTC$", line)
+
+
+def test_json_records_reads_every_json_file_in_sorted_path_order(tmp_path):
+    for path, value in (("b/2.json", 3), ("a/z/1.json", 2), ("a/0.json", 1),
+                        ("a/notes.txt", None)):
+        target = tmp_path / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text("not json" if value is None else f'{{"v": {value}}}')
+    assert [r["v"] for r in common.json_records(str(tmp_path))] == [1, 2, 3]
+    assert common.json_records(str(tmp_path / "missing")) == []
