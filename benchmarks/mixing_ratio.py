@@ -18,7 +18,6 @@ Usage:
 """
 
 import argparse
-import json
 import os
 import statistics
 import sys
@@ -27,6 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from benchmarks import common  # noqa: E402
 from benchmarks import efficacy  # noqa: E402
+from benchmarks import efficacy_report  # noqa: E402
 from tfgenaug import jsonio  # noqa: E402
 from tfgenaug.evaluation import EvalConfig  # noqa: E402
 from tfgenaug.evaluation import evaluate_condition  # noqa: E402
@@ -76,13 +76,8 @@ def load_cells(out_dir: str) -> dict[tuple[str, float], dict[int, float]]:
 
 def efficacy_rows(efficacy_dir: str, case: str, condition: str) -> dict[int, float]:
     """`{seed: accuracy}` of one row of the efficacy table's cache (may be empty)."""
-    directory = os.path.join(efficacy_dir, "cells", case, condition)
-    rows = {}
-    if os.path.isdir(directory):
-        for name in sorted(os.listdir(directory)):
-            with open(os.path.join(directory, name)) as f:
-                rows[int(name[len("seed"):-len(".json")])] = json.load(f)["accuracy"]
-    return rows
+    cells = efficacy_report.load_cells(os.path.join(efficacy_dir, "cells"))
+    return {seed: cell["accuracy"] for seed, cell in cells.get((case, condition), {}).items()}
 
 
 def paired(a: dict[int, float], b: dict[int, float]) -> str:

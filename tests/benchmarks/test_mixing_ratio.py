@@ -14,7 +14,8 @@ def test_quick_run_reports_each_rate_against_the_efficacy_rows(tmp_path, capsys)
     # An efficacy plain cell for seed 0 to pair with.
     plain = eff / "cells" / "n5" / "plain" / "seed0.json"
     plain.parent.mkdir(parents=True)
-    plain.write_text(json.dumps({"accuracy": 0.5}))
+    plain.write_text(json.dumps({"case": "n5", "config": {"condition": "plain", "seed": 0},
+                                 "accuracy": 0.5}))
     flags = ["--quick", f"--out_dir={out}", f"--work_dir={work}", f"--efficacy_dir={eff}"]
     assert mixing_ratio.main(flags) == 0
     first = capsys.readouterr().out
