@@ -113,11 +113,11 @@ def test_config_round_trip(name):
 
 def test_checkpoint_round_trip(tmp_path):
     trainer = TRAINERS["wgan_gp"]()
-    trainer.compile()
+    trainer.compile(jit_compile=False)  # XLA has its own tests; here it only adds compiles
     trainer.fit(tiny_dataset(2), epochs=1, verbose=0)
     path = tf.train.Checkpoint(trainer=trainer).save(str(tmp_path / "ckpt"))
     restored = TRAINERS["wgan_gp"]()
-    restored.compile()
+    restored.compile(jit_compile=False)
     restored.fit(tiny_dataset(1), epochs=1, verbose=0)  # creates optimizer slots
     tf.train.Checkpoint(trainer=restored).restore(path).assert_existing_objects_matched()
     assert int(restored.g_optimizer.iterations) == 2
