@@ -4,15 +4,13 @@ Across data, trainers, layers, savedmodels and the binaries. Every case asserts 
 type and message, and (where work could start) that none did: no optimizer step, no file.
 """
 
-import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.bin import usage
 from tests.trainers.conftest import IMAGE_SHAPE
 from tests.trainers.conftest import NUM_CLASSES
 from tests.trainers.conftest import TINY
@@ -252,22 +250,6 @@ def test_export_version_and_existing_version(trainer, export_dir):
 # ----------------------------------------------------------------------- binaries
 # Each binary's flag parsing and main() run on several bad command lines in one process
 # (absl flags of different binaries clash in one process, so one process per binary).
-DRIVER = """
-import importlib, json, sys
-from absl import app, flags
-module = importlib.import_module(sys.argv[1])
-results = []
-for argv in json.loads(sys.argv[2]):
-    flags.FLAGS.unparse_flags()
-    try:
-        flags.FLAGS(["prog", *argv])
-        module.main(["prog"])
-        results.append(["ok", ""])
-    except (app.UsageError, flags.Error) as error:
-        results.append([type(error).__name__, str(error)])
-print("RESULTS " + json.dumps(results))
-"""
-
 BINARY_CASES = {
     "tfgenaug.bin.train": [
         (["--count=-1"], "--count must be an integer >= 0 (0 = all images); got -1"),
@@ -300,15 +282,11 @@ def test_binaries_reject_bad_flags_before_any_work(tmp_path):
     for module, cases in BINARY_CASES.items():
         argvs = [[a.format(tmp=tmp) for a in argv] + ([f"--model_dir={tmp}/train_run"]
                  if module.endswith("train") else []) for argv, _ in cases]
-        procs[module] = subprocess.Popen(
-            [sys.executable, "-c", DRIVER, module, json.dumps(argvs)], cwd=REPO,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        procs[module] = usage.start(module, argvs, cwd=REPO)
     for module, proc in procs.items():
-        out, err = proc.communicate(timeout=400)
-        assert proc.returncode == 0, err[-3000:]
-        results = json.loads(out.split("RESULTS ", 1)[1])
-        for (kind, message), (argv, expected) in zip(results, BINARY_CASES[module], strict=True):
-            assert kind in ("UsageError", "IllegalFlagValueError"), (module, argv, message)
+        found = usage.results(proc)
+        for (kind, message), (argv, expected) in zip(found, BINARY_CASES[module], strict=True):
+            assert kind in usage.USAGE_KINDS, (module, argv, message)
             assert expected.format(tmp=tmp) in message, (module, argv, message)
     # Nothing was trained, exported or written.
     assert sorted(os.listdir(tmp)) == []

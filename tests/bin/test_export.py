@@ -1,14 +1,13 @@
 """The export binary as a user runs it: train, export, and flag errors."""
 
-import json
 import os
 import subprocess
 import sys
-import textwrap
 
 import numpy as np
 import pytest
 
+from tests.bin.usage import assert_usage_errors
 from tfgenaug import savedmodels
 
 TRAIN = ["--image_size=8", "--width=4", "--noise_dim=8", "--batch_size=16", "--steps=4",
@@ -18,41 +17,6 @@ TRAIN = ["--image_size=8", "--width=4", "--noise_dim=8", "--batch_size=16", "--s
 def run_bin(name, *flags, timeout=180):
     return subprocess.run([sys.executable, "-m", f"tfgenaug.bin.{name}", *flags],
                           capture_output=True, text=True, timeout=timeout)
-
-
-# Runs a binary's `app.run(main)` on many command lines in one interpreter (importing
-# TensorFlow once instead of once per case) and reports each exit code and stderr.
-# The first command line must parse: absl initialises its flags only once.
-USAGE_HARNESS = textwrap.dedent("""
-    import contextlib, importlib, io, json, sys
-    from absl import app
-    from absl import flags
-
-    module = importlib.import_module(sys.argv[1])
-    results = []
-    for argv in json.loads(sys.argv[2]):
-        flags.FLAGS.unparse_flags()
-        stderr = io.StringIO()
-        code = 0
-        with contextlib.redirect_stderr(stderr):
-            try:
-                app.run(module.main, argv=[sys.argv[1], *argv])
-            except SystemExit as exit:
-                code = exit.code
-        results.append([code, stderr.getvalue()])
-    print("RESULTS=" + json.dumps(results))
-""")
-
-
-def usage_errors(module: str, command_lines: list[list[str]]) -> list[tuple[int, str]]:
-    """Exit code and stderr of `module`'s app for each command line."""
-    result = subprocess.run(
-        [sys.executable, "-c", USAGE_HARNESS, module, json.dumps(command_lines)],
-        capture_output=True, text=True, timeout=180,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    line = [x for x in result.stdout.splitlines() if x.startswith("RESULTS=")][-1]
-    return [tuple(x) for x in json.loads(line[len("RESULTS="):])]
 
 
 @pytest.fixture(scope="module")
@@ -126,9 +90,6 @@ def test_bad_flags_name_the_flag(model_dir, exported, tmp_path):
         (["--model_dir=x", "--export_dir=y", "extra"], "Unexpected arguments: ['extra']"),
         (["--model_dir=x", "--export_dir=y", "--version=v1"], "flag --version=v1"),
     ]
-    results = usage_errors("tfgenaug.bin.export", [flags for flags, _ in cases])
-    for (flags, message), (code, stderr) in zip(cases, results, strict=True):
-        assert code == 1, (flags, stderr)
-        assert message in stderr, (flags, stderr)
+    assert_usage_errors("tfgenaug.bin.export", cases)
     assert os.listdir(export_dir) == ["1"]
     assert not os.path.exists(tmp_path / "e")
