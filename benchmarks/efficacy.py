@@ -277,7 +277,11 @@ def write_report(out_dir: str, cases, command: str, budget: Budget) -> str:
     if diffaug:
         lines += ["## DiffAugment: WGAN-GP generators with vs without it (paired by seed)", "",
                   "Δ = with − without, mean ± sd (seeds). Lower FID is better.", "", diffaug, ""]
-    lines += ["## Goals (paired by seed)", "", "| goal | measured | met |", "|---|---|---|"]
+    lines += ["## Goals (paired by seed)", "",
+              "A margin goal (≥ + k points, within k points) is met when the mean paired "
+              "difference reaches it; a \"beats\" / \"ahead\" goal when the paired 95 % t "
+              "interval lies above zero (a positive mean inside the seeds' noise is a tie).",
+              "", "| goal | measured | met |", "|---|---|---|"]
     for goal in report.goals(cells, cases):
         met = {True: "**met**", False: "not met", None: "—"}[goal["met"]]
         lines.append(f"| {goal['goal']} | {goal['measured']} | {met} |")

@@ -42,6 +42,23 @@ def test_low_data_goals_use_the_best_generative_row_paired_by_seed():
     assert goals["n5: classic + generative beats wgan_gp alone"]["met"] is False
 
 
+def test_beating_needs_a_paired_interval_above_zero_not_just_a_positive_mean():
+    # classic+wgan_gp − classic: +3, −1, +1 points: mean +1.0, sd 2.0, 95 % interval
+    # 1.0 ± 4.303 * 2.0 / sqrt(3) = −4.0 to +6.0: a tie.
+    rows = {"classic": (0.90, 0.92, 0.91), "classic+wgan_gp": (0.93, 0.91, 0.92),
+            "wgan_gp": (0.80, 0.81, 0.79)}
+    cells = cells_of(*(cell("n10", name, seed, accuracy=value)
+                       for name, values in rows.items() for seed, value in enumerate(values)))
+    goals = by_goal(report.goals(cells, ["n10"]))
+    tie = goals["n10: classic + generative beats classic alone"]
+    assert tie["met"] is False
+    assert "+1.0 ± 2.0 points" in tie["measured"]
+    assert "95 % interval -4.0 to +6.0" in tie["measured"]
+    assert goals["n10: classic + generative beats wgan_gp alone"]["met"] is True
+    low, high = report.confidence_interval(0.01, 0.02, 3)
+    assert (low, high) == pytest.approx((0.01 - 0.0496828, 0.01 + 0.0496828), abs=1e-6)
+
+
 def test_imbalance_goals_compare_with_plain_and_both_resamplers():
     cells = cells_of(
         cell("imbalance20", "plain", 0, minority_recall=0.60, balanced_accuracy=0.80),
