@@ -19,6 +19,9 @@ from tfgenaug.metrics.kernel import mmd2_unbiased
 from tfgenaug.metrics.kernel import polynomial_kernel
 from tfgenaug.metrics.label_agreement import label_agreement
 from tfgenaug.metrics.label_agreement import train_reference_classifier
+from tfgenaug.metrics.novelty import nearest_distances
+from tfgenaug.metrics.novelty import novelty_ratio
+from tfgenaug.metrics.novelty import same_class_nearest_distances
 
 __all__ = [
     "classification_accuracy_score",
@@ -32,7 +35,10 @@ __all__ = [
     "kid_from_features",
     "label_agreement",
     "mmd2_unbiased",
+    "nearest_distances",
+    "novelty_ratio",
     "per_class_fid",
     "polynomial_kernel",
+    "same_class_nearest_distances",
     "train_reference_classifier",
 ]
