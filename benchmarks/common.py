@@ -10,6 +10,7 @@ import json
 import os
 import platform
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from collections.abc import Mapping
@@ -111,6 +112,19 @@ def ram_gib() -> float | None:
 def utc_now() -> str:
     """The current UTC time, `YYYY-MM-DD HH:MM UTC`."""
     return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def command_line(module: str, argv: list[str] | None) -> str:
+    """How `module` was run: `python -m <module>` and its arguments (`sys.argv` if None)."""
+    return " ".join(["python -m " + module, *(argv if argv is not None else sys.argv[1:])])
+
+
+def write_markdown(path: str, text: str) -> None:
+    """Writes a report to `path` (its directory made) and prints it."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    print(text)
 
 
 def json_records(root: str) -> list[dict]:

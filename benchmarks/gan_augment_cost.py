@@ -257,17 +257,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=DEFAULT_OUT, help="the Markdown results file")
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
-    command = "python -m benchmarks.gan_augment_cost" + " ".join(
-        [""] + (argv if argv is not None else sys.argv[1:]))
+    command = common.command_line("benchmarks.gan_augment_cost", argv)
     keras.utils.set_random_seed(SEED)
     start = time.perf_counter()
     with tempfile.TemporaryDirectory() as workdir:
         results = measure(settings, workdir)
     text = report(results, settings, args.quick, command, time.perf_counter() - start)
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w", encoding="utf-8") as f:
-        f.write(text)
-    print(text)
+    common.write_markdown(args.out, text)
     return 0
 
 

@@ -121,13 +121,9 @@ def main(argv: list[str] | None = None) -> int:
         rows.append({"case": case, "trainer": trainer, "seed": seed, **result})
         print(f"[novelty] {case:12s} {trainer:16s} seed {seed}: ratio {result['ratio']:.2f}",
               flush=True)
-    command = "python -m benchmarks.novelty" + " ".join(
-        [""] + (argv if argv is not None else sys.argv[1:]))
+    command = common.command_line("benchmarks.novelty", argv)
     text = report(rows, command)
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w", encoding="utf-8") as f:
-        f.write(text)
-    print(text)
+    common.write_markdown(args.out, text)
     return 0
 
 

@@ -395,16 +395,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=DEFAULT_OUT, help="the Markdown results file")
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
-    command = "python -m benchmarks.throughput" + " ".join(
-        [""] + (argv if argv is not None else sys.argv[1:]))
+    command = common.command_line("benchmarks.throughput", argv)
     start, load_at_start = time.perf_counter(), common.load_average()
     results = measure(settings)
     text = report(results, settings, args.quick, command, time.perf_counter() - start,
                   load=common.load_line(load_at_start, common.load_average()))
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
-    with open(args.out, "w", encoding="utf-8") as f:
-        f.write(text)
-    print(text)
+    common.write_markdown(args.out, text)
     return 0
 
 

@@ -52,3 +52,13 @@ def test_json_records_reads_every_json_file_in_sorted_path_order(tmp_path):
         target.write_text("not json" if value is None else f'{{"v": {value}}}')
     assert [r["v"] for r in common.json_records(str(tmp_path))] == [1, 2, 3]
     assert common.json_records(str(tmp_path / "missing")) == []
+
+
+def test_command_line_and_write_markdown(tmp_path, capsys, monkeypatch):
+    assert (common.command_line("benchmarks.novelty", ["--out=x.md", "--per_class=3"])
+            == "python -m benchmarks.novelty --out=x.md --per_class=3")
+    monkeypatch.setattr("sys.argv", ["novelty.py", "--quick"])
+    assert common.command_line("benchmarks.novelty", None) == "python -m benchmarks.novelty --quick"
+    path = tmp_path / "deep" / "r.md"
+    common.write_markdown(str(path), "# report\n")
+    assert path.read_text() == "# report\n" and capsys.readouterr().out == "# report\n\n"
