@@ -20,7 +20,6 @@ Usage:
 
 import argparse
 import os
-import statistics
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -29,6 +28,7 @@ import numpy as np  # noqa: E402
 
 from benchmarks import common  # noqa: E402
 from benchmarks import efficacy  # noqa: E402
+from benchmarks import efficacy_report  # noqa: E402
 from tfgenaug import metrics  # noqa: E402
 from tfgenaug import savedmodels  # noqa: E402
 from tfgenaug.evaluation import EvalConfig  # noqa: E402
@@ -86,9 +86,8 @@ def report(rows: list[dict], command: str) -> str:
         groups.setdefault((row["case"], row["trainer"]), []).append(row)
 
     def fmt(values, scale=1.0, digits=2):
-        values = [scale * v for v in values]
-        sd = statistics.stdev(values) if len(values) > 1 else 0.0
-        return f"{statistics.fmean(values):.{digits}f} ± {sd:.{digits}f}"
+        mean, sd = efficacy_report.mean_sd([scale * v for v in values])
+        return f"{mean:.{digits}f} ± {sd:.{digits}f}"
 
     for (case, trainer), group in groups.items():
         lines.append(
