@@ -8,7 +8,7 @@ from setuptools import setup
 
 HERE = pathlib.Path(__file__).parent
 VERSION = re.search(
-    r'__version__ = "([^"]+)"', (HERE / "tfgenaug" / "__init__.py").read_text()
+    r'__version__ = "([^"]+)"', (HERE / "tfgenaug" / "version.py").read_text()
 ).group(1)
 
 setup(

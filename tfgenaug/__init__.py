@@ -4,19 +4,18 @@ Train a class-conditional generator on the few labelled images you have, then fe
 samples into a classifier's `tf.data` pipeline.
 """
 
-__version__ = "0.1.0"
-
-from tfgenaug import callbacks  # noqa: E402
-from tfgenaug import data  # noqa: E402
-from tfgenaug import evaluation  # noqa: E402
-from tfgenaug import explain  # noqa: E402
-from tfgenaug import layers  # noqa: E402
-from tfgenaug import metrics  # noqa: E402
-from tfgenaug import networks  # noqa: E402
-from tfgenaug import savedmodels  # noqa: E402
-from tfgenaug import selftrain  # noqa: E402
-from tfgenaug import styletransfer  # noqa: E402
-from tfgenaug import trainers  # noqa: E402
+from tfgenaug import callbacks
+from tfgenaug import data
+from tfgenaug import evaluation
+from tfgenaug import explain
+from tfgenaug import layers
+from tfgenaug import metrics
+from tfgenaug import networks
+from tfgenaug import savedmodels
+from tfgenaug import selftrain
+from tfgenaug import styletransfer
+from tfgenaug import trainers
+from tfgenaug.version import __version__  # noqa: F401 - the package version, re-exported
 
 __all__ = [
     "callbacks",

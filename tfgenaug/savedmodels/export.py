@@ -15,7 +15,6 @@ import keras
 import tensorflow as tf
 from absl import logging
 
-import tfgenaug
 from tfgenaug import jsonio
 from tfgenaug import trainers
 from tfgenaug.savedmodels.load import FORMAT
@@ -25,6 +24,7 @@ from tfgenaug.savedmodels.publish import check_version
 from tfgenaug.savedmodels.publish import publish_version
 from tfgenaug.trainers.base import NOISE_DISTRIBUTIONS
 from tfgenaug.trainers.base import ConditionalGANTrainer
+from tfgenaug.version import __version__
 
 VALUE_RANGE = (0.0, 1.0)
 # Keys `export` computes; `metadata` may not override them.
@@ -138,7 +138,7 @@ def _build_metadata(description: _Description, class_names, extra: dict) -> dict
                                      "labels": tensors["labels"]}},
         },
         "trainer": description.trainer,
-        "tfgenaug_version": tfgenaug.__version__,
+        "tfgenaug_version": __version__,
         "tensorflow_version": tf.__version__,
         "exported_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }

@@ -30,9 +30,9 @@ import keras
 import tensorflow as tf
 from absl import logging
 
-import tfgenaug
 from tfgenaug.savedmodels.load import METADATA_FILE
 from tfgenaug.savedmodels.publish import publish_version
+from tfgenaug.version import __version__
 
 CLASSIFIER_FORMAT = "tfgenaug.classifier"
 FEATURE_GENERATOR_FORMAT = "tfgenaug.feature_generator"
@@ -83,7 +83,7 @@ def _common_metadata(fmt: str, num_classes: int, class_names, extra: dict) -> di
         "format_version": FORMAT_VERSION,
         "num_classes": num_classes,
         "class_names": _class_names(class_names, num_classes),
-        "tfgenaug_version": tfgenaug.__version__,
+        "tfgenaug_version": __version__,
         "tensorflow_version": tf.__version__,
         "exported_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         **extra,
