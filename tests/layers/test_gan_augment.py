@@ -10,6 +10,7 @@ import pytest
 import tensorflow as tf
 from keras import ops
 
+from tfgenaug import savedmodels
 from tfgenaug.layers import GANAugment
 from tfgenaug.networks.generators import conditional_generator
 
@@ -78,8 +79,8 @@ def export_paint_module(version_dir: str, flip: bool = False) -> None:
         module, version_dir, signatures={"serving_default": module.serve,
                                          "generate": module.generate}
     )
-    metadata = {"num_classes": K, "image_shape": list(IMAGE_SHAPE), "noise_dim": Z,
-                "noise_distribution": "uniform"}
+    metadata = {"format": "tfgenaug.generator", "format_version": 1, "num_classes": K,
+                "image_shape": list(IMAGE_SHAPE), "noise_dim": Z, "noise_distribution": "uniform"}
     os.makedirs(os.path.join(version_dir, "assets"), exist_ok=True)
     with open(os.path.join(version_dir, "assets", "tfgenaug.json"), "w") as f:
         json.dump(metadata, f)
@@ -454,6 +455,26 @@ def test_path_that_is_not_a_savedmodel_export(tmp_path):
         GANAugment(str(tmp_path))
     with pytest.raises(ValueError, match="generator"):
         GANAugment(42)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"format": "tfgenaug.classifier"},
+     r"tfgenaug.json' is not tfgenaug metadata: its 'format' is not 'tfgenaug.generator'$"),
+    ({"format_version": 2},
+     r"tfgenaug.json' has format_version 2; this tfgenaug reads up to 1: upgrade tfgenaug$"),
+])
+def test_savedmodel_of_a_foreign_format_or_newer_version_is_refused_as_load_refuses_it(
+        tmp_path, change, message):
+    export_paint_module(str(tmp_path / "1"))
+    metadata_path = tmp_path / "1" / "assets" / "tfgenaug.json"
+    metadata = {**json.loads(metadata_path.read_text()), **change}
+    metadata_path.write_text(json.dumps(metadata))
+    with pytest.raises(ValueError, match=message) as from_load:
+        savedmodels.load(str(tmp_path))
+    for path in [str(tmp_path), str(tmp_path / "1")]:
+        with pytest.raises(ValueError, match=message) as from_layer:
+            GANAugment(path, seed=0)
+        assert str(from_layer.value) == str(from_load.value)
 
 
 @pytest.mark.parametrize(("images_shape", "labels", "match"), [

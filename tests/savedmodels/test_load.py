@@ -1,5 +1,6 @@
 """Tests of tfgenaug.savedmodels.load: choosing the version, calling, and every bad input."""
 
+import json
 import os
 import shutil
 
@@ -237,6 +238,19 @@ def test_partial_or_corrupt_version_is_named(base_dir, tmp_path, damage, message
     with pytest.raises(ValueError, match=message) as raised:
         savedmodels.load(copy)
     assert copy in str(raised.value)
+
+
+def test_newer_format_version_is_refused_asking_for_an_upgrade(base_dir, tmp_path):
+    copy = copy_version(base_dir, tmp_path)
+    meta = os.path.join(copy, "assets", "tfgenaug.json")
+    with open(meta) as f:
+        metadata = json.load(f)
+    assert metadata["format_version"] == 1
+    with open(meta, "w") as f:
+        json.dump({**metadata, "format_version": 2}, f)
+    with pytest.raises(ValueError, match=rf"'{meta}' has format_version 2; this tfgenaug "
+                                         r"reads up to 1: upgrade tfgenaug$"):
+        savedmodels.load(copy)
 
 
 def test_base_dir_skips_an_incomplete_newest_version(base_dir, tmp_path):

@@ -6,22 +6,23 @@ generator `keras.Model` mapping `[noise (N, Z), labels int32 (N,)]` to images in
 `resolve_generator` returns a `GeneratorSource` whose `sample(classes, noise)` gives
 images in [-1, 1].
 
-The SavedModel is read with plain `tf.saved_model.load`: its `generate(labels, noise)`
-signature returns images in [0, 1], and `<version>/assets/tfgenaug.json` holds
-`num_classes`, `image_shape`, `noise_dim` and `noise_distribution`.
+A SavedModel path is read by `tfgenaug.savedmodels.load`, the one reader of the export
+format: it chooses the version, checks the metadata's format and format version, and
+refuses partial or corrupt exports with the same errors here as there. Its `generate`
+signature gives images in [0, 1], mapped here onto [-1, 1].
 """
 
 import dataclasses
-import json
 import os
 from collections.abc import Callable
 
 import keras
 import tensorflow as tf
 
+from tfgenaug.savedmodels.load import load
+from tfgenaug.savedmodels.load import resolve_version_dir
+
 NOISE_DISTRIBUTIONS = ("normal", "uniform")
-METADATA_FILE = "tfgenaug.json"
-_METADATA_KEYS = ("num_classes", "image_shape", "noise_dim")
 # Layers whose size gives the number of classes of a conditional generator.
 _CLASS_COUNT_ATTRIBUTES = (
     (keras.layers.Embedding, "input_dim"),
@@ -63,7 +64,8 @@ def resolve_generator(
     Args:
         generator: a trainer (has `.generator` and `.num_classes`), a generator
             `keras.Model`, or the path (str) of a SavedModel export: a version directory,
-            or a base directory whose newest numeric version is used.
+            or a base directory whose newest complete numeric version is used (as by
+            `tfgenaug.savedmodels.load`).
         num_classes: int. Needed for a `keras.Model` whose number of classes cannot be
             read from an `Embedding`, `CategoryEncoding` or a layer with a `num_classes`
             attribute; otherwise checked against the generator's. Defaults to `None`.
@@ -76,7 +78,9 @@ def resolve_generator(
 
     Raises:
         ValueError: naming `generator`, `num_classes` or `noise_distribution` when one of
-            them is unusable or they disagree.
+            them is unusable or they disagree; for a SavedModel path, the error
+            `tfgenaug.savedmodels.load` raises (a foreign `format`, a newer
+            `format_version`, a partial or corrupt export).
     """
     if noise_distribution is not None and noise_distribution not in NOISE_DISTRIBUTIONS:
         raise ValueError(
@@ -161,63 +165,30 @@ def _from_keras_model(
     )
 
 
-def find_version_dir(path: str) -> str:
-    """Returns `path` if it is a SavedModel, else its newest numeric version subdirectory.
-
-    Raises:
-        ValueError: naming `generator` if neither holds a `saved_model.pb`.
-    """
-    if tf.io.gfile.exists(os.path.join(path, "saved_model.pb")):
-        return path
-    versions = []
-    if tf.io.gfile.isdir(path):
-        for name in tf.io.gfile.listdir(path):
-            name = name.rstrip("/")
-            if name.isdigit() and tf.io.gfile.exists(os.path.join(path, name, "saved_model.pb")):
-                versions.append(int(name))
-    if not versions:
-        raise ValueError(
-            f"generator path {path!r} is not a SavedModel export: neither it nor a numeric "
-            "version directory in it holds a saved_model.pb"
-        )
-    return os.path.join(path, str(max(versions)))
-
-
 def _from_saved_model(path: str) -> GeneratorSource:
-    version_dir = find_version_dir(path)
-    metadata_path = os.path.join(version_dir, "assets", METADATA_FILE)
-    if not tf.io.gfile.exists(metadata_path):
+    try:
+        version_dir = resolve_version_dir(path)
+    except (FileNotFoundError, ValueError) as error:
+        raise ValueError(f"generator path is not a SavedModel export: {error}") from error
+    exported = load(version_dir)
+    if exported.noise_distribution not in NOISE_DISTRIBUTIONS:
         raise ValueError(
-            f"generator path {path!r} is not a tfgenaug SavedModel export: "
-            f"{metadata_path} is missing"
+            f"{version_dir!r}: unknown noise_distribution {exported.noise_distribution!r} "
+            f"in its metadata; expected one of {NOISE_DISTRIBUTIONS}"
         )
-    with tf.io.gfile.GFile(metadata_path) as f:
-        metadata = json.load(f)
-    missing = [key for key in _METADATA_KEYS if key not in metadata]
-    if missing:
-        raise ValueError(f"{metadata_path} lacks {missing}: not a tfgenaug SavedModel export")
-    loaded = tf.saved_model.load(version_dir)
-    if "generate" not in loaded.signatures:
-        raise ValueError(
-            f"generator path {path!r} is not a tfgenaug SavedModel export: it has no "
-            f"'generate' signature (has {sorted(loaded.signatures)})"
-        )
-    generate = loaded.signatures["generate"]
-    noise_distribution = metadata.get("noise_distribution", "normal")
-    if noise_distribution not in NOISE_DISTRIBUTIONS:
-        raise ValueError(f"{metadata_path}: unknown noise_distribution {noise_distribution!r}")
+    generate = exported.signatures["generate"]
 
-    def sample_images(classes, noise, _loaded=loaded):
-        # `_loaded` keeps the restored object (and its variables) alive with the signature.
+    def sample_images(classes, noise, _exported=exported):
+        # `_exported` keeps the restored object (and its variables) alive with the signature.
         images = generate(labels=tf.cast(classes, tf.int32), noise=tf.cast(noise, tf.float32))
         # The export's [0, 1] mapped exactly onto the trainers' [-1, 1] (0 -> -1, 1 -> 1).
         return tf.cast(images["images"], tf.float32) * 2.0 - 1.0
 
     return GeneratorSource(
         sample=sample_images,
-        num_classes=int(metadata["num_classes"]),
-        noise_dim=int(metadata["noise_dim"]),
-        noise_distribution=noise_distribution,
-        image_shape=tuple(int(d) for d in metadata["image_shape"]),
+        num_classes=exported.num_classes,
+        noise_dim=exported.noise_dim,
+        noise_distribution=exported.noise_distribution,
+        image_shape=exported.image_shape,
         path=path,
     )
