@@ -1,8 +1,15 @@
-"""Labelled image data for the trainers: loading, few-shot and imbalanced subsets, value ranges.
+"""Labelled image data: loading, data cases, few-shot and imbalanced subsets, value ranges.
 
 Images are float32 NHWC in `[-1, 1]` and labels int32 class ids (see DESIGN.md, "Data").
 """
 
+from tfgenaug.data.case import CountTooLargeError
+from tfgenaug.data.case import DataCase
+from tfgenaug.data.case import Selection
+from tfgenaug.data.case import load_case
+from tfgenaug.data.case import select
+from tfgenaug.data.case import select_classes
+from tfgenaug.data.case import to_channels
 from tfgenaug.data.datasets import DatasetInfo
 from tfgenaug.data.datasets import load
 from tfgenaug.data.sampling import as_numpy
@@ -15,7 +22,10 @@ from tfgenaug.data.value_range import from_model_range
 from tfgenaug.data.value_range import to_model_range
 
 __all__ = [
+    "CountTooLargeError",
+    "DataCase",
     "DatasetInfo",
+    "Selection",
     "as_numpy",
     "assert_in_value_range",
     "check_value_range",
@@ -24,5 +34,9 @@ __all__ = [
     "from_model_range",
     "imbalance",
     "load",
+    "load_case",
+    "select",
+    "select_classes",
+    "to_channels",
     "to_model_range",
 ]
