@@ -283,3 +283,53 @@ def test_bad_arguments_raise_naming_them(name):
         self_train(builder, arguments.pop("labelled"), arguments.pop("unlabelled"), **arguments)
     if name != "label_range":
         assert builder.models == [], "checked before any model is built"
+
+
+# ----------------------------------------------------------------- a custom fit, one seed
+class InitialWeights(Builder):
+    """A `Builder` that also keeps each model's weights as built, before any fit."""
+
+    def __init__(self):
+        super().__init__()
+        self.initial = []
+
+    def __call__(self) -> keras.Model:
+        model = super().__call__()
+        self.initial.append([w.numpy().copy() for w in model.weights])
+        return model
+
+
+def test_a_custom_fit_replaces_model_fit_on_the_growing_labelled_set():
+    labelled, pool, _, _ = split()
+    builder = Builder()
+    fits = []
+
+    def fit(model, images, labels):
+        fits.append((model, images.copy(), labels.copy()))
+        model.fit(images, labels, **FIT)
+
+    result = self_train(builder, labelled, pool, rounds=2, threshold=0.7, fit=fit)
+    assert [model for model, _, _ in fits] == builder.models
+    assert [len(images) for _, images, _ in fits] == [e["labelled_size"] for e in result.history]
+    np.testing.assert_array_equal(fits[-1][1], result.images)
+    np.testing.assert_array_equal(fits[-1][2], result.labels)
+
+
+def test_fit_and_fit_kwargs_together_are_refused():
+    labelled, pool, _, _ = split()
+    with pytest.raises(ValueError, match="give fit or fit_kwargs, not both"):
+        self_train(Builder(), labelled, pool, fit=lambda *_: None, fit_kwargs=FIT)
+    with pytest.raises(ValueError, match="fit must be a callable"):
+        self_train(Builder(), labelled, pool, fit="model.fit")
+
+
+@pytest.mark.parametrize("vary_seed", [True, False])
+def test_vary_seed_false_starts_every_round_from_the_same_weights(vary_seed):
+    labelled, pool, _, _ = split()
+    builder = InitialWeights()
+    self_train(builder, labelled, pool, rounds=2, threshold=0.7, fit_kwargs=FIT, seed=3,
+               vary_seed=vary_seed)
+    assert len(builder.initial) >= 2
+    first, second = builder.initial[:2]
+    same = all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
+    assert same is (not vary_seed)

@@ -45,17 +45,20 @@ def self_train(
     validation: tuple[np.ndarray, np.ndarray] | None = None,
     unlabelled_labels: np.ndarray | None = None,
     fit_kwargs: dict | None = None,
+    fit: Callable[[keras.Model, np.ndarray, np.ndarray], object] | None = None,
     continue_training: bool = False,
     from_logits: bool | None = None,
     predict_batch_size: int = 256,
     check_overlap: bool = True,
     seed: int = 0,
+    vary_seed: bool = True,
 ) -> SelfTrainResult:
     """Self-training with pseudo-labels (Lee 2013; Yarowsky 1995).
 
     Round `r = 0, 1, ...`: set the global seeds to `seed + r` (`keras.utils.
-    set_random_seed`), build a fresh model (or, with `continue_training`, keep the
-    previous one), fit it on the labelled set, predict the class probabilities of the
+    set_random_seed`; `seed` in every round with `vary_seed=False`), build a fresh model
+    (or, with `continue_training`, keep the previous one), fit it on the labelled set
+    (`model.fit`, or the `fit` given), predict the class probabilities of the
     remaining unlabelled pool, and move the selected samples into the labelled set with
     their predicted classes as labels. The selection takes, per predicted class, the
     samples whose top probability is `>= threshold`, most confident first, at most
@@ -96,6 +99,10 @@ def self_train(
             Defaults to `None`.
         fit_kwargs: dict. Passed to every `model.fit`, over the defaults
             `{"epochs": 10, "batch_size": 32, "verbose": 0}`. Defaults to `None`.
+        fit: callable `(model, images, labels)` that fits `model` in place on the
+            labelled set, instead of `model.fit(images, labels, **fit_kwargs)` (e.g. a
+            fixed number of steps on a shuffled `tf.data` stream); its return value is
+            ignored. Not together with `fit_kwargs`. Defaults to `None`.
         continue_training: bool. Keep fitting one model across rounds instead of
             building a fresh one each round. Defaults to `False`.
         from_logits: bool or `None`. Whether the model outputs logits (softmax is
@@ -106,6 +113,9 @@ def self_train(
         check_overlap: bool. Refuse a validation set sharing images with the labelled
             set or the pool. Defaults to `True`.
         seed: int. Base of the per-round global seeds. Defaults to 0.
+        vary_seed: bool. Seed round `r` with `seed + r`; with `False` every round is
+            seeded with `seed`, so each fresh model starts from the same initial weights
+            and only its labelled set differs. Defaults to `True`.
 
     Returns:
         A `SelfTrainResult`. Its `history` has one dict per fit with the keys `"round"`,
@@ -157,6 +167,11 @@ def self_train(
             "give threshold and/or per_class_top_k: with neither, every pool sample would "
             "be added"
         )
+    if fit is not None and fit_kwargs is not None:
+        raise ValueError("give fit or fit_kwargs, not both: fit_kwargs are model.fit's, "
+                         "which a custom fit replaces")
+    if fit is not None and not callable(fit):
+        raise ValueError(f"fit must be a callable (model, images, labels); got {fit!r}")
     _check_int(predict_batch_size, "predict_batch_size")
     images, labels = _check_pair(labelled, "labelled")
     if len(images) == 0:
@@ -188,7 +203,7 @@ def self_train(
     num_classes = None
     for round_index in range(rounds + 1):
         if model is None or not continue_training:
-            keras.utils.set_random_seed(int(seed) + round_index)
+            keras.utils.set_random_seed(int(seed) + (round_index if vary_seed else 0))
             model = build_model()
         if num_classes is None:
             num_classes = _num_classes(model, images)
@@ -196,7 +211,10 @@ def self_train(
             if validation is not None:
                 _check_in_range(validation[1], num_classes, "validation")
             _check_in_range(unlabelled_labels, num_classes, "unlabelled_labels")
-        model.fit(images, labels, **fit_kwargs)
+        if fit is None:
+            model.fit(images, labels, **fit_kwargs)
+        else:
+            fit(model, images, labels)
         entry = {
             "round": round_index,
             "labelled_size": int(len(images)),
