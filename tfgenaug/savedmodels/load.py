@@ -1,7 +1,9 @@
 """Loading of generator exports written by `tfgenaug.savedmodels.export`.
 
 This module needs TensorFlow only: an export is read with `tf.saved_model.load`, and
-its metadata is the JSON file `<version>/assets/tfgenaug.json`.
+its metadata is the JSON file `<version>/assets/tfgenaug.json`. It is the one reader of
+the export format: `tfgenaug.layers.GANAugment` loads a SavedModel path through `load`,
+so both choose the same version and refuse the same foreign or newer formats.
 """
 
 import json
