@@ -8,7 +8,7 @@ of `tfgenaug.evaluation.CONDITIONS`, in four cases:
 - `imbalance20`: all images, but 5 seeded-random classes keep 1/20 of the largest class.
 
 For each case and seed a WGAN-GP and a DCGAN generator are trained on exactly the
-classifier's training images (`tfgenaug.experiment.train_generator`) and exported; the
+classifier's training images (`tfgenaug.runs.train_generator`) and exported; the
 GAN conditions sample from the export with `GANAugment`. Random oversampling and SMOTE are
 run only in the imbalance case: on balanced data they change nothing.
 
@@ -37,38 +37,26 @@ import numpy as np  # noqa: E402
 
 from benchmarks import common  # noqa: E402
 from benchmarks import efficacy_report as report  # noqa: E402
-from tfgenaug import experiment  # noqa: E402
 from tfgenaug import jsonio  # noqa: E402
+from tfgenaug import runs  # noqa: E402
 from tfgenaug import savedmodels  # noqa: E402
 from tfgenaug.evaluation import EvalConfig  # noqa: E402
 from tfgenaug.evaluation import evaluate_condition  # noqa: E402
-from tfgenaug.evaluation import filtered_condition  # noqa: E402
 from tfgenaug.evaluation import generator_run_fields  # noqa: E402
-from tfgenaug.evaluation import generator_trainer  # noqa: E402
-from tfgenaug.evaluation import stda_condition  # noqa: E402
-from tfgenaug.evaluation.conditions import LONG_STEPS_MULTIPLIER  # noqa: E402
+from tfgenaug.evaluation import registry  # noqa: E402
+from tfgenaug.evaluation.conditions import filtered as filtered_condition  # noqa: E402
+from tfgenaug.evaluation.conditions import stda as stda_condition  # noqa: E402
+from tfgenaug.evaluation.generator_runs import LONG_STEPS_MULTIPLIER  # noqa: E402
 
 DEFAULT_OUT = os.path.join("benchmarks", "results", "efficacy")
 DEFAULT_WORK = os.path.join("runs", "efficacy")
 CASES = ("n5", "n10", "n20", "imbalance20")
-# Issue 8's rows (same-class mix, adversarial examples, self-training) follow the GAN rows.
-OTHER_CONDITIONS = ("same_class_mix", "fgsm", "pgd", "self_training")
-# DADA (issue 6): its generator in GANAugment, and its discriminator as the classifier.
-DADA_CONDITIONS = ("dada", "dada_classifier", "dada_classifier_aug", "dada_network_plain")
-# ST-DA (issue 9): style transfer within the few-shot set, pseudo-labelled by a plain teacher.
-STDA_CONDITIONS = ("stda",)
-# DiffAugment (issue 10): does augmenting the critic's inputs make better generators?
-DIFFAUGMENT_CONDITIONS = ("wgan_gp_diffaug",)
-# Issue 5's "find out why": a longer-trained WGAN-GP, and WGAN-GP samples filtered by a
-# plain teacher's confidence.
-FILTERED_CONDITIONS = ("wgan_gp_long", "wgan_gp_filtered")
-LOW_DATA_CONDITIONS = ("plain", "classic", "wgan_gp", "dcgan", "classic+wgan_gp",
-                       *DIFFAUGMENT_CONDITIONS, *FILTERED_CONDITIONS, *OTHER_CONDITIONS,
-                       *DADA_CONDITIONS, *STDA_CONDITIONS)
-IMBALANCE_CONDITIONS = ("plain", "classic", "oversample", "smote", "wgan_gp", "dcgan",
-                        "classic+wgan_gp", *OTHER_CONDITIONS)
-ALL_CONDITIONS = (*IMBALANCE_CONDITIONS, *DIFFAUGMENT_CONDITIONS, *FILTERED_CONDITIONS,
-                  *DADA_CONDITIONS, *STDA_CONDITIONS)
+# The rows and the cases they run in come from the condition registry
+# (tfgenaug.evaluation.catalog), in its order, which is the table's.
+LOW_DATA_CONDITIONS = registry.conditions_in(registry.LOW_DATA)
+IMBALANCE_CONDITIONS = registry.conditions_in(registry.IMBALANCE)
+ALL_CONDITIONS = tuple(name for name in registry.names()
+                       if registry.get(name).benchmark_cases)
 NUM_CLASSES = 10
 NUM_MINORITY = 5
 IMBALANCE_RATIO = 0.05
@@ -159,14 +147,14 @@ def ensure_run(trainer: str, case: str, seed: int, budget: Budget, out_dir: str,
     if trainer == "dada":
         fields = {"trainer": "dada", "batch_size": 100, "epochs": budget.dada_epochs,
                   "gan_epochs": budget.dada_gan_epochs, "aug": aug}
-    config = experiment.TrainConfig(
+    config = runs.TrainConfig(
         image_size=budget.image_size,
         checkpoint_every=budget.gan_checkpoint_every, model_dir=model_dir, seed=seed,
         judge_epochs=budget.judge_epochs, export_dir=export_dir,
         jit_compile=budget.gan_jit_compile, **fields,
         **case_fields(case, seed),
     )
-    metrics = experiment.train_generator(config, verbose=0)
+    metrics = runs.train_generator(config, verbose=0)
     metrics.pop("export_path", None)
     metrics.update({"case": case, "trainer": name, "seed": seed,
                     "seconds": time.perf_counter() - start,
@@ -182,13 +170,12 @@ def run_cell(case: str, condition: str, seed: int, budget: Budget, out_dir: str,
     if os.path.exists(path):
         return False
     generator = None
-    trainer = generator_trainer(condition)
-    if trainer:
-        model_dir = ensure_run(trainer, case, seed, budget, out_dir, work_dir,
-                               aug=condition == "dada_classifier_aug")
+    entry = registry.get(condition)
+    if entry.generator_run:
+        model_dir = ensure_run(entry.generator_run, case, seed, budget, out_dir, work_dir,
+                               aug=bool(entry.run_options.get("aug", False)))
         # The DADA classifier rows read the run itself; the others sample its export.
-        classifier_row = condition.startswith("dada_classifier")
-        generator = model_dir if classifier_row else os.path.join(model_dir, "export")
+        generator = model_dir if entry.reads_run else os.path.join(model_dir, "export")
     config = EvalConfig(
         condition=condition, image_size=budget.image_size, seed=seed,
         steps=budget.classifier_steps, width=budget.classifier_width, generator=generator,

@@ -35,8 +35,8 @@ from benchmarks.efficacy_report import mean_sd  # noqa: E402
 from tfgenaug import explain  # noqa: E402
 from tfgenaug.evaluation import EvalConfig  # noqa: E402
 from tfgenaug.evaluation import select_training_data  # noqa: E402
-from tfgenaug.evaluation import stda_condition  # noqa: E402
-from tfgenaug.evaluation.runner import train_classifier  # noqa: E402
+from tfgenaug.evaluation.classifier import train_classifier  # noqa: E402
+from tfgenaug.evaluation.conditions import stda as stda_condition  # noqa: E402
 
 DEFAULT_OUT = os.path.join("benchmarks", "results")
 CLASSIFIERS = ("plain", "classic", "stda")

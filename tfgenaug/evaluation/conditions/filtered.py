@@ -1,10 +1,10 @@
 """The `wgan_gp_filtered` condition: GAN samples kept only where a teacher agrees.
 
-Issue 5 asks, when generative augmentation misses its goals, whether filtering the
-generated samples by a classifier's confidence helps. Everything here sees the few-shot
+When generative augmentation misses its goals, does filtering the generated samples by
+a classifier's confidence help? Everything here sees the few-shot
 training images only (the judge of `train_generator`, trained on the whole train pool,
 would leak); the real test split scores the final classifier once, in
-`tfgenaug.evaluation.runner.evaluate_condition`. For one `EvalConfig`:
+`tfgenaug.evaluation.evaluate_condition`. For one `EvalConfig`:
 
 1. **Teacher**: the benchmark's `small_cnn` trained plain on the training images (the
    `plain` row's classifier, same seed and budget).
@@ -26,8 +26,9 @@ import numpy as np
 import tensorflow as tf
 
 from tfgenaug import savedmodels
-from tfgenaug.evaluation.runner import EvalConfig
-from tfgenaug.evaluation.runner import train_classifier
+from tfgenaug.evaluation import registry
+from tfgenaug.evaluation.classifier import train_classifier
+from tfgenaug.evaluation.config import EvalConfig
 
 FILTER_POOL_PER_CLASS = 200
 FILTER_THRESHOLD = 0.9
@@ -125,3 +126,9 @@ def train_filtered(config: EvalConfig, images: np.ndarray, labels: np.ndarray,
         "generated_share": 0.5 if batches is not None else 0.0,
     }
     return classifier, details
+
+
+def train_filtered_condition(config: EvalConfig, data: registry.TrainingSet) -> registry.Trained:
+    """A `Condition.train`: `train_filtered`, its details under `"filtered"`."""
+    classifier, details = train_filtered(config, data.images, data.labels, data.num_classes)
+    return registry.Trained(classifier, {"filtered": details})

@@ -11,7 +11,7 @@ from tfgenaug.evaluation import evaluate_condition
 from tfgenaug.evaluation import generator_trainer
 from tfgenaug.evaluation import runner
 from tfgenaug.evaluation import select_training_data
-from tfgenaug.evaluation import stda_condition
+from tfgenaug.evaluation.conditions import stda as stda_condition
 
 TINY = {"image_size": 8, "steps": 12, "width": 4, "batch_size": 16}
 

@@ -4,8 +4,9 @@ import keras
 import numpy as np
 import pytest
 
-from tfgenaug.evaluation import conditions
-from tfgenaug.evaluation import filtered_condition
+from tfgenaug.evaluation import batches
+from tfgenaug.evaluation import registry
+from tfgenaug.evaluation.conditions import filtered as filtered_condition
 
 
 def fixed_logit_teacher(logits: np.ndarray) -> keras.Model:
@@ -55,8 +56,8 @@ def test_batches_are_half_real_then_half_generated():
 
 
 def test_the_condition_samples_the_wgan_gp_run_and_makes_its_own_batches():
-    assert conditions.generator_trainer("wgan_gp_filtered") == "wgan_gp"
+    assert registry.generator_trainer("wgan_gp_filtered") == "wgan_gp"
     with pytest.raises(ValueError, match="makes its own batches"):
-        conditions.training_batches(np.zeros((4, 8, 8, 1), np.float32), np.arange(4),
-                                    "wgan_gp_filtered", batch_size=2, seed=0, num_classes=4,
-                                    generator="unused")
+        batches.training_batches(np.zeros((4, 8, 8, 1), np.float32), np.arange(4),
+                                 "wgan_gp_filtered", batch_size=2, seed=0, num_classes=4,
+                                 generator="unused")

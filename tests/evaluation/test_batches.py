@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from tfgenaug.evaluation import conditions
+from tfgenaug.evaluation import batches
 
 IMAGE_SHAPE = (8, 8, 1)
 
@@ -29,26 +29,9 @@ def constant_generator(num_classes, value=0.9):
     return keras.Model([noise, labels], images)
 
 
-def test_unknown_condition_is_named_with_the_known_ones():
-    with pytest.raises(ValueError, match=r"condition must be one of \['plain'.*got 'mixup'"):
-        conditions.check_condition("mixup")
-
-
-def test_generator_trainer_and_classic_flags():
-    assert conditions.generator_trainer("wgan_gp") == "wgan_gp"
-    assert conditions.generator_trainer("classic+wgan_gp") == "wgan_gp"
-    assert conditions.generator_trainer("dcgan") == "dcgan"
-    assert conditions.generator_trainer("smote") is None
-    assert conditions.generator_trainer("dada") == "dada"
-    assert conditions.generator_trainer("dada_classifier_aug") == "dada"
-    assert conditions.generator_trainer("wgan_gp_diffaug") == "wgan_gp_diffaug"
-    assert conditions.uses_classic("classic+wgan_gp") and conditions.uses_classic("classic")
-    assert not conditions.uses_classic("wgan_gp")
-
-
 def test_oversampling_keeps_every_image_and_balances_the_classes():
     images, labels = toy_data([20, 3, 7])
-    out_images, out_labels = conditions.resample(images, labels, "oversample", seed=1)
+    out_images, out_labels = batches.resample(images, labels, "oversample", seed=1)
     np.testing.assert_array_equal(np.bincount(out_labels), [20, 20, 20])
     # Every original image is present at least once, and nothing new is made.
     originals = {img.tobytes() for img in images}
@@ -60,7 +43,7 @@ def test_oversampling_keeps_every_image_and_balances_the_classes():
 
 def test_smote_fills_the_rare_class_with_same_class_interpolations():
     images, labels = toy_data([30, 4])
-    out_images, out_labels = conditions.resample(images, labels, "smote", seed=0)
+    out_images, out_labels = batches.resample(images, labels, "smote", seed=0)
     np.testing.assert_array_equal(np.bincount(out_labels), [30, 30])
     rare = images[labels == 1]
     synthetic = out_images[out_labels == 1]
@@ -76,19 +59,19 @@ def test_smote_fills_the_rare_class_with_same_class_interpolations():
 def test_smote_refuses_a_class_of_one_image():
     images, labels = toy_data([10, 1])
     with pytest.raises(ValueError, match="smote.*at least 2 images.*smallest class has 1"):
-        conditions.resample(images, labels, "smote")
+        batches.resample(images, labels, "smote")
 
 
 def test_resample_rejects_other_conditions():
     images, labels = toy_data([2, 2])
     with pytest.raises(ValueError, match=r"condition must be one of \['oversample', 'smote'\]"):
-        conditions.resample(images, labels, "plain")
+        batches.resample(images, labels, "plain")
 
 
 def test_classic_augmentation_moves_pixels_but_keeps_shape_and_range():
     images, _ = toy_data([4, 4])
     images[:, 2:6, 3:5, :] = 1.0  # a bar to move
-    augment = conditions.classic_augmentation(seed=3)
+    augment = batches.classic_augmentation(seed=3)
     out = np.asarray(augment(images, training=True))
     assert out.shape == images.shape
     assert out.min() >= -1.0 - 1e-5 and out.max() <= 1.0 + 1e-5
@@ -97,7 +80,7 @@ def test_classic_augmentation_moves_pixels_but_keeps_shape_and_range():
 
 def test_plain_batches_are_the_real_images_and_labels():
     images, labels = toy_data([5, 5, 5])
-    ds = conditions.training_batches(images, labels, "plain", batch_size=6, seed=0,
+    ds = batches.training_batches(images, labels, "plain", batch_size=6, seed=0,
                                      num_classes=3)
     batch_images, batch_labels = next(iter(ds))
     assert batch_images.shape == (6, *IMAGE_SHAPE)
@@ -109,7 +92,7 @@ def test_plain_batches_are_the_real_images_and_labels():
 
 def test_gan_condition_replaces_half_of_each_batch_with_generated_rows():
     images, labels = toy_data([5, 5, 5])
-    ds = conditions.training_batches(images, labels, "wgan_gp", batch_size=8, seed=0,
+    ds = batches.training_batches(images, labels, "wgan_gp", batch_size=8, seed=0,
                                      num_classes=3, generator=constant_generator(3))
     for batch_images, _ in ds.take(3):
         generated = np.isclose(batch_images.numpy().reshape(8, -1), 0.9).all(axis=1)
@@ -118,7 +101,7 @@ def test_gan_condition_replaces_half_of_each_batch_with_generated_rows():
 
 def test_gan_condition_on_imbalanced_data_generates_mostly_the_rare_class():
     images, labels = toy_data([40, 40, 2])
-    ds = conditions.training_batches(images, labels, "dcgan", batch_size=16, seed=0,
+    ds = batches.training_batches(images, labels, "dcgan", batch_size=16, seed=0,
                                      num_classes=3, generator=constant_generator(3))
     generated_labels = []
     for batch_images, batch_labels in ds.take(20):
@@ -131,13 +114,13 @@ def test_gan_condition_on_imbalanced_data_generates_mostly_the_rare_class():
 def test_gan_condition_without_generator_is_an_error():
     images, labels = toy_data([2, 2])
     with pytest.raises(ValueError, match="condition='wgan_gp' needs a generator"):
-        conditions.training_batches(images, labels, "wgan_gp", batch_size=2, seed=0,
+        batches.training_batches(images, labels, "wgan_gp", batch_size=2, seed=0,
                                     num_classes=2)
 
 
 def test_same_class_mix_batches_mix_only_images_of_one_class():
     images, labels = toy_data([6, 6, 6])
-    ds = conditions.training_batches(images, labels, "same_class_mix", batch_size=12, seed=0,
+    ds = batches.training_batches(images, labels, "same_class_mix", batch_size=12, seed=0,
                                      num_classes=3)
     for batch_images, batch_labels in ds.take(3):
         for image, label in zip(batch_images.numpy(), batch_labels.numpy(), strict=True):
@@ -148,26 +131,8 @@ def test_same_class_mix_batches_mix_only_images_of_one_class():
 def test_adversarial_and_self_training_conditions_feed_plain_batches():
     images, labels = toy_data([5, 5])
     for condition in ("fgsm", "pgd", "self_training"):
-        ds = conditions.training_batches(images, labels, condition, batch_size=4, seed=0,
+        ds = batches.training_batches(images, labels, condition, batch_size=4, seed=0,
                                          num_classes=2)
         batch_images, _ = next(iter(ds))
         originals = {img.tobytes() for img in images}
         assert all(np.asarray(img).tobytes() in originals for img in batch_images)
-
-
-def test_generator_runs_name_their_trainer_and_options():
-    assert conditions.generator_run_fields("wgan_gp") == {"trainer": "wgan_gp"}
-    assert conditions.generator_run_fields("wgan_gp_diffaug") == {
-        "trainer": "wgan_gp", "diffaugment": "color,translation,cutout"}
-    fields = conditions.generator_run_fields("dcgan")
-    fields["trainer"] = "changed"  # a copy: the table itself is untouched
-    assert conditions.generator_run_fields("dcgan") == {"trainer": "dcgan"}
-    assert conditions.generator_run_fields("wgan_gp_long") == {"trainer": "wgan_gp"}
-    assert conditions.generator_run_fields("wgan_gp_long", 1500) == {"trainer": "wgan_gp",
-                                                                     "steps": 6000}
-    assert conditions.generator_run_fields("wgan_gp", 1500) == {"trainer": "wgan_gp",
-                                                                "steps": 1500}
-    assert conditions.generator_trainer("wgan_gp_long") == "wgan_gp_long"
-    with pytest.raises(ValueError, match=r"run must be one of \['wgan_gp', 'dcgan', 'dada', "
-                                         r"'wgan_gp_diffaug', 'wgan_gp_long'\]; got 'vae'"):
-        conditions.generator_run_fields("vae")

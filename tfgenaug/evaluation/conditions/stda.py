@@ -1,7 +1,7 @@
 """The `stda` condition of the efficacy benchmark: style-transfer augmentation (ST-DA).
 
 Everything here sees the few-shot training images only; the real test split is used
-once, by `tfgenaug.evaluation.runner.evaluate_condition`, to score the final classifier
+once, by `tfgenaug.evaluation.evaluate_condition`, to score the final classifier
 (and, for the report, the teacher). The pipeline, for one `EvalConfig`:
 
 1. **Teacher**: the benchmark's `small_cnn` trained plain on the training images with
@@ -30,8 +30,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgenaug.evaluation.runner import EvalConfig
-from tfgenaug.evaluation.runner import train_classifier
+from tfgenaug.evaluation import registry
+from tfgenaug.evaluation.classifier import train_classifier
+from tfgenaug.evaluation.config import EvalConfig
 from tfgenaug.styletransfer import encoder_from_classifier
 from tfgenaug.styletransfer import stda_training_set
 from tfgenaug.trainers.style_decoder import StyleDecoderTrainer
@@ -71,7 +72,8 @@ def train_decoder(encoder: keras.Model, images: np.ndarray, config: EvalConfig):
     trainer = StyleDecoderTrainer(encoder, style_weight=STDA_STYLE_WEIGHT, seed=config.seed)
     # Without XLA: on 2 CPU cores it was no faster (300 steps at 16x16: 13-15 s of CPU
     # either way) and its compilation alone doubled the cost of a tiny test budget.
-    trainer.compile(keras.optimizers.Adam(STDA_DECODER_LEARNING_RATE), jit_compile=False)
+    trainer.compile(optimizer=keras.optimizers.Adam(STDA_DECODER_LEARNING_RATE),
+                    jit_compile=False)
     batch = min(STDA_DECODER_BATCH, len(images))
     ds = tf.data.Dataset.from_tensor_slices(images.astype(np.float32))
     ds = ds.shuffle(len(images), seed=config.seed, reshuffle_each_iteration=True).repeat()
@@ -150,3 +152,17 @@ def accuracy_on(model: keras.Model, test_images: np.ndarray, test_labels: np.nda
     """Accuracy of `model`'s argmax on the real test split (for the report only)."""
     logits = model.predict(test_images, batch_size=256, verbose=0)
     return float(np.mean(np.argmax(logits, axis=-1) == np.asarray(test_labels)))
+
+
+def train_stda_condition(config: EvalConfig, data: registry.TrainingSet) -> registry.Trained:
+    """A `Condition.train`: `train_stda`, its details under `"stda"`.
+
+    The teacher's test accuracy joins them once the classifier is scored.
+    """
+    classifier, teacher, details = train_stda(config, data.images, data.labels,
+                                              data.num_classes)
+
+    def teacher_accuracy(test_images, test_labels) -> dict:
+        return {"stda": {"teacher_accuracy": accuracy_on(teacher, test_images, test_labels)}}
+
+    return registry.Trained(classifier, {"stda": details}, test_details=teacher_accuracy)

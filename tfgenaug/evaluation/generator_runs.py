@@ -1,0 +1,45 @@
+"""The generator runs the generative conditions sample from (or read), by name.
+
+Several conditions share one run (`wgan_gp`, `classic+wgan_gp` and `wgan_gp_filtered` all
+use the `wgan_gp` run); a `Condition` names its run in `generator_run`.
+"""
+
+DIFFAUGMENT_POLICY = "color,translation,cutout"
+LONG_STEPS_MULTIPLIER = 4
+# Run name -> `TrainConfig` fields (`steps_multiplier` scales the benchmark's steps).
+GENERATOR_RUNS = {
+    "wgan_gp": {"trainer": "wgan_gp"},
+    "dcgan": {"trainer": "dcgan"},
+    "dada": {"trainer": "dada"},
+    "wgan_gp_diffaug": {"trainer": "wgan_gp", "diffaugment": DIFFAUGMENT_POLICY},
+    # Longer GAN training: do 4x the generator steps make better samples?
+    "wgan_gp_long": {"trainer": "wgan_gp", "steps_multiplier": LONG_STEPS_MULTIPLIER},
+}
+
+
+def generator_run_fields(run: str, steps: int | None = None) -> dict:
+    """The `TrainConfig` fields (`trainer`, maybe `diffaugment`, `steps`) of a generator run.
+
+    Args:
+        run: a key of `GENERATOR_RUNS`.
+        steps: the benchmark's generator steps; the run's `steps` field is this times
+            its `steps_multiplier` (1 for most runs). `None` leaves `steps` out.
+
+    Returns:
+        A new dict of `TrainConfig` fields.
+
+    Raises:
+        ValueError: naming `run` and the known runs.
+
+    Example:
+    ```python
+    generator_run_fields("wgan_gp_long", 1500)  # {"trainer": "wgan_gp", "steps": 6000}
+    ```
+    """
+    if run not in GENERATOR_RUNS:
+        raise ValueError(f"run must be one of {list(GENERATOR_RUNS)}; got {run!r}")
+    fields = dict(GENERATOR_RUNS[run])
+    multiplier = fields.pop("steps_multiplier", 1)
+    if steps is not None:
+        fields["steps"] = int(steps) * multiplier
+    return fields

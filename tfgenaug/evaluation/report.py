@@ -1,0 +1,61 @@
+"""One `evaluate_condition` report as markdown, and its files (JSON, markdown, confusion PNG)."""
+
+import json
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from tfgenaug import metrics
+
+
+def report_markdown(report: dict) -> str:
+    """A short markdown summary of one `evaluate_condition` report."""
+    config = report["config"]
+    case = f"count={config['count']}" if config["count"] else "all images"
+    if config["minority_classes"]:
+        case += (f", minority classes {list(config['minority_classes'])} at "
+                 f"ratio {config['imbalance_ratio']}")
+    lines = [
+        f"# {config['condition']} on {config['dataset']} ({case}, seed {config['seed']})",
+        "",
+        f"Classifier: small_cnn width {config['width']}, {config['steps']} steps of batch "
+        f"{config['batch_size']}, Adam {config['learning_rate']}.",
+        "",
+        "| metric | value |",
+        "|---|---|",
+        f"| accuracy | {report['accuracy']:.4f} |",
+        f"| balanced accuracy | {report['balanced_accuracy']:.4f} |",
+        f"| macro F1 | {report['macro_f1']:.4f} |",
+    ]
+    if report.get("minority_recall") is not None:
+        lines.append(f"| minority recall | {report['minority_recall']:.4f} |")
+    lines += ["", "| class | train images | precision | recall | F1 | test support |",
+              "|---|---|---|---|---|---|"]
+    for k, name in enumerate(report["class_names"]):
+        lines.append(
+            f"| {name} | {report['training_counts'][k]} | {report['precision'][k]:.3f} | "
+            f"{report['recall'][k]:.3f} | {report['f1'][k]:.3f} | {report['support'][k]} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def write_report(report: dict, output_dir: str) -> dict[str, str]:
+    """Writes `report.json`, `report.md` and `confusion.png` to `output_dir`.
+
+    Returns:
+        The paths written, by kind ("json", "markdown", "confusion").
+    """
+    tf.io.gfile.makedirs(output_dir)
+    paths = {
+        "json": os.path.join(output_dir, "report.json"),
+        "markdown": os.path.join(output_dir, "report.md"),
+        "confusion": os.path.join(output_dir, "confusion.png"),
+    }
+    with tf.io.gfile.GFile(paths["json"], "w") as f:
+        json.dump(report, f, indent=2)
+    with tf.io.gfile.GFile(paths["markdown"], "w") as f:
+        f.write(report_markdown(report))
+    metrics.confusion_matrix_png(np.asarray(report["confusion_matrix"]), paths["confusion"],
+                                 class_names=report["class_names"])
+    return paths
