@@ -11,7 +11,7 @@ discriminator trained with `--aug`:
 This script reruns both rows with tfgenaug, for users who have CIFAR-10 prepared in a
 TensorFlow Datasets directory (nothing is downloaded):
 
-- `dada_aug`: `tfgenaug.experiment.train_generator` with the DADA trainer at the
+- `dada_aug`: `tfgenaug.runs.train_generator` with the DADA trainer at the
   reference's settings (32 px, batch 100, 200 GAN epochs of 700, full width,
   `aug` with horizontal flips); its EMA discriminator's test accuracy.
 - `plain`: the same discriminator network trained as a plain classifier on the same
@@ -84,16 +84,16 @@ def classifier_steps(budget: Budget, count: int, num_classes: int = 10) -> int:
 def run_dada(count: int, seed: int, budget: Budget, data_dir: str | None, work_dir: str,
              jit_compile: bool) -> float:
     """Trains DADA with `aug` on `count` images per class; its EMA D's test accuracy."""
-    from tfgenaug import experiment
+    from tfgenaug import runs
 
-    config = experiment.TrainConfig(
+    config = runs.TrainConfig(
         trainer="dada", dataset="cifar10", data_dir=data_dir, image_size=budget.image_size,
         count=count, batch_size=budget.batch_size, gan_epochs=budget.gan_epochs,
         epochs=budget.epochs, width_multiplier=budget.width_multiplier, aug=True,
         aug_flip=True, judge_epochs=0, seed=seed, jit_compile=jit_compile,
         model_dir=os.path.join(work_dir, f"n{count}", "dada_aug", f"seed{seed}"),
     )
-    return float(experiment.train_generator(config, verbose=0)["classifier_test_accuracy"])
+    return float(runs.train_generator(config, verbose=0)["classifier_test_accuracy"])
 
 
 def run_plain(count: int, seed: int, budget: Budget, data_dir: str | None) -> float:

@@ -81,7 +81,7 @@ def cell_path(out_dir: str, method: str, seed: int) -> str:
 def cell_config(method: str, seed: int, budget: Budget, work_dir: str):
     """The `DFGConfig` of one cell. XLA is off: on CPU it costs a ~50 s compile per run
     and gave the same losses at the same speed (measured)."""
-    from tfgenaug.dfg_experiment import DFGConfig
+    from tfgenaug.runs import DFGConfig
 
     return DFGConfig(
         dataset="digits", image_size=budget.image_size, source_classes=(0, 1, 2, 3, 4),
@@ -100,7 +100,7 @@ def run_cell(method: str, seed: int, budget: Budget, out_dir: str, work_dir: str
     if os.path.exists(path):
         return False
     from tfgenaug import jsonio
-    from tfgenaug.dfg_experiment import run_dfg
+    from tfgenaug.runs import run_dfg
 
     config = cell_config(method, seed, budget, work_dir)
     start = time.perf_counter()

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from tests.bin.usage import assert_usage_errors
+from tfgenaug import runs
 from tfgenaug import savedmodels
 
 TRAIN = ["--image_size=8", "--width=4", "--noise_dim=8", "--batch_size=16", "--steps=4",
@@ -56,7 +57,7 @@ def test_export_holds_the_trained_generator_and_run_metadata(model_dir, exported
     assert len(training_data["train_counts"]) == 10 and sum(training_data["train_counts"]) == 1258
 
     # The export holds the checkpoint's weights (the generator after 4 steps).
-    trainer = savedmodels.trainer_from_model_dir(model_dir)
+    trainer = runs.trainer_from_model_dir(model_dir)
     assert int(trainer.g_optimizer.iterations) == 4
     labels = np.arange(10, dtype="int32")
     noise = np.random.default_rng(0).normal(size=(10, 8)).astype("float32")
@@ -66,9 +67,9 @@ def test_export_holds_the_trained_generator_and_run_metadata(model_dir, exported
 
 def test_second_export_is_version_2(model_dir, exported, tmp_path):
     export_dir = str(tmp_path)
-    assert savedmodels.export_from_model_dir(model_dir, export_dir) == os.path.join(
+    assert runs.export_from_model_dir(model_dir, export_dir) == os.path.join(
         export_dir, "1")
-    assert savedmodels.export_from_model_dir(model_dir, export_dir) == os.path.join(
+    assert runs.export_from_model_dir(model_dir, export_dir) == os.path.join(
         export_dir, "2")
 
 

@@ -8,7 +8,7 @@ import sys
 import numpy as np
 import tensorflow as tf
 
-from tfgenaug import savedmodels
+from tfgenaug import runs
 
 STEPS = 6
 FLAGS = ["--image_size=8", "--width=4", "--critic_width=4", "--noise_dim=8", "--batch_size=16",
@@ -59,7 +59,7 @@ def test_same_seed_gives_bit_identical_losses_weights_and_samples(tmp_path):
             open(os.path.join(dirs[1], "samples.png"), "rb") as b:
         assert a.read() == b.read()
     labels = np.arange(10)
-    samples = [savedmodels.trainer_from_model_dir(d).sample(labels, seed=0).numpy()
+    samples = [runs.trainer_from_model_dir(d).sample(labels, seed=0).numpy()
                for d in dirs]
     assert np.isfinite(samples[0]).all()
     np.testing.assert_array_equal(samples[0], samples[1])

@@ -3,7 +3,6 @@
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -15,7 +14,6 @@ import pytest
 import tensorflow as tf
 
 import tfgenaug
-from tfgenaug import callbacks
 from tfgenaug import savedmodels
 from tfgenaug.trainers import WGANGP
 
@@ -333,71 +331,3 @@ def test_sigkilled_export_leaves_only_complete_versions(trainer, tmp_path):
     # The leftover blocks nothing: the next export is version 2 and loads.
     assert savedmodels.export(trainer, base) == os.path.join(base, "2")
     assert savedmodels.load(base).path == os.path.join(base, "2")
-
-
-# ----------------------------------------------------------------- train runs
-def fake_run(model_dir, trainer) -> None:
-    """Writes config.json and a checkpoint as tfgenaug.bin.train does."""
-    if not hasattr(trainer, "g_optimizer"):
-        trainer.compile(jit_compile=False)
-    os.makedirs(model_dir, exist_ok=True)
-    config = {"train_config": {"trainer": "wgan_gp", "count": 2, "dataset": "toy"},
-              "trainer_class": type(trainer).__name__,
-              "trainer_config": json.loads(json.dumps(trainer.get_config(), default=str)),
-              "dataset": {"name": "toy", "num_classes": 3, "image_shape": [8, 8, 1],
-                          "class_names": CLASS_NAMES, "train_counts": [4, 5, 6],
-                          "test_counts": [1, 1, 1]}}
-    with open(os.path.join(model_dir, "config.json"), "w") as f:
-        json.dump(config, f)
-    checkpoint = callbacks.TrainingCheckpoint(os.path.join(model_dir, "checkpoints"))
-    checkpoint.set_model(trainer)
-    checkpoint.save()
-
-
-def test_trainer_from_model_dir_restores_the_checkpoint(tmp_path):
-    trained = tiny_trainer(seed=1)
-    trained.compile(jit_compile=False)
-    trained.g_optimizer.iterations.assign(7)
-    fake_run(str(tmp_path), trained)
-    restored = savedmodels.trainer_from_model_dir(str(tmp_path))
-    assert type(restored) is WGANGP
-    assert int(restored.g_optimizer.iterations) == 7
-    for a, b in zip(restored.generator.weights, trained.generator.weights, strict=True):
-        np.testing.assert_array_equal(a.numpy(), b.numpy())
-    # from_config alone would give other weights: the checkpoint was really read.
-    fresh = WGANGP.from_config(trained.get_config())
-    assert not np.allclose(fresh.generator.weights[-2].numpy(),
-                           trained.generator.weights[-2].numpy())
-
-    path = savedmodels.export_from_model_dir(str(tmp_path), str(tmp_path / "exports"))
-    metadata = savedmodels.read_metadata(path)
-    assert metadata["class_names"] == CLASS_NAMES
-    assert metadata["training_data"]["train_counts"] == [2, 2, 2]
-    assert metadata["training_data"]["pool_train_counts"] == [4, 5, 6]
-    assert metadata["training_data"]["steps"] == 7
-
-
-def test_trainer_from_model_dir_errors_name_the_path(tmp_path):
-    with pytest.raises(FileNotFoundError, match=r"config.json' does not exist: model_dir"):
-        savedmodels.trainer_from_model_dir(str(tmp_path))
-    fake_run(str(tmp_path), tiny_trainer())
-    shutil.rmtree(tmp_path / "checkpoints")
-    with pytest.raises(FileNotFoundError, match=r"no checkpoint in .*checkpoints"):
-        savedmodels.trainer_from_model_dir(str(tmp_path))
-    with open(tmp_path / "config.json", "w") as f:
-        f.write("{not json")
-    with pytest.raises(ValueError, match=r"config.json' is not valid JSON"):
-        savedmodels.trainer_from_model_dir(str(tmp_path))
-
-
-def test_checkpoint_of_another_architecture_is_refused(tmp_path):
-    other = WGANGP(image_shape=IMAGE_SHAPE, num_classes=NUM_CLASSES, noise_dim=NOISE_DIM,
-                   width=8)
-    other.compile(jit_compile=False)
-    fake_run(str(tmp_path), other)
-    config_path = tmp_path / "config.json"
-    config = json.loads(config_path.read_text())
-    config["trainer_config"] = json.loads(json.dumps(tiny_trainer().get_config(), default=str))
-    config_path.write_text(json.dumps(config))
-    with pytest.raises(ValueError, match=r"cannot restore the trainer from .*ckpt-0"):
-        savedmodels.trainer_from_model_dir(str(tmp_path))

@@ -18,7 +18,7 @@ from absl import app
 from absl import flags
 
 from tfgenaug import evaluation
-from tfgenaug import experiment
+from tfgenaug import runs
 from tfgenaug import savedmodels
 
 _DEFAULTS = evaluation.EvalConfig()
@@ -88,7 +88,7 @@ def resolve_generator(config: evaluation.EvalConfig, output_dir: str) -> str | N
         if os.path.exists(os.path.join(path, "config.json")):  # a train run's model_dir
             export_dir = os.path.join(path, "export")
             if not savedmodels.list_versions(export_dir):
-                savedmodels.export_from_model_dir(path, export_dir)
+                runs.export_from_model_dir(path, export_dir)
             return export_dir
         if not os.path.exists(path):
             raise app.UsageError(f"--generator path does not exist: {path}")
@@ -96,7 +96,7 @@ def resolve_generator(config: evaluation.EvalConfig, output_dir: str) -> str | N
     model_dir = os.path.join(output_dir, "generator")
     export_dir = os.path.join(model_dir, "export")
     if not savedmodels.list_versions(export_dir):
-        experiment.train_generator(experiment.TrainConfig(
+        runs.train_generator(runs.TrainConfig(
             **evaluation.generator_run_fields(trainer, FLAGS.gan_steps), dataset=config.dataset,
             data_dir=config.data_dir,
             image_size=config.image_size, count=config.count,

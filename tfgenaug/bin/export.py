@@ -12,6 +12,7 @@ import tensorflow as tf
 from absl import app
 from absl import flags
 
+from tfgenaug import runs
 from tfgenaug import savedmodels
 
 flags.DEFINE_string("model_dir", None,
@@ -46,7 +47,7 @@ def main(argv):
     if not tf.io.gfile.isdir(FLAGS.model_dir):
         raise app.UsageError(f"--model_dir={FLAGS.model_dir} is not a directory")
     try:
-        savedmodels.read_run_config(FLAGS.model_dir)
+        runs.read_run_config(FLAGS.model_dir)
     except (FileNotFoundError, ValueError) as error:
         raise app.UsageError(f"--model_dir={FLAGS.model_dir}: {error}") from error
     if FLAGS.checkpoint and not tf.io.gfile.exists(FLAGS.checkpoint + ".index"):
@@ -62,7 +63,7 @@ def main(argv):
             "version or leave --version unset for the next one"
         )
     try:
-        path = savedmodels.export_from_model_dir(
+        path = runs.export_from_model_dir(
             FLAGS.model_dir, FLAGS.export_dir, version=FLAGS.version,
             checkpoint=FLAGS.checkpoint,
         )

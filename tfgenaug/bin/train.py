@@ -9,7 +9,7 @@ Example:
         --target_classes=5-9 --minor_class_num=2 --imbalance_ratio=0.05 \
         --dfg_method=dfg --steps=1500 --model_dir=runs/dfg_digits
 
-`--trainer=dfg` runs DFG's transfer experiment (`tfgenaug.dfg_experiment.run_dfg`):
+`--trainer=dfg` runs DFG's transfer experiment (`tfgenaug.runs.run_dfg`):
 E and C are pretrained on `--source_classes` (of `--source_dataset`, default
 `--dataset`), then trained on the imbalanced `--target_classes` by `--dfg_method`
 (original, delta or dfg); it reports accuracy, balanced accuracy and minority recall.
@@ -19,19 +19,20 @@ the loss and the step; its newest checkpoint is then the last one with finite we
 """
 
 import dataclasses
+from collections.abc import Callable
 
 from absl import app
 from absl import flags
 
 from tfgenaug import callbacks
-from tfgenaug import dfg_experiment
-from tfgenaug import experiment
+from tfgenaug import runs
+from tfgenaug import strategies
 from tfgenaug import trainers
 
-_DEFAULTS = experiment.TrainConfig()
-_DFG_DEFAULTS = dfg_experiment.DFGConfig()
+_DEFAULTS = runs.TrainConfig()
+_DFG_DEFAULTS = runs.DFGConfig()
 # DFG is not a ConditionalGANTrainer (it generates features, for a classifier): it is run
-# by `dfg_experiment.run_dfg`, not through `trainers.TRAINERS` and `train_generator`.
+# by `runs.run_dfg`, not through `trainers.TRAINERS` and `train_generator`.
 DFG_TRAINER = "dfg"
 
 flags.DEFINE_enum("trainer", _DEFAULTS.trainer, [*sorted(trainers.TRAINERS), DFG_TRAINER],
@@ -64,7 +65,7 @@ flags.DEFINE_bool("deterministic", False,
                   "(ops without a deterministic kernel then raise instead of running). "
                   "Needed for a killed and resumed run to end with exactly the weights of "
                   "an uninterrupted one.")
-flags.DEFINE_enum("strategy", _DEFAULTS.strategy, list(experiment.STRATEGIES),
+flags.DEFINE_enum("strategy", _DEFAULTS.strategy, list(strategies.STRATEGIES),
                   "tf.distribute strategy: default (one device), mirrored (all local "
                   "devices), multi_worker (MultiWorkerMirroredStrategy: run the same command "
                   "on every worker with its TF_CONFIG; the chief writes --model_dir) or tpu.")
@@ -117,11 +118,11 @@ flags.DEFINE_list("target_classes", "5-9",
 flags.DEFINE_integer("minor_class_num", _DFG_DEFAULTS.minor_class_num,
                      "dfg: how many target classes (a seeded choice) keep only "
                      "int(majority * --imbalance_ratio) train images.")
-flags.DEFINE_enum("dfg_method", _DFG_DEFAULTS.method, list(dfg_experiment.METHODS),
+flags.DEFINE_enum("dfg_method", _DFG_DEFAULTS.method, list(runs.METHODS),
                   "dfg: original (fine-tuning), delta (fine-tuning with DELTA's regularizer "
                   "toward the source) or dfg (feature generation).")
 flags.DEFINE_enum("architecture", _DFG_DEFAULTS.architecture,
-                  list(dfg_experiment.ARCHITECTURES),
+                  list(runs.ARCHITECTURES),
                   "dfg: the split classifier E+C (vgg16 and resnet50 need --image_size >= 32).")
 flags.DEFINE_string("weights", None,
                     "dfg: optional weights file of the architecture (e.g. ImageNet "
@@ -140,35 +141,6 @@ flags.DEFINE_integer("channels", None,
                      "channels, e.g. 1 for svhn_cropped with an emnist source.")
 
 FLAGS = flags.FLAGS
-# Flags of the GAN trainers that --trainer=dfg refuses when set (they would be ignored).
-_NOT_FOR_DFG = ("count", "minority_classes", "strategy", "gan_epochs", "epochs",
-                "width_multiplier", "aug", "aug_flip", "diffaugment", "ada_target",
-                "ada_speed", "deterministic",
-                "learning_rate", "width", "critic_width", "noise_dim", "judge_epochs",
-                "agreement_per_class")
-_DFG_ONLY = ("source_dataset", "source_classes", "target_classes", "minor_class_num",
-             "dfg_method", "architecture", "weights", "source_steps", "attention_every",
-             "channels", "source_dir")
-
-
-def config_from_flags() -> experiment.TrainConfig:
-    """Maps the flags onto a `TrainConfig`, raising `app.UsageError` for bad values."""
-    values = {field.name: getattr(FLAGS, field.name)
-              for field in dataclasses.fields(experiment.TrainConfig)}
-    try:
-        values["minority_classes"] = tuple(int(c) for c in values["minority_classes"])
-    except ValueError as error:
-        raise app.UsageError(
-            f"--minority_classes must be comma-separated class ids; got {FLAGS.minority_classes}"
-        ) from error
-    if values["model_dir"] is None:
-        values["model_dir"] = f"runs/{FLAGS.trainer}_{FLAGS.dataset}"
-    config = experiment.TrainConfig(**values)
-    try:
-        config.validate()
-    except ValueError as error:
-        raise app.UsageError(f"--{error}") from error
-    return config
 
 
 def _class_ids(name: str) -> tuple[int, ...]:
@@ -186,39 +158,91 @@ def _class_ids(name: str) -> tuple[int, ...]:
     return tuple(ids)
 
 
-def dfg_config_from_flags() -> dfg_experiment.DFGConfig:
-    """Maps the flags onto a `DFGConfig`, raising `app.UsageError` for bad values."""
-    set_flags = [name for name in _NOT_FOR_DFG if FLAGS[name].present]
-    if set_flags:
+def _ids(name: str) -> tuple[int, ...]:
+    """Class ids of a list flag of plain ids."""
+    try:
+        return tuple(int(c) for c in getattr(FLAGS, name))
+    except ValueError as error:
         raise app.UsageError(
-            f"--{set_flags[0]} does not apply to --trainer=dfg"
-            + (" (use --minor_class_num and --imbalance_ratio)"
-               if set_flags[0] in ("count", "minority_classes") else "")
-        )
-    config = dfg_experiment.DFGConfig(
-        dataset=FLAGS.dataset,
-        data_dir=FLAGS.data_dir,
-        image_size=FLAGS.image_size,
-        source_classes=_class_ids("source_classes"),
-        target_classes=_class_ids("target_classes"),
-        minor_class_num=FLAGS.minor_class_num,
-        imbalance_ratio=FLAGS.imbalance_ratio,
-        method=FLAGS.dfg_method,
-        steps=FLAGS.steps,
-        source_steps=FLAGS.source_steps,
-        batch_size=FLAGS.batch_size,
-        seed=FLAGS.seed,
-        model_dir=FLAGS.model_dir or f"runs/dfg_{FLAGS.dfg_method}_{FLAGS.dataset}",
-        jit_compile=FLAGS.jit_compile,
-        architecture=FLAGS.architecture,
-        weights=FLAGS.weights,
-        source_dataset=FLAGS.source_dataset,
-        checkpoint_every=FLAGS.checkpoint_every,
-        attention_every=FLAGS.attention_every,
-        export_dir=FLAGS.export_dir,
-        channels=FLAGS.channels,
-        source_dir=FLAGS.source_dir,
-    )
+            f"--{name} must be comma-separated class ids; got {getattr(FLAGS, name)}"
+        ) from error
+
+
+@dataclasses.dataclass(frozen=True)
+class RunKind:
+    """How the flags become the config of one kind of run, and which function runs it.
+
+    Every field of `config_class` is read from the flag of the same name (or the one
+    `flag_names` gives); a set flag that only the other kind reads is refused.
+
+    Attributes:
+        config_class: the config dataclass (`runs.TrainConfig` or `runs.DFGConfig`).
+        run: `config -> metrics`, the function training it.
+        model_dir: `(--model_dir's value) -> str`, the run's model_dir (a default when
+            the flag is unset).
+        refusal: message for a set flag of the other kind, formatted with `flag`.
+        flag_names: `{field: flag}` where the flag is named otherwise.
+        parsers: `{flag: parse(flag name) -> value}` for flags not read as they are.
+        hints: `{flag: text}` appended to the refusal of that flag.
+    """
+
+    config_class: type
+    run: Callable
+    model_dir: Callable[[str | None], str]
+    refusal: str
+    flag_names: dict = dataclasses.field(default_factory=dict)
+    parsers: dict = dataclasses.field(default_factory=dict)
+    hints: dict = dataclasses.field(default_factory=dict)
+
+    def flags(self) -> list[str]:
+        """The flags this kind of run reads, in the order of its config's fields."""
+        return [self.flag_names.get(f.name, f.name)
+                for f in dataclasses.fields(self.config_class)]
+
+
+_USE_DFG_IMBALANCE = " (use --minor_class_num and --imbalance_ratio)"
+GENERATOR_RUN = RunKind(
+    config_class=runs.TrainConfig, run=runs.train_generator,
+    model_dir=lambda given: f"runs/{FLAGS.trainer}_{FLAGS.dataset}" if given is None else given,
+    refusal="--{flag} applies only to --trainer=dfg",
+    parsers={"minority_classes": _ids},
+)
+DFG_RUN = RunKind(
+    config_class=runs.DFGConfig, run=runs.run_dfg,
+    model_dir=lambda given: given or f"runs/dfg_{FLAGS.dfg_method}_{FLAGS.dataset}",
+    refusal="--{flag} does not apply to --trainer=dfg",
+    flag_names={"method": "dfg_method"},
+    parsers={"source_classes": _class_ids, "target_classes": _class_ids},
+    hints={"count": _USE_DFG_IMBALANCE, "minority_classes": _USE_DFG_IMBALANCE},
+)
+
+
+def run_kind() -> RunKind:
+    """The kind of run `--trainer` asks for."""
+    return DFG_RUN if FLAGS.trainer == DFG_TRAINER else GENERATOR_RUN
+
+
+def config_from_flags(kind: RunKind | None = None):
+    """Maps the flags onto the config of `kind` (default: `run_kind()`), validated.
+
+    Raises:
+        app.UsageError: a flag only the other kind of run reads is set, or a value is
+            bad; the message names the flag.
+    """
+    kind = kind or run_kind()
+    other = DFG_RUN if kind is GENERATOR_RUN else GENERATOR_RUN
+    own = {"trainer", *kind.flags()}
+    refused = [name for name in other.flags() if name not in own and FLAGS[name].present]
+    if refused:
+        raise app.UsageError(kind.refusal.format(flag=refused[0])
+                             + kind.hints.get(refused[0], ""))
+    values = {}
+    for field in dataclasses.fields(kind.config_class):
+        flag = kind.flag_names.get(field.name, field.name)
+        parse = kind.parsers.get(flag)
+        values[field.name] = parse(flag) if parse else getattr(FLAGS, flag)
+    values["model_dir"] = kind.model_dir(values["model_dir"])
+    config = kind.config_class(**values)
     try:
         config.validate()
     except ValueError as error:
@@ -229,17 +253,10 @@ def dfg_config_from_flags() -> dfg_experiment.DFGConfig:
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-    if FLAGS.trainer == DFG_TRAINER:
-        config = dfg_config_from_flags()
-        train_fn = dfg_experiment.run_dfg
-    else:
-        dfg_only = [name for name in _DFG_ONLY if FLAGS[name].present]
-        if dfg_only:
-            raise app.UsageError(f"--{dfg_only[0]} applies only to --trainer=dfg")
-        config = config_from_flags()
-        train_fn = experiment.train_generator
+    kind = run_kind()
+    config = config_from_flags(kind)
     try:
-        train_fn(config)
+        kind.run(config)
     except ValueError as error:
         raise app.UsageError(str(error)) from error
     except callbacks.NonFiniteLossError as error:

@@ -6,9 +6,6 @@
 """
 
 from tfgenaug.savedmodels.export import export
-from tfgenaug.savedmodels.export import export_from_model_dir
-from tfgenaug.savedmodels.export import read_run_config
-from tfgenaug.savedmodels.export import trainer_from_model_dir
 from tfgenaug.savedmodels.load import METADATA_PATH
 from tfgenaug.savedmodels.load import LoadedGenerator
 from tfgenaug.savedmodels.load import list_versions
@@ -20,11 +17,8 @@ __all__ = [
     "METADATA_PATH",
     "LoadedGenerator",
     "export",
-    "export_from_model_dir",
     "list_versions",
     "load",
     "read_metadata",
-    "read_run_config",
     "resolve_version_dir",
-    "trainer_from_model_dir",
 ]

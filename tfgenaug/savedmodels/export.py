@@ -2,8 +2,8 @@
 
 `export` writes `base_dir/<version>/` with two signatures (`serving_default`, which
 draws the noise inside, and `generate`, which takes it) and the metadata file
-`assets/tfgenaug.json`. `trainer_from_model_dir` and `export_from_model_dir` do the
-same from the output directory of a training run.
+`assets/tfgenaug.json`. Exporting from the output directory of a training run is
+`tfgenaug.runs.export_from_model_dir`.
 """
 
 import dataclasses
@@ -16,7 +16,6 @@ import tensorflow as tf
 from absl import logging
 
 from tfgenaug import jsonio
-from tfgenaug import trainers
 from tfgenaug.savedmodels.load import FORMAT
 from tfgenaug.savedmodels.load import FORMAT_VERSION
 from tfgenaug.savedmodels.load import METADATA_FILE
@@ -327,133 +326,3 @@ def export(
     )
     logging.info("Exported the generator to %s", final_dir)
     return final_dir
-
-
-# ----------------------------------------------------------------------- train runs
-def read_run_config(model_dir: str) -> dict:
-    """Reads `model_dir/config.json`, written by the train binary.
-
-    Raises:
-        FileNotFoundError: naming the file if `model_dir` is not a train run.
-        ValueError: naming the file if it is not valid run config JSON.
-    """
-    path = posixpath.join(str(model_dir), "config.json")
-    if not tf.io.gfile.exists(path):
-        raise FileNotFoundError(
-            f"{path!r} does not exist: model_dir must be the output directory of "
-            "tfgenaug.bin.train"
-        )
-    try:
-        with tf.io.gfile.GFile(path) as f:
-            config = json.load(f)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ValueError(f"{path!r} is not valid JSON: {error}") from error
-    missing = [k for k in ("trainer_class", "trainer_config") if k not in config]
-    if missing:
-        raise ValueError(f"{path!r} lacks {missing}: not a tfgenaug train run config")
-    return config
-
-
-def _trainer_class(config: dict, path: str) -> type[ConditionalGANTrainer]:
-    name = config["trainer_class"]
-    registered = keras.saving.get_registered_object(f"tfgenaug>{name}")
-    if isinstance(registered, type) and issubclass(registered, ConditionalGANTrainer):
-        return registered
-    for cls in trainers.TRAINERS.values():
-        if cls.__name__ == name:
-            return cls
-    raise ValueError(f"{path!r} names an unknown trainer_class {name!r}")
-
-
-def trainer_from_model_dir(model_dir: str, checkpoint: str | None = None):
-    """Rebuilds the trainer of a train run and restores its newest checkpoint.
-
-    The trainer is rebuilt from `model_dir/config.json` (`from_config`), compiled
-    without XLA so that its optimizers exist, and restored from
-    `model_dir/checkpoints/` with `tf.train.Checkpoint(trainer=...)`.
-
-    Args:
-        model_dir: str. Output directory of `tfgenaug.bin.train`.
-        checkpoint: optional checkpoint prefix (e.g. `.../checkpoints/ckpt-250`);
-            defaults to the newest.
-
-    Returns:
-        The restored trainer; its step is `int(trainer.g_optimizer.iterations)`.
-
-    Raises:
-        FileNotFoundError: naming the path if there is no config or no checkpoint.
-        ValueError: naming the path if the config or checkpoint does not fit.
-
-    Example:
-    ```python
-    trainer = tfgenaug.savedmodels.trainer_from_model_dir("runs/wgan_gp_digits")
-    images = trainer.sample([0, 1, 2], seed=0)
-    ```
-    """
-    model_dir = str(model_dir)
-    config = read_run_config(model_dir)
-    config_path = posixpath.join(model_dir, "config.json")
-    cls = _trainer_class(config, config_path)
-    try:
-        trainer = cls.from_config(config["trainer_config"])
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"cannot rebuild the trainer from {config_path!r}: {error}") from error
-    trainer.compile(jit_compile=False)
-    if checkpoint is None:
-        checkpoint_dir = posixpath.join(model_dir, "checkpoints")
-        checkpoint = tf.train.latest_checkpoint(checkpoint_dir)
-        if checkpoint is None:
-            raise FileNotFoundError(f"no checkpoint in {checkpoint_dir!r}: train first")
-    try:
-        status = tf.train.Checkpoint(trainer=trainer).restore(checkpoint).expect_partial()
-        status.assert_existing_objects_matched()
-    except (tf.errors.OpError, AssertionError, ValueError) as error:
-        raise ValueError(f"cannot restore the trainer from {checkpoint!r}: {error}") from error
-    logging.info("Restored %s from %s", type(trainer).__name__, checkpoint)
-    return trainer
-
-
-def export_from_model_dir(
-    model_dir: str,
-    base_dir: str,
-    version: int | None = None,
-    checkpoint: str | None = None,
-) -> str:
-    """Exports the generator of a train run with its class names and data summary.
-
-    Args:
-        model_dir: str. Output directory of `tfgenaug.bin.train`.
-        base_dir: str. TF Serving base directory to export to.
-        version: int or `None` (the next version). Defaults to `None`.
-        checkpoint: optional checkpoint prefix; defaults to the newest.
-
-    Returns:
-        The path of the written version directory.
-
-    Raises:
-        FileNotFoundError: naming the path if the run has no config or checkpoint.
-        ValueError: as `trainer_from_model_dir` and `export`.
-
-    Example:
-    ```python
-    tfgenaug.savedmodels.export_from_model_dir("runs/wgan", "exports/wgan")
-    ```
-    """
-    config = read_run_config(model_dir)
-    trainer = trainer_from_model_dir(model_dir, checkpoint=checkpoint)
-    dataset = config.get("dataset") or {}
-    train_config = config.get("train_config") or {}
-    count = int(train_config.get("count") or 0)
-    pool_counts = list(dataset.get("train_counts") or [])
-    training_data = {
-        "dataset": dataset.get("name", train_config.get("dataset")),
-        "train_counts": [count] * trainer.num_classes if count else pool_counts,
-        "pool_train_counts": pool_counts,
-        "count_per_class": count or None,
-        "steps": int(trainer.g_optimizer.iterations),
-        "model_dir": str(model_dir),
-    }
-    return export(
-        trainer, base_dir, version=version, class_names=dataset.get("class_names"),
-        metadata={"training_data": training_data, "train_config": train_config},
-    )

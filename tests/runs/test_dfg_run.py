@@ -1,4 +1,4 @@
-"""DFG's transfer experiment: config checks, a tiny run with resume, the source cache, data."""
+"""`tfgenaug.runs.run_dfg`: config checks, a tiny run with resume, the source cache, data."""
 
 import dataclasses
 import json
@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from tfgenaug import dfg_experiment
-from tfgenaug.dfg_experiment import DFGConfig
-from tfgenaug.dfg_experiment import prepare_data
-from tfgenaug.dfg_experiment import run_dfg
-from tfgenaug.trainers.dfg import choose_minority_classes
+from tfgenaug import data
+from tfgenaug.data import case
+from tfgenaug.runs import DFGConfig
+from tfgenaug.runs import dfg_source
+from tfgenaug.runs import prepare_data
+from tfgenaug.runs import run_dfg
+from tfgenaug.trainers.dfg_protocol import choose_minority_classes
 
 TINY = {"image_size": 8, "steps": 4, "source_steps": 3, "batch_size": 16,
         "checkpoint_every": 2, "jit_compile": False}
@@ -65,13 +67,13 @@ def test_imbalance_protocol_keeps_int_majority_times_ratio_in_the_seeded_classes
 def poison_test_split(monkeypatch):
     """Replaces the target test images by NaNs: any use of them in training would make a
     loss or a weight non-finite (and StopOnNonFinite raise)."""
-    real_load = dfg_experiment.data.load
+    real_load = case.load
 
     def load_with_poisoned_test(*args, **kwargs):
         train, test, info = real_load(*args, **kwargs)
         return train, test.map(lambda image, label: (image * np.nan, label)), info
 
-    monkeypatch.setattr(dfg_experiment.data, "load", load_with_poisoned_test)
+    monkeypatch.setattr(case, "load", load_with_poisoned_test)
 
 
 def test_tiny_dfg_run_writes_metrics_and_exports_and_never_trains_on_test_data(
@@ -103,7 +105,7 @@ def test_tiny_dfg_run_writes_metrics_and_exports_and_never_trains_on_test_data(
     prepared = prepare_data(DFGConfig(image_size=8))
     assert np.isnan(prepared.target_test_images).all()
     assert np.isfinite(prepared.source_images).all()
-    assert np.isfinite(dfg_experiment.data.as_numpy(prepared.target_train)[0]).all()
+    assert np.isfinite(data.as_numpy(prepared.target_train)[0]).all()
 
 
 def test_rerun_resumes_from_the_checkpoint(tmp_path, capsys):
@@ -136,9 +138,9 @@ def test_source_pretraining_is_cached_and_shared(tmp_path):
 
 
 def test_transfer_weights_skips_a_head_of_another_size():
-    source = dfg_experiment.build_split("lenet5", (8, 8, 1), 3)
-    target = dfg_experiment.build_split("lenet5", (8, 8, 1), 4)
-    skipped = dfg_experiment.transfer_weights(source, target)
+    source = dfg_source.build_split("lenet5", (8, 8, 1), 3)
+    target = dfg_source.build_split("lenet5", (8, 8, 1), 4)
+    skipped = dfg_source.transfer_weights(source, target)
     assert skipped == ["logits"]
     for a, b in zip(source[0].get_weights(), target[0].get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
@@ -154,7 +156,7 @@ def test_source_steps_zero_uses_the_weights_file_as_the_source(tmp_path):
     config = DFGConfig(method="delta", model_dir=str(tmp_path / "run"), weights=path,
                        **{**TINY, "source_steps": 0, "steps": 2},
                        source_classes=(5, 6, 7, 8, 9))  # overlap: nothing is pretrained
-    extractor, _, record = dfg_experiment.pretrain_or_load_source(
+    extractor, _, record = dfg_source.pretrain_or_load_source(
         config, np.zeros((0, 8, 8, 1)), np.zeros((0,)), (8, 8, 1))
     assert record["loss"] is None and record["cached"] is False
     np.testing.assert_array_equal(extractor.get_layer("conv1").kernel,

@@ -10,7 +10,9 @@ import pytest
 import tensorflow as tf
 
 from tfgenaug import callbacks
-from tfgenaug import experiment
+from tfgenaug.runs import TrainConfig
+from tfgenaug.runs import generator_run
+from tfgenaug.runs import train_generator
 
 TINY = dict(image_size=8, width=4, critic_width=4, noise_dim=8, batch_size=16, judge_epochs=0,
             jit_compile=False)
@@ -32,7 +34,7 @@ def huge_learning_rate_from(critic_update: int):
     return build_trainer
 
 
-real_build_trainer = experiment.build_trainer
+real_build_trainer = generator_run.build_trainer
 
 
 def listed_checkpoints(directory):
@@ -41,12 +43,12 @@ def listed_checkpoints(directory):
 
 
 def test_diverging_run_stops_and_keeps_the_last_finite_checkpoint(tmp_path, monkeypatch):
-    monkeypatch.setattr(experiment, "build_trainer",
+    monkeypatch.setattr(generator_run, "build_trainer",
                         huge_learning_rate_from(5 * (DIVERGE_AT - 1)))
     model_dir = str(tmp_path / "run")
-    config = experiment.TrainConfig(**TINY, steps=12, checkpoint_every=2, model_dir=model_dir)
+    config = TrainConfig(**TINY, steps=12, checkpoint_every=2, model_dir=model_dir)
     with pytest.raises(callbacks.NonFiniteLossError) as raised:
-        experiment.train_generator(config, verbose=0)
+        train_generator(config, verbose=0)
     error = raised.value
     assert error.step == DIVERGE_AT
     assert error.name in ("d_loss", "g_loss", "gradient_penalty", "wasserstein")

@@ -1,24 +1,31 @@
+"""`tfgenaug.runs.train_generator`: outputs, resume, export, imbalance, bad configs, judge."""
+
 import dataclasses
 import json
 
 import numpy as np
 import pytest
 
-from tfgenaug import experiment
+from tfgenaug import data
+from tfgenaug import metrics
+from tfgenaug.runs import TrainConfig
+from tfgenaug.runs import build_trainer
+from tfgenaug.runs import label_agreement
+from tfgenaug.runs import train_generator
 
 
-def tiny_config(tmp_path, **overrides) -> experiment.TrainConfig:
+def tiny_config(tmp_path, **overrides) -> TrainConfig:
     values = dict(
         image_size=8, width=4, critic_width=4, noise_dim=8, batch_size=16, steps=4,
         checkpoint_every=2, judge_epochs=1, agreement_per_class=3, model_dir=str(tmp_path / "run"),
     )
     values.update(overrides)
-    return experiment.TrainConfig(**values)
+    return TrainConfig(**values)
 
 
 def test_train_generator_writes_its_outputs(tmp_path):
     config = tiny_config(tmp_path)
-    report = experiment.train_generator(config, verbose=0)
+    report = train_generator(config, verbose=0)
     run = tmp_path / "run"
     assert report["step"] == 4
     assert 0.0 <= report["label_agreement"] <= 1.0
@@ -38,8 +45,8 @@ def test_train_generator_writes_its_outputs(tmp_path):
 
 
 def test_rerun_resumes_and_extends(tmp_path):
-    experiment.train_generator(tiny_config(tmp_path, judge_epochs=0), verbose=0)
-    report = experiment.train_generator(tiny_config(tmp_path, judge_epochs=0, steps=6),
+    train_generator(tiny_config(tmp_path, judge_epochs=0), verbose=0)
+    report = train_generator(tiny_config(tmp_path, judge_epochs=0, steps=6),
                                         verbose=0)
     assert report == {"step": 6}
 
@@ -48,7 +55,7 @@ def test_export_dir_exports_when_training_ends(tmp_path):
     from tfgenaug import savedmodels
 
     config = tiny_config(tmp_path, judge_epochs=0, export_dir=str(tmp_path / "exports"))
-    report = experiment.train_generator(config, verbose=0)
+    report = train_generator(config, verbose=0)
     assert report["export_path"] == str(tmp_path / "exports" / "1")
     loaded = savedmodels.load(str(tmp_path / "exports"))
     assert loaded.num_classes == 10 and loaded.image_shape == (8, 8, 1)
@@ -58,7 +65,7 @@ def test_export_dir_exports_when_training_ends(tmp_path):
 def test_minority_classes_are_made_rare_before_training(tmp_path):
     config = tiny_config(tmp_path, judge_epochs=0, minority_classes=(0, 3),
                          imbalance_ratio=0.05)
-    experiment.train_generator(config, verbose=0)
+    train_generator(config, verbose=0)
     saved = json.loads((tmp_path / "run" / "config.json").read_text())
     assert saved["train_config"]["minority_classes"] == [0, 3]
     pool, used = saved["dataset"]["train_counts"], saved["training_counts"]
@@ -68,14 +75,14 @@ def test_minority_classes_are_made_rare_before_training(tmp_path):
         n for k, n in enumerate(pool) if k not in (0, 3)
     ]
     with pytest.raises(ValueError, match="ratio"):
-        experiment.train_generator(
+        train_generator(
             tiny_config(tmp_path, minority_classes=(0,), imbalance_ratio=1.5), verbose=0
         )
 
 
 def test_few_shot_count_too_large(tmp_path):
     with pytest.raises(ValueError, match=r"count=500 is larger than the smallest class"):
-        experiment.train_generator(tiny_config(tmp_path, count=500), verbose=0)
+        train_generator(tiny_config(tmp_path, count=500), verbose=0)
 
 
 @pytest.mark.parametrize(
@@ -100,18 +107,18 @@ def test_few_shot_count_too_large(tmp_path):
 )
 def test_bad_config(tmp_path, overrides, match):
     with pytest.raises(ValueError, match=match):
-        experiment.train_generator(tiny_config(tmp_path, **overrides), verbose=0)
+        train_generator(tiny_config(tmp_path, **overrides), verbose=0)
 
 
 @pytest.mark.parametrize("trainer", ["wgan_gp", "dcgan"])
 def test_diffaugment_reaches_the_trainer(tmp_path, trainer):
     config = tiny_config(tmp_path, trainer=trainer, diffaugment="translation,cutout")
-    _, _, info = experiment.data.load("digits", image_size=config.image_size)
-    built = experiment.build_trainer(config, info)
+    _, _, info = data.load("digits", image_size=config.image_size)
+    built = build_trainer(config, info)
     assert built.diffaugment == ("translation", "cutout")
     assert built.get_config()["diffaugment"] == "translation,cutout"
     assert built.ada_target is None
-    with_ada = experiment.build_trainer(
+    with_ada = build_trainer(
         tiny_config(tmp_path, trainer=trainer, ada_target=0.6, ada_speed=500), info)
     assert (with_ada.ada_target, with_ada.ada_speed) == (0.6, 500)
     assert with_ada.diffaugment == ("color", "translation", "cutout")
@@ -119,19 +126,19 @@ def test_diffaugment_reaches_the_trainer(tmp_path, trainer):
 
 def test_judge_is_trained_once_per_pool_and_seed(tmp_path, monkeypatch):
     trained = []
-    original = experiment.metrics.train_reference_classifier
+    original = metrics.train_reference_classifier
 
     def counting(*args, **kwargs):
         trained.append(kwargs["seed"])
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(experiment.metrics, "train_reference_classifier", counting)
-    monkeypatch.setattr(experiment, "_JUDGES", {})
+    monkeypatch.setattr(metrics, "train_reference_classifier", counting)
+    monkeypatch.setattr(label_agreement, "_JUDGES", {})
 
     def run(name, **overrides):
         config = tiny_config(tmp_path, model_dir=str(tmp_path / name), steps=2,
                              jit_compile=False, **overrides)
-        return experiment.train_generator(config, verbose=0)
+        return train_generator(config, verbose=0)
 
     first = run("a")
     second = run("b", trainer="dcgan")

@@ -1,0 +1,179 @@
+"""The resumable fit loop shared by every run: seed, strategy, restore, config.json, fit.
+
+A run (`generator_run.train_generator`, `dfg_run.run_dfg`) selects its data and builds its
+trainer, then hands both to `fit_run`, which restores the newest checkpoint, writes the
+run's `config.json` and trains to the step asked for on the seeded `training_stream`.
+Rerunning the same command therefore resumes where the last run stopped.
+"""
+
+import dataclasses
+import math
+import os
+from collections.abc import Callable
+from collections.abc import Sequence
+
+import keras
+import tensorflow as tf
+from absl import logging
+
+from tfgenaug import callbacks
+from tfgenaug import strategies
+from tfgenaug.callbacks.checkpoint import generator_steps
+from tfgenaug.runs import model_dir
+from tfgenaug.runs.stream import training_stream
+
+
+def training_steps(trainer) -> int:
+    """The steps a run counts: the trainer's `steps`, else its `train_steps`.
+
+    Trainers with `train_steps` (DADA, DFG, FineTuner) count train steps; a trainer with
+    neither counts generator steps (`g_optimizer.iterations`).
+    """
+    for name in ("steps", "train_steps"):  # a property, or (train_steps) a method
+        steps = getattr(trainer, name, None)
+        if steps is not None:
+            return int(steps() if callable(steps) else steps)
+    return generator_steps(trainer)
+
+
+def enable_determinism(seed: int) -> None:
+    """Seeds Python, NumPy and TensorFlow and turns on TensorFlow's op determinism.
+
+    Process-wide and irreversible: every later op in the process must have a
+    deterministic kernel (those without one raise `UnimplementedError`).
+
+    Args:
+        seed: int. Seed given to `keras.utils.set_random_seed`.
+    """
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+
+
+def begin_run(seed: int, strategy: str = "default",
+              deterministic: bool = False) -> tf.distribute.Strategy:
+    """Makes the run's strategy, then seeds everything (and, if asked, op determinism).
+
+    The strategy comes first: `MultiWorkerMirroredStrategy` must configure collective
+    ops before any op runs.
+
+    Args:
+        seed: seed of Python, NumPy and TensorFlow.
+        strategy: a name in `tfgenaug.strategies.STRATEGIES`.
+        deterministic: also call `enable_determinism(seed)`.
+
+    Returns:
+        The `tf.distribute.Strategy`.
+    """
+    made = strategies.make_strategy(strategy)
+    keras.utils.set_random_seed(seed)
+    if deterministic:
+        enable_determinism(seed)
+    return made
+
+
+@dataclasses.dataclass
+class FitPlan:
+    """How `fit_run` trains a run.
+
+    Attributes:
+        train: the unbatched training pairs of the run's data case.
+        batch_size: global batch size.
+        seed: seed of the batch stream.
+        steps: steps to reach (counted by `training_steps`).
+        checkpoint_every: steps between checkpoints (and between Keras epochs).
+        out_dir: where this process writes checkpoints and `config.json`.
+        restore_dir: the run directory restored from; None for `out_dir`.
+        run_config: the `config.json` fields after `trainer_class`/`trainer_config`
+            (see `model_dir.write_run_config`), with `config_key` naming the run config.
+        config_key: key of the run's own config in `config.json`.
+        config: the run's config dataclass.
+        callbacks_before: run-specific callbacks called before the stop/checkpoint ones.
+        callbacks_after: run-specific callbacks called after the checkpoint.
+        on_fresh_start: called with the trainer when no checkpoint was restored.
+        non_finite_advice: if set, a diverged run's error names the newest checkpoint and
+            ends with this advice.
+        log_resume: also log the resume line with absl.
+    """
+
+    train: tf.data.Dataset
+    batch_size: int
+    seed: int
+    steps: int
+    checkpoint_every: int
+    out_dir: str
+    config_key: str
+    config: object
+    run_config: dict
+    restore_dir: str | None = None
+    callbacks_before: Sequence[keras.callbacks.Callback] = ()
+    callbacks_after: Sequence[keras.callbacks.Callback] = ()
+    on_fresh_start: Callable | None = None
+    non_finite_advice: str | None = None
+    log_resume: bool = False
+
+
+def restore(trainer, plan: FitPlan) -> tuple[callbacks.TrainingCheckpoint, int]:
+    """The run's checkpoint callback and the step restored from it (0 for a fresh run)."""
+    checkpoint = callbacks.TrainingCheckpoint(
+        os.path.join(plan.out_dir, "checkpoints"), step_fn=training_steps,
+        restore_from=os.path.join(plan.restore_dir or plan.out_dir, "checkpoints"),
+    )
+    checkpoint.set_model(trainer)
+    start = checkpoint.restore()
+    if start:
+        if plan.log_resume:
+            logging.info("Resuming from step %d of %d", start, plan.steps)
+        print(f"Resuming from step {start} of {plan.steps}", flush=True)
+    elif plan.on_fresh_start is not None:
+        plan.on_fresh_start(trainer)
+    return checkpoint, start
+
+
+def fit_run(trainer, plan: FitPlan, verbose="auto") -> int:
+    """Restores `trainer`, writes `config.json` and trains it to `plan.steps`.
+
+    Args:
+        trainer: a compiled trainer (built in the run's strategy scope).
+        plan: a `FitPlan`.
+        verbose: Keras `fit` verbosity.
+
+    Returns:
+        The step reached (`training_steps(trainer)`).
+
+    Raises:
+        callbacks.NonFiniteLossError: a loss became NaN or infinite (before the
+            checkpoint of that step could be written).
+    """
+    checkpoint, start = restore(trainer, plan)
+    model_dir.write_run_config(plan.out_dir, plan.config_key, plan.config, trainer,
+                               **plan.run_config)
+    if start >= plan.steps:
+        return training_steps(trainer)
+    every = plan.checkpoint_every
+    try:
+        trainer.fit(
+            training_stream(plan.train, plan.batch_size, plan.seed, start),
+            steps_per_epoch=every,
+            epochs=math.ceil(plan.steps / every),
+            initial_epoch=start // every,
+            callbacks=[
+                *plan.callbacks_before,
+                callbacks.StopAtStep(plan.steps, step_fn=training_steps),
+                # Before the checkpoint: a diverged step raises before it can save.
+                callbacks.StopOnNonFinite(step_fn=training_steps),
+                checkpoint,
+                *plan.callbacks_after,
+            ],
+            verbose=verbose,
+        )
+    except callbacks.NonFiniteLossError as error:
+        if plan.non_finite_advice is None:
+            raise
+        latest = tf.train.latest_checkpoint(checkpoint.directory)
+        kept = (f"The newest checkpoint, {latest}, holds the last finite weights"
+                if latest else "No checkpoint was written before it")
+        raise callbacks.NonFiniteLossError(
+            f"{error} {kept}; {plan.non_finite_advice}.",
+            name=error.name, value=error.value, step=error.step, logs=error.logs,
+        ) from error
+    return training_steps(trainer)

@@ -1,0 +1,146 @@
+"""What differs between the generator trainers of a run: one `TrainerRecipe` per family.
+
+`train_generator` asks the recipe of `TrainConfig.trainer` for the trainer's own
+constructor arguments, its step schedule, its preparation before training and its own
+report lines. A trainer registered in `tfgenaug.trainers.TRAINERS` without a recipe here
+is a GAN trainer (`GAN_RECIPE`: width, critic width, DiffAugment, ADA).
+"""
+
+import dataclasses
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from tfgenaug import data
+from tfgenaug import trainers
+
+if TYPE_CHECKING:
+    from tfgenaug.runs.generator_config import TrainConfig
+
+
+def dada_schedule(config: "TrainConfig", train_size: int) -> tuple[int, int]:
+    """DADA's `(gan_steps, steps)` from `gan_epochs` and `epochs` over `train_size` images.
+
+    An epoch is `max(1, train_size // batch_size)` steps: the reference runs
+    `int(len(trainx) / batch_size)` batches per epoch (at least one here, so that
+    fewer images than a batch still train).
+    """
+    per_epoch = max(1, train_size // config.batch_size)
+    return config.gan_epochs * per_epoch, config.epochs * per_epoch
+
+
+def _fixed_steps(config: "TrainConfig", train_size: int) -> tuple[int | None, int]:
+    return None, config.steps
+
+
+def _dada_steps(config: "TrainConfig", train_size: int) -> tuple[int | None, int]:
+    gan_steps, total_steps = dada_schedule(config, train_size)
+    print(f"DADA: {gan_steps} GAN steps, then {total_steps - gan_steps} classifier steps",
+          flush=True)
+    return gan_steps, total_steps
+
+
+def _gan_arguments(config: "TrainConfig", gan_steps: int | None) -> dict:
+    return {
+        "width": config.width,
+        "critic_width": config.critic_width,
+        "diffaugment": config.diffaugment or None,
+        "ada_target": config.ada_target,
+        "ada_speed": config.ada_speed,
+    }
+
+
+def _dada_arguments(config: "TrainConfig", gan_steps: int | None) -> dict:
+    return {
+        "gan_steps": gan_steps if gan_steps is not None else config.gan_epochs,
+        "width_multiplier": config.width_multiplier,
+        "aug": config.aug,
+        "aug_flip": config.aug_flip,
+    }
+
+
+def _dada_initialize(trainer, selection: data.Selection) -> None:
+    # The reference's data-dependent weight-norm initialisation of D, on up to 500
+    # training images; a resumed run then overwrites it from the checkpoint.
+    trainer.initialize(selection.train_arrays[0][:500])
+
+
+def _dada_report(trainer, selection: data.Selection) -> dict:
+    test_images, test_labels = selection.test_arrays
+    accuracy = float(np.mean(trainer.classify(test_images) == test_labels))
+    print(f"DADA EMA discriminator as classifier: test accuracy {accuracy:.4f}", flush=True)
+    return {"classifier_test_accuracy": accuracy}
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainerRecipe:
+    """How a generator run builds, schedules, prepares and reports one trainer family.
+
+    Attributes:
+        arguments: `(config, gan_steps) -> dict`, the trainer's own constructor
+            arguments (besides image shape, classes, noise size and seed).
+        learning_rate: Adam learning rate when `TrainConfig.learning_rate` is None.
+        schedule: `(config, train_size) -> (gan_steps or None, steps to reach)`.
+        prepare: `(trainer, selection) -> None`, run in the strategy scope after the
+            build (before any checkpoint is restored), or None.
+        report: `(trainer, selection) -> dict` of extra metrics on the chief, or None.
+        critic_augmentation: takes `diffaugment` and `ada_target`.
+        augmentation_hint: appended to the error refusing `diffaugment`.
+    """
+
+    arguments: Callable[["TrainConfig", int | None], dict]
+    learning_rate: float = 5e-4
+    schedule: Callable[["TrainConfig", int], tuple[int | None, int]] = _fixed_steps
+    prepare: Callable | None = None
+    report: Callable | None = None
+    critic_augmentation: bool = True
+    augmentation_hint: str = ""
+
+
+GAN_RECIPE = TrainerRecipe(arguments=_gan_arguments)
+DADA_RECIPE = TrainerRecipe(
+    arguments=_dada_arguments, learning_rate=3e-4, schedule=_dada_steps,
+    prepare=_dada_initialize, report=_dada_report, critic_augmentation=False,
+    augmentation_hint=" (DADA augments with --aug)",
+)
+RECIPES = {"wgan_gp": GAN_RECIPE, "dcgan": GAN_RECIPE, "dada": DADA_RECIPE}
+# Adam learning rate when `TrainConfig.learning_rate` is None: the measured default of
+# the textbook GANs here, and the reference's for DADA.
+DEFAULT_LEARNING_RATES = {name: recipe.learning_rate for name, recipe in RECIPES.items()}
+
+
+def recipe_for(trainer: str) -> TrainerRecipe:
+    """The recipe of the trainer called `trainer` (`GAN_RECIPE` unless listed)."""
+    return RECIPES.get(trainer, GAN_RECIPE)
+
+
+def build_trainer(
+    config: "TrainConfig", info: data.DatasetInfo, gan_steps: int | None = None
+) -> trainers.ConditionalGANTrainer:
+    """Builds and compiles the trainer named in `config` in the current strategy scope.
+
+    Args:
+        config: a validated `TrainConfig`.
+        info: the dataset's `DatasetInfo` (image shape, classes).
+        gan_steps: DADA's stage-1 length in train steps (see `dada_schedule`).
+
+    Returns:
+        The compiled trainer, both Adam optimizers at the run's learning rate.
+    """
+    recipe = recipe_for(config.trainer)
+    trainer = trainers.get(config.trainer)(
+        image_shape=info.image_shape,
+        num_classes=info.num_classes,
+        noise_dim=config.noise_dim,
+        seed=config.seed,
+        **recipe.arguments(config, gan_steps),
+    )
+    learning_rate = config.learning_rate or recipe.learning_rate
+    optimizers = trainer.default_optimizers()
+    if not isinstance(optimizers, dict):  # trainers that return (d_optimizer, g_optimizer)
+        optimizers = dict(zip(("d_optimizer", "g_optimizer"), optimizers, strict=True))
+    for name in ("d_optimizer", "g_optimizer"):
+        optimizers[name].learning_rate = learning_rate
+    trainer.compile(**optimizers, jit_compile=config.jit_compile)
+    return trainer

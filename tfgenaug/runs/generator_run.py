@@ -1,0 +1,96 @@
+"""Train a generator on a data case, with checkpoints, resume, sample grids and a report.
+
+This is what `python -m tfgenaug.bin.train` runs; notebooks can call `train_generator`
+directly.
+"""
+
+import os
+
+import keras
+import tensorflow as tf
+
+from tfgenaug import callbacks
+from tfgenaug import data
+from tfgenaug import jsonio
+from tfgenaug import strategies
+from tfgenaug.runs import fit_loop
+from tfgenaug.runs import label_agreement
+from tfgenaug.runs import model_dir
+from tfgenaug.runs.generator_config import TrainConfig
+from tfgenaug.runs.generator_recipes import build_trainer
+from tfgenaug.runs.generator_recipes import recipe_for
+
+NON_FINITE_ADVICE = "lower --learning_rate or change the seed"
+
+
+def train_generator(config: TrainConfig, verbose="auto") -> dict:
+    """Trains (or resumes training of) a conditional generator and reports on it.
+
+    Writes to `config.model_dir`: `checkpoints/`, `logs/` (TensorBoard scalars and
+    sample images), `samples.png` (one row per class), `config.json` and
+    `metrics.json` (label agreement, overall and per class); with
+    `config.export_dir`, a SavedModel version there.
+
+    Args:
+        config: a `TrainConfig`.
+        verbose: Keras `fit` verbosity. Defaults to `"auto"`.
+
+    Returns:
+        The metrics dict written to `metrics.json`.
+
+    Raises:
+        ValueError: a bad field of `config`, naming it; or data that cannot serve
+            (e.g. `count` larger than the smallest class).
+        callbacks.NonFiniteLossError: a loss became NaN or infinite; the message
+            names the loss and the step, and the newest checkpoint (the last one
+            with finite weights).
+
+    Example:
+    ```python
+    result = train_generator(TrainConfig(steps=500, model_dir="/tmp/wgan"))
+    print(result["label_agreement"])
+    ```
+    """
+    config.validate()
+    strategy = fit_loop.begin_run(config.seed, config.strategy, config.deterministic)
+    selection = data.select(config.data_case())
+    recipe = recipe_for(config.trainer)
+    gan_steps, total_steps = recipe.schedule(config, sum(selection.training_counts))
+    with strategy.scope():
+        trainer = build_trainer(config, selection.info, gan_steps=gan_steps)
+        if recipe.prepare is not None:
+            recipe.prepare(trainer, selection)
+    chief = strategies.is_chief(strategy)
+    out_dir = strategies.write_dir(config.model_dir, strategy)
+    log_dir = os.path.join(out_dir, "logs")
+    plan = fit_loop.FitPlan(
+        train=selection.train, batch_size=config.batch_size, seed=config.seed,
+        steps=total_steps, checkpoint_every=config.checkpoint_every, out_dir=out_dir,
+        restore_dir=config.model_dir, config_key="train_config", config=config,
+        run_config={"dataset": selection.info, "training_counts": selection.training_counts},
+        callbacks_after=[
+            callbacks.SampleGrid(out_dir, log_dir=log_dir, keep_all=False),
+            keras.callbacks.TensorBoard(log_dir=log_dir),
+        ],
+        non_finite_advice=NON_FINITE_ADVICE, log_resume=True,
+    )
+    report = {"step": fit_loop.fit_run(trainer, plan, verbose=verbose)}
+    if not chief:  # the chief evaluates, exports and keeps the files
+        strategies.remove_scratch(config.model_dir, strategy)
+        return report
+    if recipe.report is not None:
+        report.update(recipe.report(trainer, selection))
+    if config.judge_epochs:
+        report.update(label_agreement.measure_label_agreement(
+            trainer, selection.train_split, selection.test, selection.info, config))
+        print(f"Label agreement: {report['label_agreement']:.4f} "
+              f"(judge test accuracy {report['judge_test_accuracy']:.4f})", flush=True)
+        with tf.summary.create_file_writer(log_dir).as_default():
+            tf.summary.scalar("label_agreement", report["label_agreement"], step=report["step"])
+    if config.export_dir:
+        report["export_path"] = model_dir.export_from_model_dir(
+            config.model_dir, config.export_dir
+        )
+        print(f"Exported the generator to {report['export_path']}", flush=True)
+    jsonio.write_json(os.path.join(config.model_dir, "metrics.json"), report)
+    return report

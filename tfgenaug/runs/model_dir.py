@@ -1,0 +1,193 @@
+"""The run-directory format: `config.json` and checkpoints of a train run, read back.
+
+A run directory (`model_dir`) holds `config.json` (the run's config, the trainer's class
+and `get_config()`, the dataset's `DatasetInfo` and the training counts of its data case)
+and `checkpoints/` (`tf.train.Checkpoint(trainer=...)`, numbered by step).
+`trainer_from_model_dir` rebuilds a generator run's trainer from them, and
+`export_from_model_dir` exports its generator as a SavedModel.
+"""
+
+import dataclasses
+import json
+import os
+import posixpath
+
+import keras
+import tensorflow as tf
+from absl import logging
+
+from tfgenaug import jsonio
+from tfgenaug import trainers
+from tfgenaug.savedmodels.export import export
+from tfgenaug.trainers.base import ConditionalGANTrainer
+
+CONFIG_FILE = "config.json"
+
+
+def write_run_config(directory: str, config_key: str, config, trainer, **fields) -> str:
+    """Writes `directory/config.json` for a run and returns its path.
+
+    Args:
+        directory: the run directory (this process's write directory).
+        config_key: key of the run's config, e.g. `"train_config"` or `"dfg_config"`.
+        config: the run's config dataclass, written with `dataclasses.asdict`.
+        trainer: the trainer; its class name and `get_config()` are written.
+        **fields: further entries, in order (e.g. `dataset`, `training_counts`);
+            dataclasses are written as dicts.
+
+    Returns:
+        The path written.
+    """
+    record = {
+        config_key: dataclasses.asdict(config),
+        "trainer_class": type(trainer).__name__,
+        "trainer_config": jsonio.to_jsonable(trainer.get_config()),
+    }
+    for name, value in fields.items():
+        is_record = dataclasses.is_dataclass(value) and not isinstance(value, type)
+        record[name] = dataclasses.asdict(value) if is_record else value
+    path = os.path.join(directory, CONFIG_FILE)
+    jsonio.write_json(path, record)
+    return path
+
+
+def read_run_config(model_dir: str) -> dict:
+    """Reads `model_dir/config.json`, written by the train binary.
+
+    Raises:
+        FileNotFoundError: naming the file if `model_dir` is not a train run.
+        ValueError: naming the file if it is not valid run config JSON.
+    """
+    path = posixpath.join(str(model_dir), CONFIG_FILE)
+    if not tf.io.gfile.exists(path):
+        raise FileNotFoundError(
+            f"{path!r} does not exist: model_dir must be the output directory of "
+            "tfgenaug.bin.train"
+        )
+    try:
+        with tf.io.gfile.GFile(path) as f:
+            config = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path!r} is not valid JSON: {error}") from error
+    missing = [k for k in ("trainer_class", "trainer_config") if k not in config]
+    if missing:
+        raise ValueError(f"{path!r} lacks {missing}: not a tfgenaug train run config")
+    return config
+
+
+def _trainer_class(config: dict, path: str) -> type[ConditionalGANTrainer]:
+    name = config["trainer_class"]
+    registered = keras.saving.get_registered_object(f"tfgenaug>{name}")
+    if isinstance(registered, type) and issubclass(registered, ConditionalGANTrainer):
+        return registered
+    for cls in trainers.TRAINERS.values():
+        if cls.__name__ == name:
+            return cls
+    raise ValueError(f"{path!r} names an unknown trainer_class {name!r}")
+
+
+def trainer_from_model_dir(model_dir: str, checkpoint: str | None = None):
+    """Rebuilds the trainer of a train run and restores its newest checkpoint.
+
+    The trainer is rebuilt from `model_dir/config.json` (`from_config`), compiled
+    without XLA so that its optimizers exist, and restored from
+    `model_dir/checkpoints/` with `tf.train.Checkpoint(trainer=...)`.
+
+    Args:
+        model_dir: str. Output directory of `tfgenaug.bin.train`.
+        checkpoint: optional checkpoint prefix (e.g. `.../checkpoints/ckpt-250`);
+            defaults to the newest.
+
+    Returns:
+        The restored trainer; its step is `int(trainer.g_optimizer.iterations)`.
+
+    Raises:
+        FileNotFoundError: naming the path if there is no config or no checkpoint.
+        ValueError: naming the path if the config or checkpoint does not fit.
+
+    Example:
+    ```python
+    trainer = tfgenaug.runs.trainer_from_model_dir("runs/wgan_gp_digits")
+    images = trainer.sample([0, 1, 2], seed=0)
+    ```
+    """
+    model_dir = str(model_dir)
+    config = read_run_config(model_dir)
+    config_path = posixpath.join(model_dir, CONFIG_FILE)
+    cls = _trainer_class(config, config_path)
+    try:
+        trainer = cls.from_config(config["trainer_config"])
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"cannot rebuild the trainer from {config_path!r}: {error}") from error
+    trainer.compile(jit_compile=False)
+    if checkpoint is None:
+        checkpoint_dir = posixpath.join(model_dir, "checkpoints")
+        checkpoint = tf.train.latest_checkpoint(checkpoint_dir)
+        if checkpoint is None:
+            raise FileNotFoundError(f"no checkpoint in {checkpoint_dir!r}: train first")
+    try:
+        status = tf.train.Checkpoint(trainer=trainer).restore(checkpoint).expect_partial()
+        status.assert_existing_objects_matched()
+    except (tf.errors.OpError, AssertionError, ValueError) as error:
+        raise ValueError(f"cannot restore the trainer from {checkpoint!r}: {error}") from error
+    logging.info("Restored %s from %s", type(trainer).__name__, checkpoint)
+    return trainer
+
+
+def _training_counts(config: dict, num_classes: int) -> list[int]:
+    """The images per class the run trained on: as recorded, else derived (older runs)."""
+    recorded = config.get("training_counts")
+    if recorded is not None:
+        return [int(n) for n in recorded]
+    count = int((config.get("train_config") or {}).get("count") or 0)
+    pool_counts = list((config.get("dataset") or {}).get("train_counts") or [])
+    return [count] * num_classes if count else pool_counts
+
+
+def export_from_model_dir(
+    model_dir: str,
+    base_dir: str,
+    version: int | None = None,
+    checkpoint: str | None = None,
+) -> str:
+    """Exports the generator of a train run with its class names and data summary.
+
+    The metadata's `training_data.train_counts` are the training counts the run
+    recorded in `config.json` (its data case after few-shot and imbalance);
+    `pool_train_counts` those of the whole train split.
+
+    Args:
+        model_dir: str. Output directory of `tfgenaug.bin.train`.
+        base_dir: str. TF Serving base directory to export to.
+        version: int or `None` (the next version). Defaults to `None`.
+        checkpoint: optional checkpoint prefix; defaults to the newest.
+
+    Returns:
+        The path of the written version directory.
+
+    Raises:
+        FileNotFoundError: naming the path if the run has no config or checkpoint.
+        ValueError: as `trainer_from_model_dir` and `tfgenaug.savedmodels.export`.
+
+    Example:
+    ```python
+    tfgenaug.runs.export_from_model_dir("runs/wgan", "exports/wgan")
+    ```
+    """
+    config = read_run_config(model_dir)
+    trainer = trainer_from_model_dir(model_dir, checkpoint=checkpoint)
+    dataset = config.get("dataset") or {}
+    train_config = config.get("train_config") or {}
+    count = int(train_config.get("count") or 0)
+    training_data = {
+        "dataset": dataset.get("name", train_config.get("dataset")),
+        "train_counts": _training_counts(config, trainer.num_classes),
+        "pool_train_counts": list(dataset.get("train_counts") or []),
+        "count_per_class": count or None,
+        "steps": int(trainer.g_optimizer.iterations),
+        "model_dir": str(model_dir),
+    }
+    return export(
+        trainer, base_dir, version=version, class_names=dataset.get("class_names"),
+        metadata={"training_data": training_data, "train_config": train_config},
+    )
