@@ -333,3 +333,34 @@ def test_vary_seed_false_starts_every_round_from_the_same_weights(vary_seed):
     first, second = builder.initial[:2]
     same = all(np.array_equal(a, b) for a, b in zip(first, second, strict=True))
     assert same is (not vary_seed)
+
+
+def test_predict_probabilities_replaces_model_predict_and_keeps_its_dtype():
+    labelled, pool, _, _ = split()
+    row_of = {image.tobytes(): row for row, image in enumerate(pool)}
+    calls = []
+
+    def predict(model, images):
+        calls.append(len(images))
+        probabilities = np.full((len(images), K), 1 / K, np.float32)
+        for i, image in enumerate(images):
+            row = row_of[image.tobytes()]
+            if row < 6:  # exactly float32(0.95): at the threshold in float32, below in float64
+                probabilities[i] = np.float32(0.025)
+                probabilities[i, row % K] = np.float32(0.95)
+        return probabilities
+
+    result = self_train(Builder(), labelled, pool, rounds=1, threshold=0.95, fit_kwargs=FIT,
+                        predict_probabilities=predict)
+    assert calls == [len(pool)]
+    np.testing.assert_array_equal(result.added_indices[0], [0, 3, 1, 4, 2, 5])
+    np.testing.assert_array_equal(result.labels[len(labelled[1]):], [0, 0, 1, 1, 2, 2])
+
+
+def test_predict_probabilities_must_be_callable_and_return_a_matrix():
+    labelled, pool, _, _ = split()
+    with pytest.raises(ValueError, match="predict_probabilities must be a callable"):
+        self_train(Builder(), labelled, pool, predict_probabilities=0.5)
+    with pytest.raises(ValueError, match=r"predict_probabilities must return \(N, K\)"):
+        self_train(Builder(), labelled, pool, fit_kwargs=FIT,
+                   predict_probabilities=lambda model, images: np.ones(len(images)))

@@ -49,6 +49,7 @@ def self_train(
     continue_training: bool = False,
     from_logits: bool | None = None,
     predict_batch_size: int = 256,
+    predict_probabilities: Callable[[keras.Model, np.ndarray], np.ndarray] | None = None,
     check_overlap: bool = True,
     seed: int = 0,
     vary_seed: bool = True,
@@ -110,6 +111,11 @@ def self_train(
             row is non-negative and sums to 1 (within 1e-3). Defaults to `None`.
         predict_batch_size: int. Batch size of `model.predict` on the pool and the
             validation set. Defaults to 256.
+        predict_probabilities: callable `(model, images) -> (M, K)` class probabilities,
+            instead of `model.predict` and the softmax of `from_logits` (which are then
+            unused), for the pool and the validation set. Its dtype is kept: e.g.
+            float32 probabilities are ranked and thresholded in float32, ties included.
+            Defaults to `None`.
         check_overlap: bool. Refuse a validation set sharing images with the labelled
             set or the pool. Defaults to `True`.
         seed: int. Base of the per-round global seeds. Defaults to 0.
@@ -172,6 +178,9 @@ def self_train(
                          "which a custom fit replaces")
     if fit is not None and not callable(fit):
         raise ValueError(f"fit must be a callable (model, images, labels); got {fit!r}")
+    if predict_probabilities is not None and not callable(predict_probabilities):
+        raise ValueError("predict_probabilities must be a callable (model, images) -> "
+                         f"probabilities; got {predict_probabilities!r}")
     _check_int(predict_batch_size, "predict_batch_size")
     images, labels = _check_pair(labelled, "labelled")
     if len(images) == 0:
@@ -230,12 +239,14 @@ def self_train(
         }
         history.append(entry)
         if validation is not None:
-            predicted = _probabilities(model, validation[0], predict_batch_size, from_logits)
+            predicted = _probabilities(model, validation[0], predict_batch_size, from_logits,
+                                       predict_probabilities)
             entry["val_accuracy"] = float(np.mean(predicted.argmax(-1) == validation[1]))
         last = round_index == rounds
         if len(remaining) == 0 or (last and unlabelled_labels is None):
             break
-        probabilities = _probabilities(model, pool[remaining], predict_batch_size, from_logits)
+        probabilities = _probabilities(model, pool[remaining], predict_batch_size, from_logits,
+                                       predict_probabilities)
         if unlabelled_labels is not None:
             entry["pool_accuracy"] = float(
                 np.mean(probabilities.argmax(-1) == unlabelled_labels[remaining])
@@ -310,7 +321,14 @@ def select_confident(
 
 
 # --------------------------------------------------------------------- helpers
-def _probabilities(model, images, batch_size: int, from_logits: bool | None) -> np.ndarray:
+def _probabilities(model, images, batch_size: int, from_logits: bool | None,
+                   predict=None) -> np.ndarray:
+    if predict is not None:
+        outputs = np.asarray(predict(model, images))
+        if outputs.ndim != 2 or len(outputs) != len(images):
+            raise ValueError("predict_probabilities must return (N, K) class probabilities; "
+                             f"got shape {outputs.shape} for {len(images)} images")
+        return outputs
     outputs = np.asarray(model.predict(images, batch_size=batch_size, verbose=0), np.float64)
     if outputs.ndim != 2:
         raise ValueError(

@@ -82,10 +82,10 @@ def test_the_row_calls_the_librarys_self_train_with_the_benchmarks_settings(monk
     np.testing.assert_array_equal(unlabelled, pool_images)
     np.testing.assert_array_equal(kwargs.pop("unlabelled_labels"), pool_labels)
     fit = kwargs.pop("fit")
+    assert kwargs.pop("predict_probabilities") is self_training.pool_probabilities
     assert kwargs == {"rounds": self_training.SELF_TRAINING_ROUNDS,
                       "threshold": self_training.SELF_TRAINING_THRESHOLD,
-                      "class_balanced": True, "from_logits": True, "predict_batch_size": 256,
-                      "seed": config.seed, "vary_seed": False}
+                      "class_balanced": True, "seed": config.seed, "vary_seed": False}
     assert (self_training.SELF_TRAINING_ROUNDS, self_training.SELF_TRAINING_THRESHOLD) == (
         2, 0.95)
     # Each fit is the plain classifier's: its network, config.steps steps.
@@ -93,6 +93,9 @@ def test_the_row_calls_the_librarys_self_train_with_the_benchmarks_settings(monk
     assert model.name.startswith("small_cnn") and int(model.optimizer.iterations) == 0
     fit(model, images, labels)
     assert int(model.optimizer.iterations) == config.steps
+    probabilities = self_training.pool_probabilities(model, images)
+    assert probabilities.dtype == np.float32 and probabilities.shape == (len(images), 10)
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
     assert report["training_counts"] == [3] * 10
     assert isinstance(report["self_training"], list)
 

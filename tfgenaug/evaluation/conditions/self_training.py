@@ -4,7 +4,8 @@
 classifier from scratch (`config.steps` plain steps, the global seeds set to
 `config.seed` every round, batch norm recalibrated on the round's training set), then
 moves the pool images it predicts with probability `>= SELF_TRAINING_THRESHOLD` (the
-same number per class) into the labelled set with their predicted class. After
+same number per class, most confident first, float32 softmax) into the labelled set with
+their predicted class. After
 `SELF_TRAINING_ROUNDS` rounds the last fit is the classifier reported, so it had the
 same budget as every other condition.
 """
@@ -12,6 +13,7 @@ same budget as every other condition.
 import dataclasses
 
 import numpy as np
+import tensorflow as tf
 
 from tfgenaug.evaluation import registry
 from tfgenaug.evaluation.classifier import build_classifier
@@ -23,6 +25,12 @@ from tfgenaug.selftrain import self_train
 SELF_TRAINING_ROUNDS = 2
 SELF_TRAINING_THRESHOLD = 0.95
 PREDICT_BATCH_SIZE = 256
+
+
+def pool_probabilities(model, images: np.ndarray) -> np.ndarray:
+    """The classifier's float32 softmax probabilities of `images` (ranked as float32)."""
+    logits = model.predict(images, batch_size=PREDICT_BATCH_SIZE, verbose=0)
+    return tf.nn.softmax(logits).numpy()
 
 
 def self_training(config: EvalConfig, images: np.ndarray, labels: np.ndarray,
@@ -62,8 +70,7 @@ def self_training(config: EvalConfig, images: np.ndarray, labels: np.ndarray,
         class_balanced=True,
         unlabelled_labels=pool_labels,
         fit=lambda model, x, y: fit_classifier(model, plain, x, y, num_classes),
-        from_logits=True,
-        predict_batch_size=PREDICT_BATCH_SIZE,
+        predict_probabilities=pool_probabilities,
         seed=config.seed,
         vary_seed=False,
     )
