@@ -17,7 +17,8 @@ Every finished cell (case, condition, seed) is cached as JSON under
 `<out_dir>/generators/`, so an interrupted run resumes where it stopped: run the same
 command again. Generators live in `--work_dir` (not committed); a lost one is retrained
 only if a cell still needs it. The report (`efficacy.md`, `efficacy.png`) is rewritten
-from all cached cells at the end of each run, and `--report_only` rewrites it alone.
+from all cached cells at the end of each run, and `--report_only` rewrites it alone (keeping
+the `Machine:` line of the run that wrote it, so an unchanged cache gives the same file).
 
 Usage:
     python -m benchmarks.efficacy                 # the full table, hours on 2 cores
@@ -196,8 +197,20 @@ def load_generator_metrics(out_dir: str) -> list[dict]:
     return common.json_records(os.path.join(out_dir, "generators"))
 
 
-def write_report(out_dir: str, cases, command: str, budget: Budget) -> str:
-    """Writes `efficacy.md` and `efficacy.png` in `out_dir` from the cached cells."""
+def previous_machine_line(path: str) -> str | None:
+    """The `Machine:` line of the report at `path`, or None if there is none."""
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return next((line.rstrip("\n") for line in f if line.startswith("Machine: ")), None)
+
+
+def write_report(out_dir: str, cases, command: str, budget: Budget,
+                 machine: str | None = None) -> str:
+    """Writes `efficacy.md` and `efficacy.png` in `out_dir` from the cached cells.
+
+    `machine` is the report's `Machine:` line (default: this machine, now).
+    """
     cells = report.load_cells(os.path.join(out_dir, "cells"))
     plot = report.plot_png(cells, cases, ALL_CONDITIONS, os.path.join(out_dir, "efficacy.png"))
     seconds = sum(r["seconds"] for per_seed in cells.values() for r in per_seed.values())
@@ -208,7 +221,7 @@ def write_report(out_dir: str, cases, command: str, budget: Budget) -> str:
         "",
         f"Command: `{command}`",
         "",
-        common.machine_line(),
+        machine or common.machine_line(),
         "",
         f"Classifier: small_cnn (width {budget.classifier_width}), Adam 1e-3, "
         f"{budget.classifier_steps} steps of batch 64 in every condition; "
@@ -325,7 +338,10 @@ def main(argv=None) -> int:
                 for condition in conditions_of(case, quick=args.quick):
                     if condition in wanted:
                         run_cell(case, condition, seed, budget, args.out_dir, args.work_dir)
-    path = write_report(args.out_dir, cases, command, budget)
+    # A rewrite from the cache keeps the line of the run that computed the cells.
+    machine = (previous_machine_line(os.path.join(args.out_dir, "efficacy.md"))
+               if args.report_only else None)
+    path = write_report(args.out_dir, cases, command, budget, machine=machine)
     print(f"[efficacy] report: {path}", flush=True)
     return 0
 
