@@ -72,3 +72,34 @@ def test_other_conditions_train_and_report(condition):
     report = evaluate_condition(EvalConfig(condition=condition, count=3, **TINY))
     assert report["config"]["condition"] == condition
     assert 0.0 <= report["accuracy"] <= 1.0
+
+
+def old_selection(config):
+    """The selection `select_training_data` made before it called `tfgenaug.data.select`."""
+    train, test, info = data.load(config.dataset, image_size=config.image_size)
+    everything = data.as_numpy(train)
+    if config.count:
+        train = data.few_shot(train, config.count, seed=config.seed)
+    if config.minority_classes:
+        train = data.imbalance(train, list(config.minority_classes), config.imbalance_ratio,
+                               seed=config.seed, num_classes=info.num_classes)
+    images, labels = data.as_numpy(train)
+    chosen = {image.tobytes() for image in images}
+    left = np.array([image.tobytes() not in chosen for image in everything[0]], dtype=bool)
+    return images, labels, *data.as_numpy(test), (everything[0][left], everything[1][left])
+
+
+@pytest.mark.parametrize("fields", [
+    {"count": 4, "seed": 1},
+    {"minority_classes": (2, 5), "imbalance_ratio": 0.05, "seed": 3},
+    {"count": 6, "minority_classes": [7], "imbalance_ratio": 0.5, "seed": 2},
+])
+def test_selection_is_data_select_image_for_image(fields):
+    config = EvalConfig(image_size=8, **fields)
+    images, labels, test_images, test_labels, info, pool = select_training_data(
+        config, with_pool=True)
+    expected = old_selection(config)
+    for got, want in zip((images, labels, test_images, test_labels, *pool),
+                         (*expected[:4], *expected[4]), strict=True):
+        np.testing.assert_array_equal(got, want)
+    assert info.num_classes == 10

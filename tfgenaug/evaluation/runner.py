@@ -18,12 +18,21 @@ from tfgenaug.evaluation.config import EvalConfig
 PREDICT_BATCH_SIZE = 256
 
 
+def data_case(config: EvalConfig) -> data.DataCase:
+    """The `tfgenaug.data.DataCase` of `config`'s cell (dataset, size, count, imbalance, seed)."""
+    return data.DataCase(
+        dataset=config.dataset, image_size=config.image_size, data_dir=config.data_dir,
+        count=config.count, minority_classes=tuple(config.minority_classes),
+        imbalance_ratio=config.imbalance_ratio, seed=config.seed,
+    )
+
+
 def select_training_data(config: EvalConfig, with_pool: bool = False):
     """Loads the dataset and selects the training images of `config`'s case.
 
-    The selection is the one `tfgenaug.experiment.train_generator` makes for the same
-    `count`, `minority_classes`, `imbalance_ratio` and `seed`, so a generator trained
-    there has seen exactly these images.
+    The selection is `tfgenaug.data.select` of `data_case(config)`, the one a generator
+    run makes for the same `count`, `minority_classes`, `imbalance_ratio` and `seed`, so
+    a generator trained there has seen exactly these images.
 
     Returns:
         `(train_images, train_labels, test_images, test_labels, info)` as numpy arrays
@@ -35,30 +44,17 @@ def select_training_data(config: EvalConfig, with_pool: bool = False):
             class, or `minority_classes` are not class ids.
     """
     try:
-        train, test, info = data.load(config.dataset, image_size=config.image_size,
-                                      data_dir=config.data_dir)
-    except ValueError as error:
-        raise ValueError(f"dataset={config.dataset!r} cannot be loaded: {error}") from error
-    everything = data.as_numpy(train) if with_pool else None
-    if config.count:
-        smallest = min(info.train_counts)
-        if config.count > smallest:
-            raise ValueError(
-                f"count={config.count} is larger than the images available: the smallest "
-                f"class of {config.dataset!r} has {smallest} training images"
-            )
-        train = data.few_shot(train, config.count, seed=config.seed)
-    if config.minority_classes:
-        train = data.imbalance(train, list(config.minority_classes), config.imbalance_ratio,
-                               seed=config.seed, num_classes=info.num_classes)
-    images, labels = data.as_numpy(train)
-    test_images, test_labels = data.as_numpy(test)
+        selection = data.select(data_case(config), with_pool=with_pool)
+    except data.CountTooLargeError as error:
+        raise ValueError(
+            f"count={error.count} is larger than the images available: the smallest "
+            f"class of {error.dataset!r} has {error.smallest} training images"
+        ) from error
+    images, labels = selection.train_arrays
+    test_images, test_labels = selection.test_arrays
     if not with_pool:
-        return images, labels, test_images, test_labels, info
-    chosen = {image.tobytes() for image in images}
-    left = np.array([image.tobytes() not in chosen for image in everything[0]], dtype=bool)
-    pool = (everything[0][left], everything[1][left])
-    return images, labels, test_images, test_labels, info, pool
+        return images, labels, test_images, test_labels, selection.info
+    return images, labels, test_images, test_labels, selection.info, selection.pool
 
 
 def evaluate_condition(config: EvalConfig) -> dict:
