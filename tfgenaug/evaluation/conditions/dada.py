@@ -18,7 +18,7 @@ import tensorflow as tf
 from tfgenaug.evaluation import registry
 from tfgenaug.networks import dada_discriminator
 from tfgenaug.networks import data_dependent_init
-from tfgenaug.savedmodels import trainer_from_model_dir
+from tfgenaug.runs import trainer_from_model_dir
 from tfgenaug.trainers import dada_heads
 
 # DADA's discriminator network as a plain classifier: the DADA runs' optimiser.
