@@ -9,8 +9,8 @@ import pytest
 import tensorflow as tf
 
 from tfgenaug.trainers.adversarial import AdversarialTrainer
-from tfgenaug.trainers.adversarial import fgsm
-from tfgenaug.trainers.adversarial import pgd
+from tfgenaug.trainers.attacks import fgsm
+from tfgenaug.trainers.attacks import pgd
 
 SHAPE = (4, 4, 1)
 K = 3

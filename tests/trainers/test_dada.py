@@ -140,13 +140,13 @@ def test_xla_under_mirrored_compiles_stage_2_maths_per_replica(mirrored_strategy
         trainer = make(gan_steps=1)
         trainer.compile(jit_compile=True)
     assert trainer.jit_compile is False and trainer.xla_per_replica is False
-    maths = trainer._compiled_classifier_maths()
+    maths = trainer.classifier_stage_maths()
     assert isinstance(maths, tf.types.experimental.PolymorphicFunction)
     assert maths.experimental_get_tracing_count() == 0 and maths._jit_compile is True
     with mirrored_strategy.scope():
         plain = make(gan_steps=1)
         plain.compile(jit_compile=False)
-    assert plain._compiled_classifier_maths() == plain.classifier_maths
+    assert plain.classifier_stage_maths() == plain.classifier_maths
 
 
 def test_checkpoint_resume_continues_in_the_right_stage(tmp_path):
@@ -167,7 +167,7 @@ def test_checkpoint_resume_continues_in_the_right_stage(tmp_path):
     resumed = build()
     assert resumed.stage == 1
     tf.train.Checkpoint(trainer=resumed).restore(path).assert_existing_objects_matched()
-    assert resumed.stage == 2 and resumed.train_steps() == 2
+    assert resumed.stage == 2 and resumed.train_steps == 2
     for one, two in zip(first.ema_weights, resumed.ema_weights, strict=True):
         np.testing.assert_array_equal(np.array(one), np.array(two))
     resumed.fit(data.skip(2), epochs=1, verbose=0)

@@ -13,10 +13,10 @@ from tests.trainers.conftest import tiny_dataset
 from tfgenaug.networks.dfg_networks import lenet5_split
 from tfgenaug.trainers import dfg_losses
 from tfgenaug.trainers.dfg import DFG
-from tfgenaug.trainers.dfg import AttentionUpdate
-from tfgenaug.trainers.dfg import attention_sample
-from tfgenaug.trainers.dfg import choose_minority_classes
-from tfgenaug.trainers.dfg import pretrain_source
+from tfgenaug.trainers.dfg_callbacks import AttentionUpdate
+from tfgenaug.trainers.dfg_protocol import attention_sample
+from tfgenaug.trainers.dfg_protocol import choose_minority_classes
+from tfgenaug.trainers.dfg_protocol import pretrain_source
 
 TINY = {"noise_dim": 8, "generator_width": 8, "critic_width": 4}
 

@@ -39,7 +39,7 @@ def test_first_step_loss_is_cross_entropy_plus_weighted_omega(delta_weight):
     source = arrays(tuner.source_extractor)
 
     logs = tuner.fit(tiny_dataset(2), epochs=2, steps_per_epoch=1, verbose=0).history
-    assert tuner.train_steps() == 2
+    assert tuner.train_steps == 2
     assert logs["omega"][0] == pytest.approx(omega, rel=1e-5)
     expected = cross_entropy(logits, labels[:BATCH]).mean() + delta_weight * omega
     assert logs["ec_loss"][0] == pytest.approx(expected, rel=1e-5)

@@ -15,7 +15,7 @@ def test_xla_training_lowers_the_loss_and_leaves_the_encoder_alone():
     encoder, _ = tiny_encoder_decoder()
     trainer = StyleDecoderTrainer(encoder, style_weight=1.0, seed=0)
     assert trainer.style_layers == ["block0_relu0", "block0_relu1", "block1_relu0"]
-    trainer.compile(keras.optimizers.Adam(3e-3), jit_compile=True)
+    trainer.compile(optimizer=keras.optimizers.Adam(3e-3), jit_compile=True)
     assert trainer.jit_compile
     images, labels = tiny_images(32)
     encoder_before = [w.numpy().copy() for w in encoder.weights]
@@ -66,7 +66,7 @@ def test_mirrored_strategy_matches_one_device(mirrored_strategy):
         with strategy.scope():
             encoder, decoder = tiny_encoder_decoder()
             trainer = StyleDecoderTrainer(encoder, decoder)
-            trainer.compile(keras.optimizers.Adam(1e-3), jit_compile=True)
+            trainer.compile(optimizer=keras.optimizers.Adam(1e-3), jit_compile=True)
         losses[name] = trainer.fit(ds, epochs=1, verbose=0, shuffle=False).history["loss"]
     assert trainer.xla_per_replica
     np.testing.assert_allclose(losses["two"], losses["one"], rtol=1e-4)

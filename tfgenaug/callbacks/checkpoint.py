@@ -6,7 +6,14 @@ from absl import logging
 
 
 def generator_steps(model) -> int:
-    """The generator steps a trainer has taken: its `g_optimizer`'s iterations."""
+    """The train steps a trainer has taken: the kernel's `train_steps` counter.
+
+    A model without one (not a `tfgenaug.trainers.Trainer`) counts its
+    `g_optimizer`'s iterations.
+    """
+    steps = getattr(model, "train_steps", None)
+    if isinstance(steps, int):
+        return steps
     return int(keras.ops.convert_to_numpy(model.g_optimizer.iterations))
 
 

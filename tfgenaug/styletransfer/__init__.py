@@ -25,7 +25,7 @@ encoder = styletransfer.encoder_from_classifier(teacher, "block1_relu0")
 
 # 2. The AdaIN decoder, trained with the frozen encoder.
 trainer = StyleDecoderTrainer(encoder, style_weight=1.0)
-trainer.compile(keras.optimizers.Adam(1e-3))
+trainer.compile(optimizer=keras.optimizers.Adam(1e-3))
 trainer.fit(x, epochs=50, batch_size=32)
 
 # 3. The synthetic set: every image in the styles of other classes, pseudo-labelled.

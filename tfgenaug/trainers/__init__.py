@@ -1,6 +1,7 @@
 """Trainers: `keras.Model` subclasses with their own `train_step`, trained with `fit()`.
 
-`TRAINERS` holds the class-conditional GAN trainers the train binary runs;
+`Trainer` (`core.py`) is the kernel they all stand on; `TRAINERS` holds the
+class-conditional GAN trainers the train binary runs by name (`register`);
 `AdversarialTrainer` wraps a classifier for adversarial-example training,
 `StyleDecoderTrainer` trains ST-DA's AdaIN decoder and `DFG` generates features (not
 images) for imbalanced classes.
@@ -8,27 +9,17 @@ images) for imbalanced classes.
 
 from tfgenaug.trainers.adversarial import AdversarialTrainer
 from tfgenaug.trainers.base import ConditionalGANTrainer
+from tfgenaug.trainers.core import Trainer
 from tfgenaug.trainers.dada import DADA
 from tfgenaug.trainers.dcgan import DCGAN
 from tfgenaug.trainers.dfg import DFG
-from tfgenaug.trainers.dfg import AttentionUpdate
-from tfgenaug.trainers.dfg import pretrain_source
+from tfgenaug.trainers.dfg_callbacks import AttentionUpdate
+from tfgenaug.trainers.dfg_protocol import pretrain_source
+from tfgenaug.trainers.registry import TRAINERS
+from tfgenaug.trainers.registry import get
+from tfgenaug.trainers.registry import register
 from tfgenaug.trainers.style_decoder import StyleDecoderTrainer
 from tfgenaug.trainers.wgan_gp import WGANGP
-
-TRAINERS = {"wgan_gp": WGANGP, "dcgan": DCGAN, "dada": DADA}
-
-
-def get(name: str) -> type[ConditionalGANTrainer]:
-    """Returns the trainer class registered under `name`.
-
-    Raises:
-        ValueError: naming `trainer` and the known names.
-    """
-    if name not in TRAINERS:
-        raise ValueError(f"trainer must be one of {sorted(TRAINERS)}; got {name!r}")
-    return TRAINERS[name]
-
 
 __all__ = [
     "DADA",
@@ -40,6 +31,8 @@ __all__ = [
     "AttentionUpdate",
     "ConditionalGANTrainer",
     "StyleDecoderTrainer",
+    "Trainer",
     "get",
+    "register",
     "pretrain_source",
 ]

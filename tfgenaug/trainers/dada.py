@@ -23,26 +23,28 @@ neither XLA nor `MirroredStrategy`'s merge calls would accept).
   kernel.
 """
 
-import math
 from collections.abc import Sequence
 
 import keras
 import numpy as np
 import tensorflow as tf
-from absl import logging
 
 from tfgenaug.networks.dada_networks import dada_discriminator
 from tfgenaug.networks.dada_networks import dada_generator
 from tfgenaug.networks.validation import check_positive_int
 from tfgenaug.networks.weight_norm import data_dependent_init
+from tfgenaug.trainers import dada_augment
 from tfgenaug.trainers import dada_heads
-from tfgenaug.trainers import portable_random
+from tfgenaug.trainers import ema
 from tfgenaug.trainers.base import ConditionalGANTrainer
+from tfgenaug.trainers.core import compiled_per_replica
+from tfgenaug.trainers.registry import register
 
 GAN_STAGE = 1
 CLASSIFIER_STAGE = 2
 
 
+@register("dada")
 @keras.saving.register_keras_serializable(package="tfgenaug")
 class DADA(ConditionalGANTrainer):
     """Deep Adversarial Data Augmentation: a GAN stage, then D trained as a classifier.
@@ -160,7 +162,7 @@ class DADA(ConditionalGANTrainer):
                 image_shape, num_classes, width_multiplier, gaussian_noise=gaussian_noise,
                 dropout=dropout,
             )
-        _check_discriminator(discriminator, num_classes)
+        dada_heads.check_discriminator(discriminator, num_classes)
         kwargs.setdefault("noise_distribution", "uniform")
         super().__init__(generator, discriminator, num_classes, noise_dim, seed=seed, **kwargs)
         self.gan_steps = gan_steps
@@ -174,111 +176,53 @@ class DADA(ConditionalGANTrainer):
         self.translation = float(translation)
         self.gaussian_noise = float(gaussian_noise)
         self.dropout = float(dropout)
-        # The EMA copies only D's trainable weights, as the reference does; they are
-        # created with the trainer (in its strategy scope) so checkpoints hold them.
-        # A `tf.Module` holds them: a Keras-tracked list is not a checkpoint dependency.
-        self.ema = tf.Module(name="ema")
-        self.ema.averages = [
-            keras.Variable(
-                initializer=np.asarray(variable), trainable=False, dtype=variable.dtype,
-                name=f"ema_{i}", aggregation="only_first_replica",
-            )
-            for i, variable in enumerate(self.discriminator.trainable_variables)
-        ]
-        self._jit_requested = False
-        self._classifier_maths_fn = None
+        # The EMA copies only D's trainable weights, as the reference does.
+        self.ema = ema.averages_of(self.discriminator.trainable_variables)
 
     # ----------------------------------------------------------------- compile
-    def default_optimizers(self):
-        return (
-            keras.optimizers.Adam(3e-4, beta_1=0.5),
-            keras.optimizers.Adam(3e-4, beta_1=0.5),
-        )
+    step_optimizer = "d_optimizer"  # one discriminator update per step, in both stages
 
-    def compile(self, d_optimizer=None, g_optimizer=None, jit_compile: bool = True, **kwargs):
-        """Configures the trainer for `fit()`; see `ConditionalGANTrainer.compile`.
+    def default_optimizers(self) -> dict[str, keras.optimizers.Optimizer]:
+        return {
+            "d_optimizer": keras.optimizers.Adam(3e-4, beta_1=0.5),
+            "g_optimizer": keras.optimizers.Adam(3e-4, beta_1=0.5),
+        }
 
-        With `jit_compile=True`, stage 1 compiles its whole step on one device and
-        stage 2 its maths on every device (see the module docstring). The stage is
-        checked before each execution, so with `steps_per_execution > 1` a switch
-        can come up to `steps_per_execution - 1` steps late.
-        """
-        super().compile(d_optimizer, g_optimizer, jit_compile=jit_compile, **kwargs)
-        self._jit_requested = bool(jit_compile)
-        self._classifier_maths_fn = None
-        if self.xla_per_replica and self.feature_matching_weight:
-            logging.warning(
-                "Feature matching all-reduces batch means across replicas, which XLA "
-                "cannot compile per replica; stage 1 runs without XLA."
-            )
-            self.xla_per_replica = False
+    def per_replica_xla_blocker(self) -> str | None:
+        """Stage 1's feature matching all-reduces batch means, which XLA cannot compile
+        per replica. With `jit_compile=True`, stage 1 compiles its whole step on one device
+        and stage 2 its maths on every device (see the module docstring)."""
+        if self.feature_matching_weight:
+            return ("Feature matching (stage 1) all-reduces batch means across replicas, "
+                    "which XLA cannot compile per replica")
+        return super().per_replica_xla_blocker()
 
     # ----------------------------------------------------------------- stages
-    def train_steps(self) -> int:
-        """Train steps taken: discriminator updates, one per step in both stages."""
-        if not hasattr(self, "d_optimizer"):
-            return 0
-        return int(keras.ops.convert_to_numpy(self.d_optimizer.iterations))
-
     @property
     def stage(self) -> int:
         """The stage the next train step is in: 1 (GAN) or 2 (classifier)."""
-        return GAN_STAGE if self.train_steps() < self.gan_steps else CLASSIFIER_STAGE
+        return GAN_STAGE if self.train_steps < self.gan_steps else CLASSIFIER_STAGE
 
-    def make_train_function(self, force: bool = False):
-        """Builds one train function per stage and a dispatcher between them."""
-        if self.train_function is not None and not force:
-            return self.train_function
-        # `_make_function` is how Keras wraps a step into its (distributed, compiled)
-        # train function; each stage gets its own.
-        gan_function = self._make_function(self.gan_train_step)
-        whole_step_jit = self.jit_compile
-        self.jit_compile = False  # stage 2 compiles its maths only
-        try:
-            classifier_function = self._make_function(self.classifier_train_step)
-        finally:
-            self.jit_compile = whole_step_jit
+    def train_stages(self) -> dict:
+        return {"gan": self.gan_train_step, "classifier": self.classifier_train_step}
 
-        def train_function(iterator):
-            if self.stage == GAN_STAGE:
-                return gan_function(iterator)
-            return classifier_function(iterator)
+    def current_stage(self) -> str:
+        """Read before each execution: with `steps_per_execution > 1` the switch can come
+        up to `steps_per_execution - 1` steps late."""
+        return "gan" if self.stage == GAN_STAGE else "classifier"
 
-        self.train_function = train_function
-        return train_function
-
-    def train_step(self, data):
-        """One step of the current stage (eager use; `fit` uses the stage functions)."""
-        if self.stage == GAN_STAGE:
-            return self.gan_train_step(data)
-        return self.classifier_train_step(data)
+    def stage_compiles_whole(self, stage: str) -> bool:
+        # Stage 2 compiles its maths only: its classic augmentation has no XLA kernel.
+        return stage == "gan"
 
     # ----------------------------------------------------------------- randomness
-    def step_seed(self, draw: int) -> tf.Tensor:
-        return self._seed(tf.convert_to_tensor(self.d_optimizer.iterations), draw)
-
-    def _seed(self, step: tf.Tensor, draw: int) -> tf.Tensor:
-        step = tf.cast(step, tf.int64)
-        return tf.stack([tf.constant(self.seed, tf.int64), step * 1024 + draw])
-
-    def _uniform(self, step, local_batch, width: int, draw: int) -> tf.Tensor:
-        """U[0, 1) `(local_batch, width)`: this replica's slice of the global draw."""
-        seed = self._seed(step, draw)
-        return self._for_replica(
-            lambda n: portable_random.uniform(tf.stack([n, width]), seed), local_batch
-        )
-
     def _noise(self, step, local_batch, draw: int) -> tf.Tensor:
-        return self._uniform(step, local_batch, self.noise_dim, draw)
+        return self.replica_uniforms(local_batch, self.noise_dim, draw, step)
 
     def _random_labels(self, step, local_batch, draw: int) -> tf.Tensor:
-        u = self._uniform(step, local_batch, 1, draw)[:, 0]
+        u = self.replica_uniforms(local_batch, 1, draw, step)[:, 0]
         labels = tf.cast(tf.floor(u * self.num_classes), tf.int32)
         return tf.minimum(labels, self.num_classes - 1)
-
-    def _replica_share(self, value: float) -> tf.Tensor:
-        """`value` as a replica's share, which `update_trackers` scales back."""
-        return tf.constant(value / self.distribute_strategy.num_replicas_in_sync, tf.float32)
 
     # ----------------------------------------------------------------- stage 1
     def global_batch_mean(self, values: tf.Tensor) -> tf.Tensor:
@@ -330,7 +274,7 @@ class DADA(ConditionalGANTrainer):
         """Stage 1: one discriminator update, then `generator_steps` generator updates."""
         images, labels = self.unpack_batch(data)
         batch = tf.shape(images)[0]
-        step = tf.convert_to_tensor(self.d_optimizer.iterations)
+        step = self.step_counter()
         noise = self._noise(step, batch, draw=0)
         fake_labels = self._random_labels(step, batch, draw=1)
         terms, grads = self.xla_maths(self.discriminator_gan_maths)(
@@ -343,7 +287,7 @@ class DADA(ConditionalGANTrainer):
             g_loss, g_grads = generator_maths(images, labels, self._noise(step, batch, 2 + i))
             self.apply_update(self.g_optimizer, g_grads, self.generator)
         return self.update_trackers(
-            {**terms, "g_loss": g_loss, "stage": self._replica_share(GAN_STAGE)}
+            {**terms, "g_loss": g_loss, "stage": self.replica_share(GAN_STAGE)}
         )
 
     # ----------------------------------------------------------------- stage 2
@@ -362,48 +306,35 @@ class DADA(ConditionalGANTrainer):
         accuracy = self.average_loss(dada_heads.class_correct(real_logits, labels, k), batch)
         return {"d_loss": loss, "accuracy": accuracy}, grads
 
-    def _compiled_classifier_maths(self):
-        if self._classifier_maths_fn is None:
-            self._classifier_maths_fn = (
-                tf.function(self.classifier_maths, jit_compile=True)
-                if self._jit_requested else self.classifier_maths
-            )
-        return self._classifier_maths_fn
+    def classifier_stage_maths(self):
+        """`classifier_maths`, compiled with XLA whenever asked (on one device too)."""
+        return compiled_per_replica(self.classifier_maths, self._compiled_cache,
+                                    self.jit_requested)
 
-    def augment(self, images: tf.Tensor, step: tf.Tensor) -> tf.Tensor:
+    def classic_augment(self, images: tf.Tensor, step: tf.Tensor) -> tf.Tensor:
         """Random rotation, shift (and flip) of real images, keyed by the step.
 
         One affine warp (`keras.ops.image.affine_transform`, nearest fill as the
         reference's `ImageDataGenerator`) per image; the parameters are drawn for
         the global batch and sliced per replica.
         """
-        batch = tf.shape(images)[0]
-        height, width = float(self.image_shape[0]), float(self.image_shape[1])
-        u = self._uniform(step, batch, 4, draw=8)
-        angle = (2.0 * u[:, 0] - 1.0) * (self.rotation_degrees * math.pi / 180.0)
-        shift_x = (2.0 * u[:, 1] - 1.0) * self.translation * width
-        shift_y = (2.0 * u[:, 2] - 1.0) * self.translation * height
-        flip = tf.cast(u[:, 3] < 0.5, tf.float32) if self.aug_flip else tf.zeros_like(angle)
-        transform = _affine_transform(angle, shift_x, shift_y, flip, height, width)
-        warped = keras.ops.image.affine_transform(
-            tf.cast(images, tf.float32), transform, interpolation="bilinear",
-            fill_mode="nearest",
-        )
-        return tf.cast(warped, images.dtype)
+        u = self.replica_uniforms(tf.shape(images)[0], 4, draw=8, step=step)
+        return dada_augment.random_warp(images, u, self.rotation_degrees, self.translation,
+                                        self.aug_flip, self.image_shape)
 
     def classifier_train_step(self, data):
         """Stage 2: one discriminator update as a classifier; G stays frozen."""
         images, labels = self.unpack_batch(data)
         batch = tf.shape(images)[0]
-        step = tf.convert_to_tensor(self.d_optimizer.iterations)
+        step = self.step_counter()
         noise = self._noise(step, batch, draw=0)
         fake_labels = self._random_labels(step, batch, draw=1)
         if self.aug:
-            images = self.augment(images, step)
-        terms, grads = self._compiled_classifier_maths()(images, labels, noise, fake_labels)
+            images = self.classic_augment(images, step)
+        terms, grads = self.classifier_stage_maths()(images, labels, noise, fake_labels)
         self.apply_update(self.d_optimizer, grads, self.discriminator)
         self.update_ema()
-        return self.update_trackers({**terms, "stage": self._replica_share(CLASSIFIER_STAGE)})
+        return self.update_trackers({**terms, "stage": self.replica_share(CLASSIFIER_STAGE)})
 
     # ----------------------------------------------------------------- EMA
     @property
@@ -413,23 +344,16 @@ class DADA(ConditionalGANTrainer):
 
     def current_ema_decay(self) -> tf.Tensor:
         """`min(ema_decay, (1 + t) / (10 + t))` with `t` the D updates done so far."""
-        t = tf.cast(self.d_optimizer.iterations, tf.float32)
-        return tf.minimum(tf.constant(self.ema_decay, tf.float32), (1.0 + t) / (10.0 + t))
+        return ema.warmup_decay(self.ema_decay, self.d_optimizer.iterations)
 
     def update_ema(self) -> None:
         """`ema = d * ema + (1 - d) * weights` for D's trainable weights (see class doc)."""
-        decay = self.current_ema_decay()
-        for average, variable in zip(
-            self.ema_weights, self.discriminator.trainable_variables, strict=True
-        ):
-            average.assign(decay * average + (1.0 - decay) * tf.cast(variable, average.dtype))
+        ema.update(self.ema_weights, self.discriminator.trainable_variables,
+                   self.current_ema_decay())
 
     def reset_ema(self) -> None:
         """Sets the EMA to D's current weights."""
-        for average, variable in zip(
-            self.ema_weights, self.discriminator.trainable_variables, strict=True
-        ):
-            average.assign(variable)
+        ema.reset(self.ema_weights, self.discriminator.trainable_variables)
 
     def initialize(self, images) -> int:
         """Data-dependent weight-norm initialisation of D (as the reference), then EMA.
@@ -465,7 +389,7 @@ class DADA(ConditionalGANTrainer):
             target.assign(np.asarray(average))
         images = keras.Input(self.image_shape, name="images")
         logits = copy(images, training=False)["logits"]
-        class_logits = ClassHead(self.num_classes, name="class_logits")(logits)
+        class_logits = dada_heads.ClassHead(self.num_classes, name="class_logits")(logits)
         return keras.Model(images, class_logits, name="dada_classifier")
 
     def classify(self, images, batch_size: int = 256) -> np.ndarray:
@@ -506,54 +430,3 @@ class DADA(ConditionalGANTrainer):
             "gaussian_noise": self.gaussian_noise,
             "dropout": self.dropout,
         }
-
-
-@keras.saving.register_keras_serializable(package="tfgenaug")
-class ClassHead(keras.layers.Layer):
-    """DADA's class head as a layer: `(N, 2K)` logits to `(N, K)` logits `l_r + l_f`.
-
-    Args:
-        num_classes: int. K.
-    """
-
-    def __init__(self, num_classes: int, **kwargs):
-        super().__init__(**kwargs)
-        self.num_classes = num_classes
-
-    def call(self, logits):
-        return dada_heads.class_logits(logits, self.num_classes)
-
-    def compute_output_shape(self, input_shape):
-        return (input_shape[0], self.num_classes)
-
-    def get_config(self):
-        return {**super().get_config(), "num_classes": self.num_classes}
-
-
-def _affine_transform(angle, shift_x, shift_y, flip, height: float, width: float):
-    """Per-image 8-parameter transforms (output -> input pixel) of a rotation about the
-    centre, a shift and an optional horizontal flip."""
-    cos, sin = tf.cos(angle), tf.sin(angle)
-    cx, cy = (width - 1.0) / 2.0, (height - 1.0) / 2.0
-    a0, a1 = cos, -sin
-    a2 = cx - (cos * (cx + shift_x) - sin * (cy + shift_y))
-    b0, b1 = sin, cos
-    b2 = cy - (sin * (cx + shift_x) + cos * (cy + shift_y))
-    sign = 1.0 - 2.0 * flip
-    a0, a1, a2 = a0 * sign, a1 * sign, a2 * sign + flip * (width - 1.0)
-    zeros = tf.zeros_like(angle)
-    return tf.stack([a0, a1, a2, b0, b1, b2, zeros, zeros], axis=1)
-
-
-def _check_discriminator(discriminator: keras.Model, num_classes: int) -> None:
-    outputs = discriminator.output
-    if not isinstance(outputs, dict) or not {"logits", "features"} <= set(outputs):
-        raise ValueError(
-            "discriminator must map images to a dict with 'logits' (N, 2K) and "
-            f"'features' (N, F); got outputs {outputs!r}"
-        )
-    if outputs["logits"].shape[-1] != 2 * num_classes:
-        raise ValueError(
-            f"discriminator must output 2 * num_classes = {2 * num_classes} logits; got "
-            f"{outputs['logits'].shape[-1]}"
-        )

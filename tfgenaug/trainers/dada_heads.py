@@ -9,6 +9,7 @@ K-way softmax over `l_r,k + l_f,k`, whose argmax is the classifier's prediction.
 Every loss returns a per-example vector `(N,)` for `ConditionalGANTrainer.average_loss`.
 """
 
+import keras
 import tensorflow as tf
 
 REAL = 0
@@ -122,3 +123,40 @@ def feature_matching_loss(real_mean: tf.Tensor, fake_mean: tf.Tensor) -> tf.Tens
     """
     diff = tf.cast(real_mean, tf.float32) - tf.cast(fake_mean, tf.float32)
     return tf.reduce_mean(tf.abs(diff))
+
+
+@keras.saving.register_keras_serializable(package="tfgenaug")
+class ClassHead(keras.layers.Layer):
+    """DADA's class head as a layer: `(N, 2K)` logits to `(N, K)` logits `l_r + l_f`.
+
+    Args:
+        num_classes: int. K.
+    """
+
+    def __init__(self, num_classes: int, **kwargs):
+        super().__init__(**kwargs)
+        self.num_classes = num_classes
+
+    def call(self, logits):
+        return class_logits(logits, self.num_classes)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.num_classes)
+
+    def get_config(self):
+        return {**super().get_config(), "num_classes": self.num_classes}
+
+
+def check_discriminator(discriminator: keras.Model, num_classes: int) -> None:
+    """Raises a ValueError naming `discriminator` unless it gives 2K logits and features."""
+    outputs = discriminator.output
+    if not isinstance(outputs, dict) or not {"logits", "features"} <= set(outputs):
+        raise ValueError(
+            "discriminator must map images to a dict with 'logits' (N, 2K) and "
+            f"'features' (N, F); got outputs {outputs!r}"
+        )
+    if outputs["logits"].shape[-1] != 2 * num_classes:
+        raise ValueError(
+            f"discriminator must output 2 * num_classes = {2 * num_classes} logits; got "
+            f"{outputs['logits'].shape[-1]}"
+        )

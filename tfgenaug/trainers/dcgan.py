@@ -11,8 +11,10 @@ from tfgenaug.trainers import losses
 from tfgenaug.trainers.base import DIFFAUGMENT_DRAWS
 from tfgenaug.trainers.base import ConditionalGANTrainer
 from tfgenaug.trainers.base import default_networks
+from tfgenaug.trainers.registry import register
 
 
+@register("dcgan")
 @keras.saving.register_keras_serializable(package="tfgenaug")
 class DCGAN(ConditionalGANTrainer):
     """Class-conditional DCGAN with a projection discriminator.

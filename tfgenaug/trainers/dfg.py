@@ -17,17 +17,13 @@ G's output is multiplied by the class attention `A[y]`; `update_attention` (or t
 `AttentionUpdate` callback, every `attention_every` steps) recomputes A from the
 current E and C and DELTA's channel weights from the source E and C.
 
-How it compiles: steps with and without the classifier update are two train
-functions, built once by `make_train_function`; a Python dispatcher reads the step
-counter (the generator optimizer's `iterations`, one per step) before each call, as
-DADA does for its stages. With `jit_compile=True` each function compiles whole on one
-device. Under a multi-replica strategy the per-replica maths of the critic, E+C and C
-updates compile with XLA and the gradients are applied outside; the generator update
-runs without XLA because G's batch norm is synchronized across replicas (so that
-`MirroredStrategy` equals one device), which XLA cannot compile per replica.
+How it compiles: steps with and without the C update are two train stages (the
+kernel's `train_stages`), switched on the step counter (G's updates); with
+`jit_compile=True` each compiles whole on one device. Under a multi-replica strategy
+the critic, E+C and C maths compile per replica; G's update runs without XLA (its
+batch norm is synchronized so that `MirroredStrategy` equals one device).
 
-Randomness is stateless, keyed by `(seed, step, draw)`, drawn for the global batch and
-sliced per replica (see `tfgenaug.trainers.base`).
+Randomness, averaging, trackers and checks come from the kernel (`trainers.core`).
 
 Deviations from the reference (opensuh/DFG), and why:
 - Each step's critic updates reuse the step's batch (with fresh noise) instead of a
@@ -46,7 +42,6 @@ from collections.abc import Sequence
 import keras
 import numpy as np
 import tensorflow as tf
-from absl import logging
 
 from tfgenaug.networks.dfg_networks import ClassAttention
 from tfgenaug.networks.dfg_networks import feature_critic
@@ -54,50 +49,14 @@ from tfgenaug.networks.dfg_networks import feature_generator
 from tfgenaug.networks.validation import check_positive_int
 from tfgenaug.trainers import dfg_losses
 from tfgenaug.trainers import portable_random
-from tfgenaug.trainers import precision
-from tfgenaug.trainers.source_regularized import SourceRegularizedSplit
+from tfgenaug.trainers.batch_checks import check_labels_in_range
+from tfgenaug.trainers.source_regularized import SourceRegularizedTrainer
 from tfgenaug.trainers.source_regularized import cross_entropy
 from tfgenaug.trainers.source_regularized import default_adam
 
 
-def choose_minority_classes(num_classes: int, minor_class_num: int, seed: int = 0) -> list[int]:
-    """DFG's imbalance protocol: the first `minor_class_num` classes of a seeded shuffle.
-
-    Pass the result to `tfgenaug.data.imbalance(ds, minority_classes, ratio)` (which keeps
-    `int(majority * ratio)` images of each) and to `DFG(minority_classes=...)`.
-
-    Args:
-        num_classes: int. K.
-        minor_class_num: int in [1, K]. How many classes become rare.
-        seed: int. Seed of the shuffle. Defaults to 0.
-
-    Returns:
-        Sorted list of class ids.
-
-    Raises:
-        ValueError: `minor_class_num` outside [1, num_classes].
-
-    Example:
-    ```python
-    minority = choose_minority_classes(10, 3, seed=0)
-    ```
-    """
-    check_positive_int(num_classes, "num_classes")
-    if (
-        isinstance(minor_class_num, bool)
-        or not isinstance(minor_class_num, int)
-        or not 1 <= minor_class_num <= num_classes
-    ):
-        raise ValueError(
-            f"minor_class_num must be an int in [1, {num_classes}] (num_classes); "
-            f"got {minor_class_num!r}"
-        )
-    order = np.random.default_rng(seed).permutation(num_classes)
-    return sorted(int(k) for k in order[:minor_class_num])
-
-
 @keras.saving.register_keras_serializable(package="tfgenaug")
-class DFG(SourceRegularizedSplit, keras.Model):
+class DFG(SourceRegularizedTrainer):
     """Discriminative Feature Generation: a WGAN-GP on feature maps of a split classifier.
 
     See the module docstring for the train step. `fit()` takes `(images, labels)`
@@ -174,18 +133,15 @@ class DFG(SourceRegularizedSplit, keras.Model):
         seed: int = 0,
         **kwargs,
     ):
-        super().__init__(**kwargs)
         for value, name in ((noise_dim, "noise_dim"), (n_critic, "n_critic"),
                             (classifier_every, "classifier_every"),
                             (attention_every, "attention_every")):
             check_positive_int(value, name)
         if gp_weight < 0:
             raise ValueError(f"gp_weight must be >= 0; got {gp_weight}")
-        if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-            raise ValueError(f"seed must be an int; got {seed!r}")
         # E, C, their frozen source copies and DELTA's channel weights (uniform until
         # `update_attention` measures them).
-        self._init_split(extractor, classifier, num_classes, delta_weight)
+        super().__init__(extractor, classifier, num_classes, delta_weight, seed=seed, **kwargs)
         feature_shape = self.feature_shape
         if minority_classes is None:
             minority_classes = list(range(num_classes))
@@ -228,14 +184,33 @@ class DFG(SourceRegularizedSplit, keras.Model):
         self.attention_threshold = float(attention_threshold)
         self.generator_width = generator_width
         self.critic_width = critic_width
-        self.seed = int(seed)
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
+        self.init_trackers(self.metric_names)
         self._attention_fn = None
         self.built = True
 
     # ----------------------------------------------------------------- compile
+    step_optimizer = "g_optimizer"  # one generator update per step
+
+    def networks(self) -> tuple[keras.Model, ...]:
+        return (self.extractor, self.classifier, self.generator, self.discriminator)
+
+    def xla_networks(self) -> tuple[keras.Model, ...]:
+        # G runs outside the per-replica XLA maths (its batch norm is synchronized).
+        return (self.extractor, self.classifier, self.discriminator)
+
+    def default_optimizers(self) -> dict[str, keras.optimizers.Optimizer]:
+        return {name: default_adam() for name in ("g_optimizer", "d_optimizer", "ec_optimizer")}
+
+    def optimizer_variables(self) -> dict[str, list]:
+        return {
+            "d_optimizer": self.discriminator.trainable_variables,
+            "g_optimizer": self.generator.trainable_variables,
+            "ec_optimizer": self._ec_variables(),
+        }
+
     def compile(
         self,
+        *,
         g_optimizer: keras.optimizers.Optimizer | None = None,
         d_optimizer: keras.optimizers.Optimizer | None = None,
         ec_optimizer: keras.optimizers.Optimizer | None = None,
@@ -254,19 +229,11 @@ class DFG(SourceRegularizedSplit, keras.Model):
                 docstring). Defaults to `True`.
             **kwargs: passed to `keras.Model.compile`.
         """
-        # Under mixed_float16 every optimizer scales its loss (precision.loss_scaled).
-        float16 = self._float16(self.generator, self.discriminator)
-        self.g_optimizer = precision.loss_scaled(g_optimizer or default_adam(), float16)
-        self.d_optimizer = precision.loss_scaled(d_optimizer or default_adam(), float16)
-        self.ec_optimizer = precision.loss_scaled(ec_optimizer or default_adam(), float16)
-        num_replicas = self.distribute_strategy.num_replicas_in_sync
-        self.xla_per_replica = bool(jit_compile) and num_replicas > 1
-        super().compile(jit_compile=bool(jit_compile) and num_replicas == 1, **kwargs)
-        self._compiled_cache = {}
-        with self.distribute_strategy.scope():
-            self.d_optimizer.build(self.discriminator.trainable_variables)
-            self.g_optimizer.build(self.generator.trainable_variables)
-            self.ec_optimizer.build(self._ec_variables())
+        self.compile_trainer(
+            {"g_optimizer": g_optimizer, "d_optimizer": d_optimizer,
+             "ec_optimizer": ec_optimizer},
+            jit_compile=jit_compile, **kwargs,
+        )
 
     # ----------------------------------------------------------------- properties
     @property
@@ -279,36 +246,16 @@ class DFG(SourceRegularizedSplit, keras.Model):
         """The current class attention `A`, `(K, channels)`."""
         return np.asarray(self.attention_layer.attention)
 
-    def train_steps(self) -> int:
-        """Train steps taken (generator updates, one per step)."""
-        if not hasattr(self, "g_optimizer"):
-            return 0
-        return int(keras.ops.convert_to_numpy(self.g_optimizer.iterations))
-
     def is_classifier_step(self, step: int) -> bool:
         """Whether step `step` (counted from 0) includes the C-only update."""
         return step > 0 and step % self.classifier_every == 0
 
     # ----------------------------------------------------------------- randomness
-    def _seed(self, step: tf.Tensor, draw: int) -> tf.Tensor:
-        return tf.stack([tf.constant(self.seed, tf.int64), tf.cast(step, tf.int64) * 1024 + draw])
-
-    def _uniform(self, step, local_batch, width: int, draw: int) -> tf.Tensor:
-        """U[0, 1) `(local_batch, width)`: this replica's slice of the global draw."""
-        seed = self._seed(step, draw)
-        context = tf.distribute.get_replica_context()
-        num_replicas = context.num_replicas_in_sync if context is not None else 1
-        values = portable_random.uniform(tf.stack([local_batch * num_replicas, width]), seed)
-        if num_replicas == 1:
-            return values
-        start = tf.cast(context.replica_id_in_sync_group, tf.int32) * local_batch
-        return values[start : start + local_batch]
-
     def _noise(self, step, local_batch, draw: int) -> tf.Tensor:
-        return 2.0 * self._uniform(step, local_batch, self.noise_dim, draw) - 1.0
+        return 2.0 * self.replica_uniforms(local_batch, self.noise_dim, draw, step) - 1.0
 
     def _labels(self, step, local_batch, draw: int, classes: Sequence[int]) -> tf.Tensor:
-        u = self._uniform(step, local_batch, 1, draw)[:, 0]
+        u = self.replica_uniforms(local_batch, 1, draw, step)[:, 0]
         index = tf.minimum(tf.cast(tf.floor(u * len(classes)), tf.int32), len(classes) - 1)
         return tf.gather(tf.constant(classes, tf.int32), index)
 
@@ -323,10 +270,9 @@ class DFG(SourceRegularizedSplit, keras.Model):
         with tf.GradientTape() as tape:
             distance = critic(fake) - critic(real)
             penalty = dfg_losses.feature_gradient_penalty(critic, real, fake, alpha)
-            loss = self._average(distance + self.gp_weight * penalty, batch)
-        grads = precision.scaled_gradients(tape, loss, self.discriminator.trainable_variables,
-                                           self.d_optimizer)
-        return {"d_loss": loss, "gradient_penalty": self._average(penalty, batch)}, grads
+            loss = self.average_loss(distance + self.gp_weight * penalty, batch)
+        grads = self.gradients(tape, loss, self.discriminator, self.d_optimizer)
+        return {"d_loss": loss, "gradient_penalty": self.average_loss(penalty, batch)}, grads
 
     def generator_maths(self, real, labels, noise, fake_labels):
         """G's loss `-D(G) + CE(C([G; E(x)]), [y'; y])` and its gradients."""
@@ -337,9 +283,8 @@ class DFG(SourceRegularizedSplit, keras.Model):
             adversarial = -tf.cast(self.discriminator(fake, training=True)[:, 0], tf.float32)
             fake_ce = cross_entropy(fake_labels, self.classifier(fake, training=False))
             # The cross-entropy of the merged batch of 2N features is the mean of halves.
-            loss = self._average(adversarial + 0.5 * (fake_ce + real_ce), batch)
-        return loss, precision.scaled_gradients(tape, loss, self.generator.trainable_variables,
-                                                self.g_optimizer)
+            loss = self.average_loss(adversarial + 0.5 * (fake_ce + real_ce), batch)
+        return loss, self.gradients(tape, loss, self.generator, self.g_optimizer)
 
     def classifier_maths(self, images, labels, fake, fake_labels):
         """C's loss on thirds: real (+ Omega), generated minority, both merged."""
@@ -356,46 +301,45 @@ class DFG(SourceRegularizedSplit, keras.Model):
                 self.classifier(merged, training=True),
             )
             merged_term = 0.5 * (merged_ce[:batch] + merged_ce[batch:])
-            loss = self._average((real_term + fake_ce + merged_term) / 3.0, batch)
-        return loss, precision.scaled_gradients(tape, loss, self.classifier.trainable_variables,
-                                                self.ec_optimizer)
+            loss = self.average_loss((real_term + fake_ce + merged_term) / 3.0, batch)
+        return loss, self.gradients(tape, loss, self.classifier, self.ec_optimizer)
 
     # ----------------------------------------------------------------- steps
     def _step(self, data, classifier_update: bool):
-        images, labels = self._unpack(data)
+        images, labels = self.unpack_batch(data)
         batch = tf.shape(images)[0]
-        step = tf.convert_to_tensor(self.g_optimizer.iterations)
+        step = self.step_counter()
         all_classes = list(range(self.num_classes))
         real = self.extractor(images, training=False)
-        critic_maths = self._xla_maths(self.critic_maths)
+        critic_maths = self.xla_maths(self.critic_maths)
         for i in range(self.n_critic):
             fake_labels = self._labels(step, batch, 3 * i, all_classes)
             fake = self.generator(
                 [self._noise(step, batch, 3 * i + 1), fake_labels], training=True
             )
-            alpha = self._uniform(step, batch, 1, 3 * i + 2)[:, 0]
+            alpha = self.replica_uniforms(batch, 1, 3 * i + 2, step)[:, 0]
             terms, grads = critic_maths(real, fake, alpha)
-            self._apply(self.d_optimizer, grads, self.discriminator.trainable_variables)
+            self.apply_update(self.d_optimizer, grads, self.discriminator)
         draw = 3 * self.n_critic
         fake_labels = self._labels(step, batch, draw, all_classes)
         g_loss, grads = self.generator_maths(
             real, labels, self._noise(step, batch, draw + 1), fake_labels
         )
-        self._apply(self.g_optimizer, grads, self.generator.trainable_variables)
-        ec_terms, grads = self._xla_maths(self.extractor_classifier_maths)(images, labels)
-        self._apply(self.ec_optimizer, grads, self._ec_variables())
+        self.apply_update(self.g_optimizer, grads, self.generator)
+        ec_terms, grads = self.xla_maths(self.extractor_classifier_maths)(images, labels)
+        self.apply_update(self.ec_optimizer, grads, self._ec_variables())
         values = {**terms, "g_loss": g_loss, **ec_terms}
         if classifier_update:
             minority_labels = self._labels(step, batch, draw + 2, self.minority_classes)
             fake = self.generator(
                 [self._noise(step, batch, draw + 3), minority_labels], training=True
             )
-            c_loss, grads = self._xla_maths(self.classifier_maths)(
+            c_loss, grads = self.xla_maths(self.classifier_maths)(
                 images, labels, fake, minority_labels
             )
-            self._apply(self.ec_optimizer, grads, self.classifier.trainable_variables)
+            self.apply_update(self.ec_optimizer, grads, self.classifier)
             values["c_loss"] = c_loss
-        return self._update_trackers(values)
+        return self.update_trackers(values)
 
     def gan_train_step(self, data):
         """A step without the C-only update."""
@@ -405,32 +349,18 @@ class DFG(SourceRegularizedSplit, keras.Model):
         """A step with the C-only update (every `classifier_every` steps)."""
         return self._step(data, classifier_update=True)
 
-    def train_step(self, data):
-        """One step (eager use; `fit` uses the two compiled step functions)."""
-        if self.is_classifier_step(self.train_steps()):
-            return self.classifier_train_step(data)
-        return self.gan_train_step(data)
-
-    def make_train_function(self, force: bool = False):
-        """Builds one train function with and one without the C update, and a dispatcher.
+    def train_stages(self) -> dict:
+        """Steps with and without the C update, each its own train function.
 
         The step counter is read before each execution (as DADA reads its stage), so
         with `steps_per_execution > 1` every step of an execution that starts on a
         C-update step makes the C update, and the others make none; with the default
         `steps_per_execution=1` the schedule is exact.
         """
-        if self.train_function is not None and not force:
-            return self.train_function
-        gan_function = self._make_function(self.gan_train_step)
-        classifier_function = self._make_function(self.classifier_train_step)
+        return {"gan": self.gan_train_step, "classifier": self.classifier_train_step}
 
-        def train_function(iterator):
-            if self.is_classifier_step(self.train_steps()):
-                return classifier_function(iterator)
-            return gan_function(iterator)
-
-        self.train_function = train_function
-        return train_function
+    def current_stage(self) -> str:
+        return "classifier" if self.is_classifier_step(self.train_steps) else "gan"
 
     # ----------------------------------------------------------------- attention
     def _attention_maths(self, images, labels):
@@ -480,11 +410,7 @@ class DFG(SourceRegularizedSplit, keras.Model):
             ValueError: labels outside [0, num_classes).
         """
         labels = np.asarray(labels, dtype=np.int32).reshape(-1)
-        if labels.size and (labels.min() < 0 or labels.max() >= self.num_classes):
-            raise ValueError(
-                f"labels must be class ids in [0, {self.num_classes}) (num_classes); got "
-                f"values from {labels.min()} to {labels.max()}"
-            )
+        check_labels_in_range(labels, self.num_classes)
         noise = 2.0 * portable_random.uniform(
             [len(labels), self.noise_dim], tf.constant([seed, 0], tf.int64)
         ) - 1.0
@@ -522,127 +448,3 @@ class DFG(SourceRegularizedSplit, keras.Model):
             if isinstance(config.get(key), dict):
                 config[key] = keras.saving.deserialize_keras_object(config[key])
         return cls(**config)
-
-
-def attention_sample(images, labels, per_class: int = 10) -> tuple[np.ndarray, np.ndarray]:
-    """The first `per_class` images of each class (fewer if a class has fewer).
-
-    Args:
-        images: array `(N, ...)`.
-        labels: int array `(N,)`.
-        per_class: int. Defaults to 10 (the reference).
-
-    Returns:
-        `(images, labels)` NumPy arrays of the chosen examples, in their input order.
-    """
-    check_positive_int(per_class, "per_class")
-    images, labels = np.asarray(images), np.asarray(labels).reshape(-1)
-    if len(images) != len(labels):
-        raise ValueError(
-            f"images and labels must have the same length; got {len(images)} and {len(labels)}"
-        )
-    keep = np.zeros(len(labels), dtype=bool)
-    for class_id in np.unique(labels):
-        keep[np.flatnonzero(labels == class_id)[:per_class]] = True
-    return images[keep], labels[keep]
-
-
-class AttentionUpdate(keras.callbacks.Callback):
-    """Calls `trainer.update_attention` before every `every`-th train step (step 0 too).
-
-    Args:
-        images: float images to measure the attention on.
-        labels: their int class ids.
-        every: int. Steps between updates. Defaults to the trainer's
-            `attention_every`.
-        per_class: int. Images per class kept from `images` (`attention_sample`).
-            Defaults to 10.
-
-    Example:
-    ```python
-    trainer.fit(ds, epochs=10, callbacks=[AttentionUpdate(images, labels)])
-    ```
-    """
-
-    def __init__(self, images, labels, every: int | None = None, per_class: int = 10):
-        super().__init__()
-        if every is not None:
-            check_positive_int(every, "every")
-        self.images, self.labels = attention_sample(images, labels, per_class)
-        self.every = every
-        self.updates = 0
-        self._last_step = None
-
-    def on_train_batch_begin(self, batch, logs=None):
-        trainer = self.model
-        step = trainer.train_steps()
-        every = self.every or trainer.attention_every
-        if step % every == 0 and step != self._last_step:
-            trainer.update_attention(self.images, self.labels)
-            self.updates += 1
-            self._last_step = step
-
-
-def pretrain_source(
-    extractor: keras.Model,
-    classifier: keras.Model,
-    images,
-    labels,
-    steps: int,
-    batch_size: int = 64,
-    seed: int = 0,
-    learning_rate: float = 1e-3,
-) -> dict[str, float]:
-    """Trains E and C together on source data with cross-entropy (Adam).
-
-    Batches are drawn by a seeded shuffle, so the run is reproducible for given
-    initial weights.
-
-    Args:
-        extractor: E, images to feature maps.
-        classifier: C, feature maps to logits `(N, K)`.
-        images: float array `(N, H, W, C)`.
-        labels: int array `(N,)`.
-        steps: int. Optimizer steps.
-        batch_size: int. Defaults to 64.
-        seed: int. Seed of the shuffle. Defaults to 0.
-        learning_rate: float. Adam's learning rate. Defaults to 1e-3.
-
-    Returns:
-        `{"loss": ..., "accuracy": ...}` averaged over the steps.
-
-    Raises:
-        ValueError: bad `steps` or `batch_size`, or images and labels of different
-            lengths.
-
-    Example:
-    ```python
-    extractor, classifier = lenet5_split((16, 16, 1), 10)
-    pretrain_source(extractor, classifier, images, labels, steps=500)
-    ```
-    """
-    check_positive_int(steps, "steps")
-    check_positive_int(batch_size, "batch_size")
-    images = np.asarray(images, dtype=np.float32)
-    labels = np.asarray(labels).reshape(-1).astype(np.int32)
-    if len(images) != len(labels):
-        raise ValueError(
-            f"images and labels must have the same length; got {len(images)} and {len(labels)}"
-        )
-    inputs = keras.Input(tuple(extractor.input_shape[1:]), name="images")
-    model = keras.Model(inputs, classifier(extractor(inputs)), name="source_model")
-    model.compile(
-        keras.optimizers.Adam(learning_rate),
-        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
-    data = (
-        tf.data.Dataset.from_tensor_slices((images, labels))
-        .shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
-        .repeat()
-        .batch(batch_size, drop_remainder=len(labels) >= batch_size)
-    )
-    history = model.fit(data, steps_per_epoch=steps, epochs=1, verbose=0, shuffle=False).history
-    if history["loss"] and not np.isfinite(history["loss"][-1]):
-        logging.warning("pretrain_source: the loss is not finite")
-    return {"loss": float(history["loss"][-1]), "accuracy": float(history["accuracy"][-1])}

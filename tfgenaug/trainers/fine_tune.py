@@ -1,7 +1,7 @@
 """Fine-tuning of a pretrained, split classifier: DFG's "Original" and "DELTA" baselines.
 
 `FineTuner` trains the feature extractor E and the classifier C of a network pretrained
-on source data (see `tfgenaug.trainers.dfg.pretrain_source`) on target data, with the
+on source data (see `tfgenaug.trainers.dfg_protocol.pretrain_source`) on target data, with the
 loss of DFG's E+C update and nothing else:
 
     CE(C(E(x)), y) + delta_weight * Omega
@@ -24,13 +24,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgenaug.trainers import precision
-from tfgenaug.trainers.source_regularized import SourceRegularizedSplit
+from tfgenaug.trainers.source_regularized import SourceRegularizedTrainer
 from tfgenaug.trainers.source_regularized import default_adam
 
 
 @keras.saving.register_keras_serializable(package="tfgenaug")
-class FineTuner(SourceRegularizedSplit, keras.Model):
+class FineTuner(SourceRegularizedTrainer):
     """Fine-tunes E and C on target data with cross-entropy plus DELTA's Omega.
 
     See the module docstring. `fit()` takes `(images, labels)` batches in the range E
@@ -74,14 +73,22 @@ class FineTuner(SourceRegularizedSplit, keras.Model):
         delta_weight: float = 0.01,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        self._init_split(extractor, classifier, num_classes, delta_weight)
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
+        super().__init__(extractor, classifier, num_classes, delta_weight, **kwargs)
+        self.init_trackers(self.metric_names)
         self._delta_fn = None
         self.built = True
 
+    step_optimizer = "ec_optimizer"  # one E+C update per step
+
+    def default_optimizers(self) -> dict[str, keras.optimizers.Optimizer]:
+        return {"ec_optimizer": default_adam()}
+
+    def optimizer_variables(self) -> dict[str, list]:
+        return {"ec_optimizer": self._ec_variables()}
+
     def compile(
         self,
+        *,
         ec_optimizer: keras.optimizers.Optimizer | None = None,
         jit_compile: bool = True,
         **kwargs,
@@ -96,26 +103,13 @@ class FineTuner(SourceRegularizedSplit, keras.Model):
                 multi-replica strategy, as `DFG` does). Defaults to `True`.
             **kwargs: passed to `keras.Model.compile`.
         """
-        self.ec_optimizer = precision.loss_scaled(ec_optimizer or default_adam(),
-                                                  self._float16())
-        num_replicas = self.distribute_strategy.num_replicas_in_sync
-        self.xla_per_replica = bool(jit_compile) and num_replicas > 1
-        super().compile(jit_compile=bool(jit_compile) and num_replicas == 1, **kwargs)
-        self._compiled_cache = {}
-        with self.distribute_strategy.scope():
-            self.ec_optimizer.build(self._ec_variables())
-
-    def train_steps(self) -> int:
-        """Train steps taken (E+C updates)."""
-        if not hasattr(self, "ec_optimizer"):
-            return 0
-        return int(keras.ops.convert_to_numpy(self.ec_optimizer.iterations))
+        self.compile_trainer({"ec_optimizer": ec_optimizer}, jit_compile=jit_compile, **kwargs)
 
     def train_step(self, data):
-        images, labels = self._unpack(data)
-        terms, grads = self._xla_maths(self.extractor_classifier_maths)(images, labels)
-        self._apply(self.ec_optimizer, grads, self._ec_variables())
-        return self._update_trackers(terms)
+        images, labels = self.unpack_batch(data)
+        terms, grads = self.xla_maths(self.extractor_classifier_maths)(images, labels)
+        self.apply_update(self.ec_optimizer, grads, self._ec_variables())
+        return self.update_trackers(terms)
 
     def update_delta_weights(self, images, labels) -> np.ndarray:
         """Sets DELTA's channel weights from the source E and C on `(images, labels)`.

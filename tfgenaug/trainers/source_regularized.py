@@ -9,22 +9,18 @@ Omega is DELTA's regularizer toward frozen copies of the source E
 (`tfgenaug.trainers.dfg_losses.delta_regularizer`) with channel weights measured by
 ablating channels of the source E and C. `SourceRegularizedSplit` is that shared part:
 the checks of E and C, the frozen source copies, DELTA's channel weights, the E+C maths
-(loss-scaled under `mixed_float16`), per-replica XLA and the trackers. A trainer mixes
-it into its `keras.Model` and adds its own optimizers and step.
+(loss-scaled under `mixed_float16`). `SourceRegularizedTrainer` is that shared part, on
+the trainer kernel (`tfgenaug.trainers.core`); a trainer adds its own optimizers and step.
 """
 
-from collections.abc import Callable
-
 import keras
-import numpy as np
 import tensorflow as tf
 
-from tfgenaug.networks.validation import check_positive_int
 from tfgenaug.trainers import dfg_losses
-from tfgenaug.trainers import precision
-from tfgenaug.trainers.base import apply_after_gradients
-from tfgenaug.trainers.base import check_batch_shapes
-from tfgenaug.trainers.base import compiled_per_replica
+from tfgenaug.trainers.batch_checks import check_batch_shapes
+from tfgenaug.trainers.core import Trainer
+from tfgenaug.validation import check_number
+from tfgenaug.validation import check_positive_int
 
 
 def default_adam() -> keras.optimizers.Optimizer:
@@ -92,25 +88,30 @@ def check_split_networks(extractor: keras.Model, classifier: keras.Model,
     return feature_shape
 
 
-class SourceRegularizedSplit:
-    """Mixin of a `keras.Model` that fine-tunes a split classifier E, C toward its source.
+class SourceRegularizedTrainer(Trainer):
+    """A trainer that fine-tunes a split classifier E, C toward its source.
 
-    The model calls `_init_split` in its constructor and sets `self.ec_optimizer`
-    (through `precision.loss_scaled`) and `self.xla_per_replica` in `compile`. It then
-    has E and C, their frozen source copies, DELTA's channel weights, the E+C update's
-    maths, `call` (images -> logits), `classifier_model()`, `fit` (a dataset is not
-    reshuffled) and `metrics` (the model's `self.trackers`, which it creates).
+    It has E and C, their frozen source copies, DELTA's channel weights, the E+C
+    update's maths (`extractor_classifier_maths`, which needs `self.ec_optimizer`),
+    `call` (images -> logits) and `classifier_model()`. Subclasses add optimizers,
+    trackers and the step.
+
+    Args:
+        extractor: `keras.Model` E from images to feature maps.
+        classifier: `keras.Model` C from E's feature maps to `num_classes` logits.
+        num_classes: int. K.
+        delta_weight: float >= 0. Weight of DELTA's Omega in the E+C loss.
+        seed: int. Seed of the training randomness. Defaults to 0.
+        **kwargs: passed to `keras.Model`.
     """
 
     classifier_model_name = "split_classifier"
 
-    def _init_split(self, extractor: keras.Model, classifier: keras.Model, num_classes: int,
-                    delta_weight: float) -> None:
+    def __init__(self, extractor: keras.Model, classifier: keras.Model, num_classes: int,
+                 delta_weight: float, seed: int = 0, **kwargs):
+        super().__init__(seed=seed, **kwargs)
         feature_shape = check_split_networks(extractor, classifier, num_classes)
-        if isinstance(delta_weight, bool) or not isinstance(
-            delta_weight, int | float | np.floating
-        ) or not delta_weight >= 0:
-            raise ValueError(f"delta_weight must be a number >= 0; got {delta_weight!r}")
+        check_number(delta_weight, "delta_weight", minimum=0)
         self.extractor = extractor
         self.classifier = classifier
         self.source_extractor = frozen_copy(extractor, "source_extractor")
@@ -126,40 +127,12 @@ class SourceRegularizedSplit:
             trainable=False, name="delta_channel_weights", aggregation="only_first_replica",
         )
         self.classifier_kernel = last_kernel(classifier)
-        self.xla_per_replica = False
-        self._compiled_cache: dict[str, Callable] = {}
 
-    @property
-    def metrics(self) -> list[keras.metrics.Metric]:
-        return list(self.trackers.values())
-
-    def fit(self, x=None, y=None, **kwargs):
-        """`keras.Model.fit`; a `tf.data.Dataset` is not reshuffled (it shuffles itself)."""
-        if isinstance(x, tf.data.Dataset):
-            kwargs.setdefault("shuffle", False)
-        return super().fit(x, y, **kwargs)
-
-    def _float16(self, *networks: keras.Model) -> bool:
-        return precision.computes_in_float16((self.extractor, self.classifier, *networks))
+    def networks(self) -> tuple[keras.Model, ...]:
+        return (self.extractor, self.classifier)
 
     def _ec_variables(self) -> list:
         return self.extractor.trainable_variables + self.classifier.trainable_variables
-
-    def _xla_maths(self, fn: Callable) -> Callable:
-        """`fn` compiled per replica with XLA when the whole step is not compiled."""
-        return compiled_per_replica(fn, self._compiled_cache, self.xla_per_replica)
-
-    @staticmethod
-    def _apply(optimizer, grads, variables) -> None:
-        apply_after_gradients(optimizer, grads, variables)
-
-    def _unpack(self, data) -> tuple[tf.Tensor, tf.Tensor]:
-        if isinstance(data, dict):
-            images, labels = data["images"], data["labels"]
-        else:
-            images, labels = data[0], data[1]
-        check_batch_shapes(images.shape, labels.shape, self.image_shape)
-        return tf.cast(images, tf.float32), tf.cast(tf.reshape(labels, [-1]), tf.int32)
 
     def _checked_arrays(self, images, labels) -> tuple[tf.Tensor, tf.Tensor]:
         """Images and labels given outside `fit` (e.g. for attention) as checked tensors."""
@@ -167,11 +140,6 @@ class SourceRegularizedSplit:
         labels = tf.convert_to_tensor(labels)
         check_batch_shapes(images.shape, labels.shape, self.image_shape)
         return images, tf.cast(tf.reshape(labels, [-1]), tf.int32)
-
-    def _average(self, per_example: tf.Tensor, batch: tf.Tensor) -> tf.Tensor:
-        """Sum of per-example values over the *global* batch size."""
-        global_batch = batch * self.distribute_strategy.num_replicas_in_sync
-        return tf.reduce_sum(tf.cast(per_example, tf.float32)) / tf.cast(global_batch, tf.float32)
 
     def _omega(self, features: tf.Tensor, images: tf.Tensor) -> tf.Tensor:
         source = self.source_extractor(images, training=False)
@@ -186,15 +154,16 @@ class SourceRegularizedSplit:
             features = self.extractor(images, training=True)
             logits = tf.cast(self.classifier(features, training=True), tf.float32)
             omega = self._omega(features, images)
-            loss = self._average(cross_entropy(labels, logits) + self.delta_weight * omega,
-                                 batch)
-        grads = precision.scaled_gradients(tape, loss, variables, self.ec_optimizer)
+            loss = self.average_loss(
+                cross_entropy(labels, logits) + self.delta_weight * omega, batch
+            )
+        grads = self.gradients(tape, loss, variables, self.ec_optimizer)
         correct = tf.cast(tf.equal(tf.argmax(logits, -1, output_type=tf.int32), labels),
                           tf.float32)
         terms = {
             "ec_loss": loss,
-            "omega": self._average(omega, batch),
-            "accuracy": self._average(correct, batch),
+            "omega": self.average_loss(omega, batch),
+            "accuracy": self.average_loss(correct, batch),
         }
         return terms, grads
 
@@ -205,13 +174,6 @@ class SourceRegularizedSplit:
             source, lambda f: self.source_classifier(f, training=False), labels
         )
         return dfg_losses.delta_channel_weights(increases)
-
-    def _update_trackers(self, values: dict) -> dict:
-        """Trackers get one-device values: a replica's share times the replica count."""
-        num_replicas = self.distribute_strategy.num_replicas_in_sync
-        for name, value in values.items():
-            self.trackers[name].update_state(tf.cast(value, tf.float32) * num_replicas)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
 
     def call(self, inputs, training=False):
         """Class logits of images: C(E(images)), float32."""

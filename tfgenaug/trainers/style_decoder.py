@@ -5,17 +5,16 @@ style image's channel statistics, `t = AdaIN(E(c), E(s))`; the decoder D is trai
 that `D(t)` has features `t` (content loss) and the style's statistics at one or several
 encoder layers (style loss). Only D learns.
 
-As in `trainers.base`: on one device `compile(jit_compile=True)` lets Keras compile the
-whole step with XLA; under a multi-replica strategy only the per-replica maths (losses
-and gradients) are compiled and gradients are applied outside. Losses are averaged with
-the global batch size.
+The trainer stands on the kernel (`tfgenaug.trainers.core`): on one device
+`compile(jit_compile=True)` lets Keras compile the whole step with XLA; under a
+multi-replica strategy only the per-replica maths (losses and gradients) are compiled and
+gradients are applied outside. Losses are averaged with the global batch size and
+loss-scaled under `mixed_float16`.
 """
 
-from collections.abc import Callable
 from collections.abc import Sequence
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from tfgenaug.styletransfer.adain import DEFAULT_EPS
@@ -26,11 +25,11 @@ from tfgenaug.styletransfer.encoder import input_shape_of
 from tfgenaug.styletransfer.encoder import mirror_decoder
 from tfgenaug.styletransfer.encoder import output_shape_of
 from tfgenaug.styletransfer.encoder import relu_layer_names
-from tfgenaug.trainers import portable_random
+from tfgenaug.trainers.core import Trainer
 
 
 @keras.saving.register_keras_serializable(package="tfgenaug")
-class StyleDecoderTrainer(keras.Model):
+class StyleDecoderTrainer(Trainer):
     """Trains an AdaIN decoder for a frozen encoder.
 
     Per batch: content images `c` and style images `s` (given, or the batch itself in a
@@ -64,13 +63,17 @@ class StyleDecoderTrainer(keras.Model):
     ```python
     encoder = styletransfer.encoder_from_classifier(classifier, "block1_relu0")
     trainer = StyleDecoderTrainer(encoder, style_weight=1.0)
-    trainer.compile(keras.optimizers.Adam(1e-3))
+    trainer.compile(optimizer=keras.optimizers.Adam(1e-3))
     trainer.fit(tf.data.Dataset.from_tensor_slices(x_train).shuffle(1000).batch(32), epochs=5)
     stylised = trainer.transfer(x_content, x_style)  # in [-1, 1]
     ```
     """
 
     metric_names = ("loss", "content_loss", "style_loss")
+    step_optimizer = "optimizer"
+    # One draw a step (the style order): its seed is `(seed, step)`.
+    draws_per_step = 1
+    labelled_batches = False
 
     def __init__(
         self,
@@ -82,9 +85,7 @@ class StyleDecoderTrainer(keras.Model):
         seed: int = 0,
         **kwargs,
     ):
-        super().__init__(**kwargs)
-        if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-            raise ValueError(f"seed must be an int; got {seed!r}")
+        super().__init__(seed=seed, **kwargs)
         if not float(style_weight) >= 0.0:
             raise ValueError(f"style_weight must be a number >= 0; got {style_weight!r}")
         self.encoder = encoder
@@ -100,15 +101,22 @@ class StyleDecoderTrainer(keras.Model):
         self.features = feature_model(encoder, self.style_layers, "style_layers")
         self.style_weight = float(style_weight)
         self.eps = float(eps)
-        self.seed = int(seed)
         self.image_shape = image_shape
-        self.trackers = {name: keras.metrics.Mean(name=name) for name in self.metric_names}
-        self.xla_per_replica = False
+        self.init_trackers(self.metric_names)
         self.built = True
 
     # ----------------------------------------------------------------- compile
+    def networks(self) -> tuple[keras.Model, ...]:
+        return (self.decoder,)
+
+    def default_optimizers(self) -> dict[str, keras.optimizers.Optimizer]:
+        return {"optimizer": keras.optimizers.Adam(1e-3)}
+
+    def optimizer_variables(self) -> dict[str, list]:
+        return {"optimizer": self.decoder.trainable_variables}
+
     def compile(
-        self, optimizer: keras.optimizers.Optimizer | None = None, jit_compile: bool = True,
+        self, *, optimizer: keras.optimizers.Optimizer | None = None, jit_compile: bool = True,
         **kwargs,
     ) -> None:
         """Configures the trainer for `fit()`.
@@ -119,19 +127,7 @@ class StyleDecoderTrainer(keras.Model):
                 one device, the per-replica maths under a strategy). Defaults to `True`.
             **kwargs: passed to `keras.Model.compile`.
         """
-        optimizer = optimizer or keras.optimizers.Adam(1e-3)
-        num_replicas = self.distribute_strategy.num_replicas_in_sync
-        self.xla_per_replica = bool(jit_compile) and num_replicas > 1
-        super().compile(
-            optimizer=optimizer, jit_compile=bool(jit_compile) and num_replicas == 1, **kwargs
-        )
-        self._compiled_maths: Callable | None = None
-        with self.distribute_strategy.scope():
-            self.optimizer.build(self.decoder.trainable_variables)
-
-    @property
-    def metrics(self) -> list[keras.metrics.Metric]:
-        return list(self.trackers.values())
+        self.compile_trainer({"optimizer": optimizer}, jit_compile=jit_compile, **kwargs)
 
     # ----------------------------------------------------------------- maths
     def _statistics(self, images):
@@ -142,7 +138,6 @@ class StyleDecoderTrainer(keras.Model):
     def losses_and_gradients(self, content, style):
         """Per-replica loss terms (averaged over the global batch) and decoder gradients."""
         batch = tf.shape(content)[0]
-        global_batch = tf.cast(batch * self.distribute_strategy.num_replicas_in_sync, tf.float32)
         content_features = tf.cast(self.encoder(content, training=False), tf.float32)
         style_features = tf.cast(self.encoder(style, training=False), tf.float32)
         target = tf.stop_gradient(adain(content_features, style_features, self.eps))
@@ -160,19 +155,12 @@ class StyleDecoderTrainer(keras.Model):
             ):
                 style_per_example += tf.reduce_mean(tf.square(mean_g - mean_s), axis=[1, 2, 3])
                 style_per_example += tf.reduce_mean(tf.square(std_g - std_s), axis=[1, 2, 3])
-            content_loss = tf.reduce_sum(content_per_example) / global_batch
-            style_loss = tf.reduce_sum(style_per_example) / global_batch
+            content_loss = self.average_loss(content_per_example, batch)
+            style_loss = self.average_loss(style_per_example, batch)
             loss = content_loss + self.style_weight * style_loss
-        grads = tape.gradient(loss, self.decoder.trainable_variables)
+        grads = self.gradients(tape, loss, self.decoder, self.optimizer)
         terms = {"loss": loss, "content_loss": content_loss, "style_loss": style_loss}
         return terms, grads
-
-    def _maths(self) -> Callable:
-        if not self.xla_per_replica:
-            return self.losses_and_gradients
-        if self._compiled_maths is None:
-            self._compiled_maths = tf.function(self.losses_and_gradients, jit_compile=True)
-        return self._compiled_maths
 
     def unpack_batch(self, data) -> tuple[tf.Tensor, tf.Tensor]:
         """`(content, style)` from a batch.
@@ -194,23 +182,15 @@ class StyleDecoderTrainer(keras.Model):
             content, style = data, None
         content = tf.cast(content, self.compute_dtype)
         if style is None:
-            seed = tf.stack([
-                tf.constant(self.seed, tf.int64), tf.cast(self.optimizer.iterations, tf.int64)
-            ])
-            keys = portable_random.uniform(tf.shape(content)[:1], seed)
+            keys = self.replica_uniform(tf.shape(content)[0], draw=0)
             style = tf.gather(content, tf.argsort(keys))
         return content, tf.cast(style, self.compute_dtype)
 
     def train_step(self, data):
         content, style = self.unpack_batch(data)
-        terms, grads = self._maths()(content, style)
-        self.optimizer.apply_gradients(
-            zip(grads, self.decoder.trainable_variables, strict=True)
-        )
-        num_replicas = self.distribute_strategy.num_replicas_in_sync
-        for name, value in terms.items():
-            self.trackers[name].update_state(tf.cast(value, tf.float32) * num_replicas)
-        return {name: tracker.result() for name, tracker in self.trackers.items()}
+        terms, grads = self.xla_maths(self.losses_and_gradients)(content, style)
+        self.apply_update(self.optimizer, grads, self.decoder)
+        return self.update_trackers(terms)
 
     # ----------------------------------------------------------------- use
     def call(self, inputs, training=False):

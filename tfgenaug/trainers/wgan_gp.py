@@ -12,8 +12,10 @@ from tfgenaug.trainers import losses
 from tfgenaug.trainers.base import DIFFAUGMENT_DRAWS
 from tfgenaug.trainers.base import ConditionalGANTrainer
 from tfgenaug.trainers.base import default_networks
+from tfgenaug.trainers.registry import register
 
 
+@register("wgan_gp")
 @keras.saving.register_keras_serializable(package="tfgenaug")
 class WGANGP(ConditionalGANTrainer):
     """Class-conditional Wasserstein GAN with gradient penalty.
@@ -100,12 +102,6 @@ class WGANGP(ConditionalGANTrainer):
         self.width = width
         self.critic_width = critic_width
         self.diffaugment = policy
-
-    def default_optimizers(self):
-        return (
-            keras.optimizers.Adam(2e-4, beta_1=0.5, beta_2=0.9),
-            keras.optimizers.Adam(2e-4, beta_1=0.5, beta_2=0.9),
-        )
 
     def critic_maths(self, images, labels, noise, alpha, real_augment=None, fake_augment=None):
         """Critic loss terms and gradients for one critic step on one replica.
