@@ -15,6 +15,12 @@ def _is_int(value) -> bool:
     return not isinstance(value, bool | np.bool_) and isinstance(value, numbers.Integral)
 
 
+def _is_real(value) -> bool:
+    # `value != value` is NaN's test for every Real (fractions, big ints) without converting.
+    real = not isinstance(value, bool | np.bool_) and isinstance(value, numbers.Real)
+    return real and value == value
+
+
 def check_int(value, name: str, minimum: int | None = None) -> int:
     """Returns `value` as an int, or raises a ValueError naming `name`.
 
@@ -70,8 +76,7 @@ def check_number(value, name: str, minimum: float | None = None,
     Raises:
         ValueError: naming `name` and the allowed range.
     """
-    ok = not isinstance(value, bool | np.bool_) and isinstance(value, numbers.Real)
-    ok = ok and not np.isnan(value)
+    ok = _is_real(value)
     ok = ok and (minimum is None or value >= minimum) and (maximum is None or value <= maximum)
     if not ok:
         if minimum is not None and maximum is not None:
@@ -83,6 +88,40 @@ def check_number(value, name: str, minimum: float | None = None,
         else:
             bound = ""
         raise ValueError(f"{name} must be a number{bound}; got {value!r}")
+    return float(value)
+
+
+def check_interval(value, name: str, low: float, high: float, *, include_low: bool = True,
+                   include_high: bool = True) -> float:
+    """Returns `value` as a float in the interval from `low` to `high`, else a ValueError.
+
+    Either end may be open, for ranges such as a ratio in (0, 1] or a fraction in (0, 1).
+
+    Args:
+        value: the argument: a real number, not a bool, not NaN.
+        name: str. The argument's name, used in the message.
+        low: the interval's lower end.
+        high: the interval's upper end.
+        include_low: bool. Whether `low` itself is allowed.
+        include_high: bool. Whether `high` itself is allowed.
+
+    Returns:
+        `float(value)`.
+
+    Raises:
+        ValueError: naming `name` and the interval in bracket notation.
+
+    Example:
+    ```python
+    ratio = check_interval(ratio, "ratio", 0, 1, include_low=False)  # (0, 1]
+    ```
+    """
+    ok = _is_real(value)
+    ok = ok and (low <= value if include_low else low < value)
+    ok = ok and (value <= high if include_high else value < high)
+    if not ok:
+        left, right = "[" if include_low else "(", "]" if include_high else ")"
+        raise ValueError(f"{name} must be a number in {left}{low}, {high}{right}; got {value!r}")
     return float(value)
 
 
