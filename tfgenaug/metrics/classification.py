@@ -6,8 +6,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from tfgenaug.metrics.frechet import _check_class_ids
-from tfgenaug.metrics.frechet import _check_num_classes
 from tfgenaug.metrics.label_agreement import train_reference_classifier
+from tfgenaug.validation import check_positive_int
 
 
 def _safe_divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
@@ -58,7 +58,7 @@ def classification_report(
     print(report["balanced_accuracy"], report["minority_recall"])
     ```
     """
-    num_classes = _check_num_classes(num_classes)
+    num_classes = check_positive_int(num_classes, "num_classes")
     y_true = _check_class_ids(y_true, num_classes, "y_true")
     y_pred = _check_class_ids(y_pred, num_classes, "y_pred")
     if len(y_true) != len(y_pred):
@@ -144,7 +144,7 @@ def classification_accuracy_score(
         trainer.sample(labels, seed=0), labels, x_test, y_test, num_classes=10)
     ```
     """
-    num_classes = _check_num_classes(num_classes)
+    num_classes = check_positive_int(num_classes, "num_classes")
     generated_images = np.asarray(generated_images, dtype=np.float32)
     real_test_images = np.asarray(real_test_images, dtype=np.float32)
     checked = []

@@ -10,6 +10,8 @@ use one and the same extractor, never with published Inception FIDs.
 import keras
 import numpy as np
 
+from tfgenaug.validation import check_positive_int
+
 
 def feature_extractor(classifier: keras.Model, layer_name: str = "pool") -> keras.Model:
     """Cuts a trained classifier at `layer_name` to embed images for FID/KID.
@@ -80,10 +82,7 @@ def extract_features(
     images = np.asarray(images)
     if images.ndim < 1 or len(images) == 0:
         raise ValueError(f"images must be a non-empty batch; got shape {images.shape}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer) or (
-        batch_size < 1
-    ):
-        raise ValueError(f"batch_size must be a positive integer; got {batch_size!r}")
+    check_positive_int(batch_size, "batch_size")
     features = extractor.predict(images, batch_size=int(batch_size), verbose=0)
     features = np.asarray(features, dtype=np.float64)
     return features.reshape(len(features), -1)

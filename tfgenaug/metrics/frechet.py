@@ -9,6 +9,8 @@ import warnings
 
 import numpy as np
 
+from tfgenaug.validation import check_positive_int
+
 try:  # scipy comes with scikit-learn; the eigen route below works without it.
     from scipy import linalg as _scipy_linalg
 except ImportError:  # pragma: no cover - exercised only without scipy
@@ -184,14 +186,6 @@ def fid_from_features(real: np.ndarray, generated: np.ndarray) -> float:
     return frechet_distance(*feature_moments(real), *feature_moments(generated))
 
 
-def _check_num_classes(num_classes: int) -> int:
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int | np.integer) or (
-        num_classes < 1
-    ):
-        raise ValueError(f"num_classes must be a positive integer; got {num_classes!r}")
-    return int(num_classes)
-
-
 def _check_class_ids(values, num_classes: int, name: str) -> np.ndarray:
     values = np.asarray(values).reshape(-1)
     integral = np.issubdtype(values.dtype, np.integer) or (
@@ -242,7 +236,7 @@ def per_class_fid(
     worst_class = int(np.nanargmax(fids))
     ```
     """
-    num_classes = _check_num_classes(num_classes)
+    num_classes = check_positive_int(num_classes, "num_classes")
     real_feats = np.asarray(real_feats, dtype=np.float64)
     gen_feats = np.asarray(gen_feats, dtype=np.float64)
     for features, name in ((real_feats, "real_feats"), (gen_feats, "gen_feats")):

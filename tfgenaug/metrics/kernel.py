@@ -9,6 +9,7 @@ import numpy as np
 
 from tfgenaug.metrics.frechet import _check_features
 from tfgenaug.metrics.frechet import _check_same_width
+from tfgenaug.validation import check_int
 
 
 def polynomial_kernel(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -110,8 +111,7 @@ def kid_from_features(
     generated = _check_features(generated, "generated")
     _check_same_width(real, generated)
     for value, name, minimum in ((num_subsets, "num_subsets", 1), (subset_size, "subset_size", 2)):
-        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-            raise ValueError(f"{name} must be an integer >= {minimum}; got {value!r}")
+        check_int(value, name, minimum=minimum)
     size = min(int(subset_size), len(real), len(generated))
     rng = np.random.default_rng(seed)
     estimates = np.empty(int(num_subsets))
