@@ -7,6 +7,8 @@ from collections.abc import Callable
 import keras
 import numpy as np
 
+from tfgenaug.validation import check_int
+
 DEFAULT_FIT_KWARGS = {"epochs": 10, "batch_size": 32, "verbose": 0}
 # Rows of model outputs that are non-negative and sum to 1 within this are probabilities.
 _PROBABILITY_TOLERANCE = 1e-3
@@ -159,7 +161,7 @@ def self_train(
     ```
     (Here the pool holds the few labelled images too; they are pseudo-labelled again.)
     """
-    _check_int(rounds, "rounds")
+    check_int(rounds, "rounds", minimum=1)
     if threshold is not None and (
         isinstance(threshold, bool)
         or not isinstance(threshold, numbers.Real)
@@ -167,7 +169,7 @@ def self_train(
     ):
         raise ValueError(f"threshold must be None or a number in (0, 1]; got {threshold!r}")
     if per_class_top_k is not None:
-        _check_int(per_class_top_k, "per_class_top_k")
+        check_int(per_class_top_k, "per_class_top_k", minimum=1)
     if threshold is None and per_class_top_k is None:
         raise ValueError(
             "give threshold and/or per_class_top_k: with neither, every pool sample would "
@@ -181,7 +183,7 @@ def self_train(
     if predict_probabilities is not None and not callable(predict_probabilities):
         raise ValueError("predict_probabilities must be a callable (model, images) -> "
                          f"probabilities; got {predict_probabilities!r}")
-    _check_int(predict_batch_size, "predict_batch_size")
+    check_int(predict_batch_size, "predict_batch_size", minimum=1)
     images, labels = _check_pair(labelled, "labelled")
     if len(images) == 0:
         raise ValueError("labelled must hold at least one image")
@@ -343,11 +345,6 @@ def _probabilities(model, images, batch_size: int, from_logits: bool | None,
         shifted = np.exp(outputs - outputs.max(-1, keepdims=True))
         return shifted / shifted.sum(-1, keepdims=True)
     return outputs
-
-
-def _check_int(value, name: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
 
 
 def _as_class_ids(values, name: str) -> np.ndarray:

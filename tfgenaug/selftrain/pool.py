@@ -1,9 +1,10 @@
 """Unlabelled pools for self-training made of generated samples."""
 
-import numbers
 from collections.abc import Callable
 
 import numpy as np
+
+from tfgenaug.validation import check_int
 
 
 def generated_pool(
@@ -53,8 +54,7 @@ def generated_pool(
         raise ValueError(f"generator must be a callable labels -> images; got {generator!r}")
     for value, name in ((num_per_class, "num_per_class"), (num_classes, "num_classes"),
                         (batch_size, "batch_size")):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-            raise ValueError(f"{name} must be an integer >= 1; got {value!r}")
+        check_int(value, name, minimum=1)
     classes = np.repeat(np.arange(num_classes, dtype=np.int32), num_per_class)
     classes = np.random.default_rng(seed).permutation(classes)
     chunks = []

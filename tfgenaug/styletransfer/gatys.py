@@ -35,6 +35,7 @@ from tfgenaug.data.value_range import from_model_range
 from tfgenaug.data.value_range import to_model_range
 from tfgenaug.styletransfer.encoder import feature_model as outputs_of_layers
 from tfgenaug.styletransfer.encoder import input_shape_of
+from tfgenaug.validation import check_int
 
 
 def gram_matrix(features: tf.Tensor) -> tf.Tensor:
@@ -151,8 +152,7 @@ def gatys_transfer(
     style_weight = _check_positive(style_weight, "style_weight")
     tv_weight = _check_positive(tv_weight, "tv_weight")
     learning_rate = _check_positive(learning_rate, "learning_rate", allow_zero=False)
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
-        raise ValueError(f"steps must be an integer >= 1; got {steps!r}")
+    check_int(steps, "steps", minimum=1)
     if isinstance(style_layers, str) or len(style_layers) == 0:
         raise ValueError(
             f"style_layers must be a non-empty list of layer names; got {style_layers!r}"

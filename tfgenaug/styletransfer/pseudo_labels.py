@@ -1,12 +1,11 @@
 """Pseudo-labels: a teacher classifier labels synthetic images, keeping the confident ones."""
 
-import numbers
-
 import keras
 import numpy as np
 import tensorflow as tf
 
 from tfgenaug.styletransfer.encoder import run_network
+from tfgenaug.validation import check_interval
 
 # Rows that are non-negative and sum to 1 within this are probabilities, not logits.
 _PROBABILITY_TOLERANCE = 1e-3
@@ -14,13 +13,7 @@ _PROBABILITY_TOLERANCE = 1e-3
 
 def check_threshold(threshold, name: str = "threshold") -> float:
     """Returns `threshold` as a float, or raises a ValueError naming it unless in (0, 1]."""
-    if (
-        isinstance(threshold, bool)
-        or not isinstance(threshold, numbers.Real)
-        or not 0.0 < float(threshold) <= 1.0
-    ):
-        raise ValueError(f"{name} must be a number in (0, 1]; got {threshold!r}")
-    return float(threshold)
+    return check_interval(threshold, name, 0, 1, include_low=False)
 
 
 def outputs_are_probabilities(teacher) -> bool:

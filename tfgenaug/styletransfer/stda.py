@@ -1,7 +1,5 @@
 """ST-DA's synthetic training sets: stylise, pseudo-label, keep the confident ones."""
 
-import numbers
-
 import numpy as np
 import tensorflow as tf
 
@@ -10,12 +8,8 @@ from tfgenaug.styletransfer.adain import adain
 from tfgenaug.styletransfer.encoder import run_network
 from tfgenaug.styletransfer.pseudo_labels import check_threshold
 from tfgenaug.styletransfer.pseudo_labels import pseudo_label
-
-
-def _check_alpha(alpha) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real) or not 0 <= alpha <= 1:
-        raise ValueError(f"alpha must be a number in [0, 1]; got {alpha!r}")
-    return float(alpha)
+from tfgenaug.validation import check_int
+from tfgenaug.validation import check_number
 
 
 def stylise(
@@ -48,7 +42,7 @@ def stylise(
         ValueError: naming `content` or `style` when their shapes do not match, or
             `alpha` outside [0, 1].
     """
-    alpha = _check_alpha(alpha)
+    alpha = check_number(alpha, "alpha", minimum=0, maximum=1)
     content = np.asarray(content, np.float32)
     style = np.asarray(style, np.float32)
     if content.ndim != 4:
@@ -128,10 +122,7 @@ def stda_dataset(
             style image of another class.
     """
     threshold = check_threshold(threshold)
-    if isinstance(num_per_image, bool) or not isinstance(num_per_image, numbers.Integral) or (
-        num_per_image < 1
-    ):
-        raise ValueError(f"num_per_image must be an integer >= 1; got {num_per_image!r}")
+    check_int(num_per_image, "num_per_image", minimum=1)
     content_images = np.asarray(content_images, np.float32)
     style_images = np.asarray(style_images, np.float32)
     if content_images.ndim != 4 or len(content_images) == 0:
