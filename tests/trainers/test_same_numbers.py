@@ -1,0 +1,158 @@
+"""Same seed, same numbers: each trainer still computes what it computed when recorded.
+
+`same_numbers.json` holds the per-step logs and variable digests of the scenarios in
+`tests/trainers/same_numbers.py`, recorded at the commit before the trainers were moved
+onto one shared kernel (see its `environment` for the software). The scenarios run
+again here in one fresh process: op determinism is process-wide and irreversible, so
+it must stay out of the test process. (Two processes side by side were slower on two
+cores: 48 s against 35 s.)
+
+Tolerances: rtol 1e-5, atol 1e-6 rather than bit-exact equality. On one machine and
+software the numbers are bit-identical run to run (checked when recording), but
+oneDNN picks kernels by CPU instruction set, so another CPU can round differently in
+the last bits, and a refactor that only reorders independent float32 operations (or
+changes which ops grappler fuses) can too. A real change of the maths (a draw, an
+update order, a loss term) moves the numbers by far more.
+"""
+
+import json
+import math
+import os
+import pathlib
+import subprocess
+import sys
+
+import pytest
+
+from tests.trainers import same_numbers
+
+RTOL = 1e-5
+ATOL = 1e-6
+REPO = pathlib.Path(__file__).resolve().parents[2]
+RECORDED = json.loads(same_numbers.RECORD_PATH.read_text())
+
+
+def _compute(out: pathlib.Path) -> subprocess.CompletedProcess:
+    env = dict(os.environ)
+    # The subprocess imports the tfgenaug of this work tree, not another install.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return subprocess.run(
+        [sys.executable, "-m", "tests.trainers.same_numbers", "--compute", str(out)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=900, check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def current(tmp_path_factory) -> dict:
+    """The numbers of every scenario, computed now in one fresh process."""
+    out = tmp_path_factory.mktemp("same_numbers") / "numbers.json"
+    result = _compute(out)
+    assert result.returncode == 0, f"computing the numbers failed:\n{result.stderr[-5000:]}"
+    return json.loads(out.read_text())
+
+
+def _close(got: float, want: float) -> bool:
+    return math.isclose(got, want, rel_tol=RTOL, abs_tol=ATOL)
+
+
+def _logs_differences(got: list[dict], want: list[dict]) -> list[str]:
+    if len(got) != len(want):
+        return [f"{len(got)} steps logged, recorded {len(want)}"]
+    problems = []
+    for step, (got_step, want_step) in enumerate(zip(got, want, strict=True)):
+        if set(got_step) != set(want_step):
+            problems.append(f"step {step}: log names {sorted(got_step)}, recorded "
+                            f"{sorted(want_step)}")
+            continue
+        problems += [f"step {step} {name}: {got_step[name]!r}, recorded {want_step[name]!r}"
+                     for name in sorted(want_step)
+                     if not _close(got_step[name], want_step[name])]
+    return problems
+
+
+def _same_digest(got: dict, want: dict) -> bool:
+    return got["shape"] == want["shape"] and all(
+        _close(got[key], want[key]) for key in ("sum", "sum_sq", "ramp_sum")
+    )
+
+
+def _digest_differences(group: str, got: list[dict], want: list[dict]) -> list[str]:
+    """Differences of two lists of variable digests, matched by value, not position.
+
+    Names and order are not compared (a refactor may create the same variables in
+    another order); every recorded variable must have its own match among the new
+    ones, and there must be as many.
+    """
+    if len(got) != len(want):
+        return [f"{group}: {len(got)} variables, recorded {len(want)}"]
+    unmatched = list(got)
+    problems = []
+    for recorded in want:
+        # The variable at the same position first, then any other.
+        same_place = [row for row in unmatched if row["index"] == recorded["index"]]
+        match = next((row for row in same_place + unmatched if _same_digest(row, recorded)),
+                     None)
+        if match is None:
+            nearest = same_place[0] if same_place else None
+            problems.append(f"{group}: no variable matches recorded {recorded}; at its "
+                            f"position now {nearest}")
+        else:
+            unmatched.remove(match)
+    return problems
+
+
+def _scenario_differences(got: dict, want: dict) -> list[str]:
+    if got.keys() != want.keys():
+        return [f"parts {sorted(got)}, recorded {sorted(want)}"]
+    problems = []
+    if "compiled" in want and got["compiled"] != want["compiled"]:
+        problems.append(f"compiled {got['compiled']}, recorded {want['compiled']}")
+    if "logs" in want:
+        problems += _logs_differences(got["logs"], want["logs"])
+    if "report" in want:
+        if got["report"].keys() != want["report"].keys():
+            problems.append(f"report keys {sorted(got['report'])}, recorded "
+                            f"{sorted(want['report'])}")
+        else:
+            problems += [f"report {key}: {got['report'][key]!r}, recorded {value!r}"
+                         for key, value in want["report"].items()
+                         if not _close(got["report"][key], value)]
+    if "scalars" in want:
+        if got["scalars"].keys() != want["scalars"].keys():
+            problems.append(f"scalars {sorted(got['scalars'])}, recorded "
+                            f"{sorted(want['scalars'])}")
+        else:
+            for tag, points in want["scalars"].items():
+                now = got["scalars"][tag]
+                if [s for s, _ in now] != [s for s, _ in points] or not all(
+                    _close(g, w) for (_, g), (_, w) in zip(now, points, strict=True)
+                ):
+                    problems.append(f"scalar {tag}: {now}, recorded {points}")
+    if got["variables"].keys() != want["variables"].keys():
+        problems.append(f"variable groups {sorted(got['variables'])}, recorded "
+                        f"{sorted(want['variables'])}")
+    else:
+        for group, rows in want["variables"].items():
+            problems += _digest_differences(group, got["variables"][group], rows)
+    return problems
+
+
+def test_every_scenario_is_recorded():
+    assert sorted(RECORDED["scenarios"]) == sorted(same_numbers.SCENARIOS)
+
+
+def test_same_seed_same_numbers(current):
+    """One test for all scenarios: under pytest-xdist, tests of one module can run in
+    two workers, and each would compute the module fixture again."""
+    tfgenaug_file = pathlib.Path(current["environment"]["tfgenaug_file"])
+    assert tfgenaug_file.is_relative_to(REPO), (tfgenaug_file, REPO)
+    assert sorted(current["scenarios"]) == sorted(RECORDED["scenarios"])
+    report = []
+    for name, want in sorted(RECORDED["scenarios"].items()):
+        problems = _scenario_differences(current["scenarios"][name], want)
+        report += [f"{name}: {problem}" for problem in problems]
+    assert not report, (
+        f"other numbers than recorded (recorded with {RECORDED['environment']}, now "
+        f"{current['environment']}):\n" + "\n".join(report)
+    )
