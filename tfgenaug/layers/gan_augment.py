@@ -1,7 +1,6 @@
 """`GANAugment`: replaces or appends a share of each batch with generated samples."""
 
 import math
-import numbers
 from collections.abc import Sequence
 
 import keras
@@ -23,6 +22,7 @@ from tfgenaug.layers.untracked_networks import load_layer_variables
 from tfgenaug.layers.untracked_networks import load_network_weights
 from tfgenaug.layers.untracked_networks import network_weights
 from tfgenaug.layers.untracked_networks import save_network_weights
+from tfgenaug.validation import check_number
 
 MODES = ("replace", "append")
 _PROBS_TOLERANCE = 1e-6
@@ -127,12 +127,7 @@ class GANAugment(BatchAugmentationLayer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if (
-            isinstance(rate, bool)
-            or not isinstance(rate, numbers.Real)
-            or not 0.0 <= float(rate) <= 1.0
-        ):
-            raise ValueError(f"rate must be a number in [0, 1]; got {rate!r}")
+        check_number(rate, "rate", minimum=0, maximum=1)
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}; got {mode!r}")
         self.rate = float(rate)

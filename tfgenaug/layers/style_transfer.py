@@ -1,7 +1,6 @@
 """`StyleTransferAugment`: renders a share of each batch in the styles of chosen images."""
 
 import math
-import numbers
 from collections.abc import Sequence
 
 import keras
@@ -32,6 +31,7 @@ from tfgenaug.styletransfer.encoder import output_shape_of
 from tfgenaug.styletransfer.encoder import run_network
 from tfgenaug.styletransfer.pseudo_labels import check_threshold
 from tfgenaug.styletransfer.pseudo_labels import teacher_probabilities
+from tfgenaug.validation import check_number
 
 _NETWORKS = ("encoder", "decoder", "teacher")
 
@@ -125,8 +125,8 @@ class StyleTransferAugment(BatchAugmentationLayer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.rate = _check_unit(rate, "rate")
-        self.alpha = _check_unit(alpha, "alpha")
+        self.rate = check_number(rate, "rate", minimum=0, maximum=1)
+        self.alpha = check_number(alpha, "alpha", minimum=0, maximum=1)
         self.value_range = check_value_range(value_range)
         if threshold is not None:
             if teacher is None:
@@ -335,12 +335,6 @@ class StyleTransferAugment(BatchAugmentationLayer):
 
 
 # --------------------------------------------------------------------- helpers
-def _check_unit(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0 <= value <= 1:
-        raise ValueError(f"{name} must be a number in [0, 1]; got {value!r}")
-    return float(value)
-
-
 def _image_shape(encoder, decoder) -> tuple[int, ...]:
     try:
         shape = input_shape_of(encoder)

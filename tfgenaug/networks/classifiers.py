@@ -5,7 +5,7 @@ from collections.abc import Sequence
 import keras
 from keras import layers
 
-from tfgenaug.networks.validation import check_positive_int
+from tfgenaug.validation import check_positive_int
 
 
 def _check_input_shape(input_shape: Sequence[int]) -> tuple[int, int, int]:

@@ -12,8 +12,8 @@ from keras import ops
 
 from tfgenaug.networks.blocks import OneHot
 from tfgenaug.networks.validation import check_image_shape
-from tfgenaug.networks.validation import check_positive_int
 from tfgenaug.networks.weight_norm import WeightNormalization
+from tfgenaug.validation import check_positive_int
 
 NUM_UPSAMPLINGS = 3
 

@@ -31,7 +31,7 @@ from keras import ops
 
 from tfgenaug.networks.blocks import OneHot
 from tfgenaug.networks.classifiers import lenet5
-from tfgenaug.networks.validation import check_positive_int
+from tfgenaug.validation import check_positive_int
 
 # The reference's `nn.LeakyReLU(True)` passes `True` as the negative slope, which makes
 # it the identity (slope 1). We use the slope DCGAN-style networks mean: 0.2.

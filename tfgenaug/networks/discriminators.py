@@ -9,7 +9,7 @@ from keras import ops
 
 from tfgenaug.networks.validation import check_image_shape
 from tfgenaug.networks.validation import check_normalization
-from tfgenaug.networks.validation import check_positive_int
+from tfgenaug.validation import check_positive_int
 
 FINAL_SIZE = 4
 

@@ -9,7 +9,7 @@ from keras import layers
 from tfgenaug.networks.blocks import OneHot
 from tfgenaug.networks.validation import check_image_shape
 from tfgenaug.networks.validation import check_normalization
-from tfgenaug.networks.validation import check_positive_int
+from tfgenaug.validation import check_positive_int
 
 START_SIZE = 4
 

@@ -19,7 +19,7 @@ from keras import ops
 
 from tfgenaug.networks.blocks import OneHot
 from tfgenaug.networks.dada_networks import LabelMaps
-from tfgenaug.networks.validation import check_positive_int
+from tfgenaug.validation import check_positive_int
 
 IMAGE_SIZE = 32
 START_SIZE = 4

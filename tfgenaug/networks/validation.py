@@ -1,4 +1,7 @@
-"""Argument checks shared by the network builders."""
+"""Argument checks of the network builders: image shapes and normalization names.
+
+General checks (counts, numbers, seeds) are in `tfgenaug.validation`.
+"""
 
 from collections.abc import Sequence
 
@@ -32,13 +35,6 @@ def check_image_shape(image_shape: Sequence[int]) -> tuple[int, int, int]:
     if channels not in (1, 3):
         raise ValueError(f"image_shape must have 1 or 3 channels; got {shape}")
     return shape
-
-
-def check_positive_int(value: int, name: str) -> int:
-    """Returns `value` if it is a positive int, else raises a ValueError naming `name`."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer; got {value!r}")
-    return value
 
 
 NORMALIZATIONS = ("batch", "layer", "none")
