@@ -4,7 +4,7 @@ import dataclasses
 import numbers
 
 from tfgenaug.evaluation import registry
-from tfgenaug.networks.validation import check_positive_int
+from tfgenaug.validation import check_positive_int
 
 
 @dataclasses.dataclass

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from tfgenaug import data
-from tfgenaug.networks.validation import check_positive_int
+from tfgenaug.validation import check_positive_int
 
 METHODS = ("original", "delta", "dfg")
 ARCHITECTURES = ("lenet5", "vgg16", "resnet50")

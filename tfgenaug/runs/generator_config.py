@@ -4,11 +4,11 @@ import dataclasses
 
 from tfgenaug import data
 from tfgenaug import trainers
-from tfgenaug.networks.validation import check_positive_int
 from tfgenaug.runs.generator_recipes import recipe_for
 from tfgenaug.strategies import STRATEGIES
 from tfgenaug.trainers import ada
 from tfgenaug.trainers import diffaugment
+from tfgenaug.validation import check_positive_int
 
 
 @dataclasses.dataclass

@@ -31,7 +31,6 @@ import tensorflow as tf
 
 from tfgenaug.networks.dada_networks import dada_discriminator
 from tfgenaug.networks.dada_networks import dada_generator
-from tfgenaug.networks.validation import check_positive_int
 from tfgenaug.networks.weight_norm import data_dependent_init
 from tfgenaug.trainers import dada_augment
 from tfgenaug.trainers import dada_heads
@@ -39,6 +38,7 @@ from tfgenaug.trainers import ema
 from tfgenaug.trainers.base import ConditionalGANTrainer
 from tfgenaug.trainers.core import compiled_per_replica
 from tfgenaug.trainers.registry import register
+from tfgenaug.validation import check_positive_int
 
 GAN_STAGE = 1
 CLASSIFIER_STAGE = 2

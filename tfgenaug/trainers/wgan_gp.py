@@ -5,7 +5,6 @@ from collections.abc import Sequence
 import keras
 import tensorflow as tf
 
-from tfgenaug.networks.validation import check_positive_int
 from tfgenaug.trainers import ada
 from tfgenaug.trainers import diffaugment as diffaug
 from tfgenaug.trainers import losses
@@ -13,6 +12,7 @@ from tfgenaug.trainers.base import DIFFAUGMENT_DRAWS
 from tfgenaug.trainers.base import ConditionalGANTrainer
 from tfgenaug.trainers.base import default_networks
 from tfgenaug.trainers.registry import register
+from tfgenaug.validation import check_positive_int
 
 
 @register("wgan_gp")
