@@ -11,6 +11,7 @@ from tfgenaug import explain
 from tfgenaug import layers
 from tfgenaug import metrics
 from tfgenaug import networks
+from tfgenaug import runs
 from tfgenaug import savedmodels
 from tfgenaug import selftrain
 from tfgenaug import styletransfer
@@ -25,6 +26,7 @@ __all__ = [
     "layers",
     "metrics",
     "networks",
+    "runs",
     "savedmodels",
     "selftrain",
     "styletransfer",

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from tests.savedmodels.test_export import fake_run
+from tests.runs.test_model_dir import fake_run
 from tests.savedmodels.test_export import tiny_trainer
 from tfgenaug import savedmodels
 

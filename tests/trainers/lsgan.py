@@ -1,8 +1,11 @@
 """A least-squares GAN (Mao et al. 2017) written only against the trainer kernel.
 
 It exists to show (and test) what a new trainer costs: its loss maths, its
-`train_step` and a registry entry. Everything else (compile, checks, averaging,
-trackers, XLA split, randomness, checkpoints, the train binary) comes from the kernel.
+`train_step` and a registry entry (`register()`; a library trainer writes
+`@trainers.register("lsgan")` above the class, a test registers it only while it runs so
+that the library's own list of trainers stays as it is). Everything else (compile,
+checks, averaging, trackers, XLA split, randomness, checkpoints, the train binary) comes
+from the kernel.
 """
 
 import keras
@@ -19,7 +22,6 @@ def least_squares(values: tf.Tensor, target: float) -> tf.Tensor:
     return 0.5 * tf.reduce_sum(tf.square(values - target), axis=1)
 
 
-@trainers.register("lsgan")
 @keras.saving.register_keras_serializable(package="tfgenaug_tests")
 class LSGAN(ConditionalGANTrainer):
     """Class-conditional LSGAN: D regresses real to 1 and fake to 0; G pulls fake to 1."""
@@ -27,7 +29,10 @@ class LSGAN(ConditionalGANTrainer):
     metric_names = ("d_loss", "g_loss")
 
     def __init__(self, image_shape=None, num_classes=10, noise_dim=32, width=8,
-                 critic_width=8, generator=None, discriminator=None, seed=0, **kwargs):
+                 critic_width=8, generator=None, discriminator=None, diffaugment=None,
+                 seed=0, **kwargs):
+        if diffaugment:
+            raise ValueError(f"LSGAN takes no diffaugment; got {diffaugment!r}")
         generator, discriminator = default_networks(
             image_shape, num_classes, noise_dim, width, critic_width, generator, discriminator)
         super().__init__(generator, discriminator, num_classes, noise_dim, seed=seed, **kwargs)
@@ -64,3 +69,8 @@ class LSGAN(ConditionalGANTrainer):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "width": self.width, "critic_width": self.critic_width}
+
+
+def register() -> type:
+    """The registry entry: makes `--trainer=lsgan` and `trainers.get("lsgan")` work."""
+    return trainers.register("lsgan")(LSGAN)

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests.trainers import lsgan
 from tests.trainers.lsgan import LSGAN
 from tfgenaug import trainers
 
@@ -31,7 +32,14 @@ def trained(seed=0, steps=3):
     return trainer, history.history
 
 
-def test_registered_by_name_and_fits_with_kernel_trackers_and_counter():
+@pytest.fixture
+def registered():
+    lsgan.register()
+    yield
+    trainers.unregister("lsgan")
+
+
+def test_registered_by_name_and_fits_with_kernel_trackers_and_counter(registered):
     assert trainers.get("lsgan") is LSGAN
     trainer, logs = trained(steps=3)
     assert set(logs) == {"d_loss", "g_loss"}

@@ -79,13 +79,27 @@ def config_from_flags() -> evaluation.EvalConfig:
 
 
 def resolve_generator(config: evaluation.EvalConfig, output_dir: str) -> str | None:
-    """The generator a GAN condition samples from: given, or trained here."""
+    """The generator a GAN condition samples from: given, or trained here.
+
+    A condition that reads its classifier from the run itself (`Condition.reads_run`,
+    DADA's) gets the run's `model_dir`; the others a SavedModel export.
+    """
     trainer = evaluation.generator_trainer(config.condition)
     if trainer is None:
         return None
+    condition = evaluation.registry.get(config.condition)
+    reads_run = condition.reads_run
     if FLAGS.generator:
         path = FLAGS.generator
-        if os.path.exists(os.path.join(path, "config.json")):  # a train run's model_dir
+        is_run = os.path.exists(os.path.join(path, "config.json"))
+        if reads_run:
+            if not is_run:
+                raise app.UsageError(
+                    f"--generator must be the model_dir of a {trainer} train run for "
+                    f"--condition={config.condition} (it reads the run's classifier); "
+                    f"got {path}")
+            return path
+        if is_run:
             export_dir = os.path.join(path, "export")
             if not savedmodels.list_versions(export_dir):
                 runs.export_from_model_dir(path, export_dir)
@@ -103,8 +117,9 @@ def resolve_generator(config: evaluation.EvalConfig, output_dir: str) -> str | N
             minority_classes=config.minority_classes, imbalance_ratio=config.imbalance_ratio,
             checkpoint_every=min(250, FLAGS.gan_steps),
             model_dir=model_dir, seed=config.seed, export_dir=export_dir, judge_epochs=0,
+            **condition.run_options,
         ))
-    return export_dir
+    return model_dir if reads_run else export_dir
 
 
 def main(argv):

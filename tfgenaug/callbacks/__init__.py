@@ -3,6 +3,7 @@
 from tfgenaug.callbacks.checkpoint import StopAtStep
 from tfgenaug.callbacks.checkpoint import TrainingCheckpoint
 from tfgenaug.callbacks.checkpoint import first_non_finite_variable
+from tfgenaug.callbacks.checkpoint import train_steps_of
 from tfgenaug.callbacks.nonfinite import NonFiniteLossError
 from tfgenaug.callbacks.nonfinite import StopOnNonFinite
 from tfgenaug.callbacks.sample_grid import SampleGrid
@@ -20,4 +21,5 @@ __all__ = [
     "image_grid",
     "sample_grid",
     "save_png",
+    "train_steps_of",
 ]

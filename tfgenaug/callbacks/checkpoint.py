@@ -5,7 +5,7 @@ import tensorflow as tf
 from absl import logging
 
 
-def generator_steps(model) -> int:
+def train_steps_of(model) -> int:
     """The train steps a trainer has taken: the kernel's `train_steps` counter.
 
     A model without one (not a `tfgenaug.trainers.Trainer`) counts its
@@ -35,7 +35,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         directory: str. Where checkpoints go.
         max_to_keep: int. Number of checkpoints kept. Defaults to 3.
         step_fn: callable returning the model's current step; defaults to the
-            iterations of `model.g_optimizer` (the generator steps of a trainer).
+            trainer's `train_steps` (`train_steps_of`).
         restore_from: directory whose newest checkpoint `restore()` reads; defaults
             to `directory`. A non-chief worker of a multi-worker run saves to its
             own scratch directory but restores the chief's checkpoints.
@@ -58,7 +58,7 @@ class TrainingCheckpoint(keras.callbacks.Callback):
         self.directory = directory
         self.restore_from = restore_from or directory
         self.max_to_keep = max_to_keep
-        self.step_fn = step_fn or generator_steps
+        self.step_fn = step_fn or train_steps_of
         self._manager = None
 
     def set_model(self, model):
@@ -116,13 +116,13 @@ class StopAtStep(keras.callbacks.Callback):
     Args:
         steps: int. Step at which to stop.
         step_fn: callable returning the model's current step; defaults to the
-            generator steps of a trainer.
+            trainer's `train_steps` (`train_steps_of`).
     """
 
     def __init__(self, steps: int, step_fn=None):
         super().__init__()
         self.steps = steps
-        self.step_fn = step_fn or generator_steps
+        self.step_fn = step_fn or train_steps_of
 
     def on_train_batch_end(self, batch, logs=None):
         if self.step_fn(self.model) >= self.steps:

@@ -6,7 +6,7 @@ from collections.abc import Callable
 import keras
 import numpy as np
 
-from tfgenaug.callbacks.checkpoint import generator_steps
+from tfgenaug.callbacks.checkpoint import train_steps_of
 
 
 class NonFiniteLossError(RuntimeError):
@@ -56,7 +56,7 @@ class StopOnNonFinite(keras.callbacks.Callback):
 
     Args:
         step_fn: callable returning the model's current step; defaults to the
-            iterations of `model.g_optimizer` (the generator steps of a trainer).
+            trainer's `train_steps` (`train_steps_of`).
         raise_error: bool. Raise `NonFiniteLossError` (`True`) or only set
             `model.stop_training` and keep the error in `self.error`. Defaults to
             `True`.
@@ -71,7 +71,7 @@ class StopOnNonFinite(keras.callbacks.Callback):
 
     def __init__(self, step_fn: Callable | None = None, raise_error: bool = True):
         super().__init__()
-        self.step_fn = step_fn or generator_steps
+        self.step_fn = step_fn or train_steps_of
         self.raise_error = bool(raise_error)
         self.error: NonFiniteLossError | None = None
 

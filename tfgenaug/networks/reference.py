@@ -1,4 +1,4 @@
-"""The reference conditional WGAN-GP networks of the throughput benchmark (issue 10).
+"""The reference conditional WGAN-GP networks of the throughput benchmark.
 
 Fixed so that throughput compares across libraries: 32x32xC images, one-hot labels
 concatenated to the noise for G and broadcast as K extra input channels for the

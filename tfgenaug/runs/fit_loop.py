@@ -18,22 +18,13 @@ from absl import logging
 
 from tfgenaug import callbacks
 from tfgenaug import strategies
-from tfgenaug.callbacks.checkpoint import generator_steps
 from tfgenaug.runs import model_dir
 from tfgenaug.runs.stream import training_stream
 
 
 def training_steps(trainer) -> int:
-    """The steps a run counts: the trainer's `steps`, else its `train_steps`.
-
-    Trainers with `train_steps` (DADA, DFG, FineTuner) count train steps; a trainer with
-    neither counts generator steps (`g_optimizer.iterations`).
-    """
-    for name in ("steps", "train_steps"):  # a property, or (train_steps) a method
-        steps = getattr(trainer, name, None)
-        if steps is not None:
-            return int(steps() if callable(steps) else steps)
-    return generator_steps(trainer)
+    """The steps a run counts: the trainer kernel's `train_steps` counter."""
+    return callbacks.train_steps_of(trainer)
 
 
 def enable_determinism(seed: int) -> None:
@@ -115,7 +106,7 @@ class FitPlan:
 def restore(trainer, plan: FitPlan) -> tuple[callbacks.TrainingCheckpoint, int]:
     """The run's checkpoint callback and the step restored from it (0 for a fresh run)."""
     checkpoint = callbacks.TrainingCheckpoint(
-        os.path.join(plan.out_dir, "checkpoints"), step_fn=training_steps,
+        os.path.join(plan.out_dir, "checkpoints"),
         restore_from=os.path.join(plan.restore_dir or plan.out_dir, "checkpoints"),
     )
     checkpoint.set_model(trainer)
@@ -158,9 +149,9 @@ def fit_run(trainer, plan: FitPlan, verbose="auto") -> int:
             initial_epoch=start // every,
             callbacks=[
                 *plan.callbacks_before,
-                callbacks.StopAtStep(plan.steps, step_fn=training_steps),
+                callbacks.StopAtStep(plan.steps),
                 # Before the checkpoint: a diverged step raises before it can save.
-                callbacks.StopOnNonFinite(step_fn=training_steps),
+                callbacks.StopOnNonFinite(),
                 checkpoint,
                 *plan.callbacks_after,
             ],

@@ -138,8 +138,6 @@ def build_trainer(
     )
     learning_rate = config.learning_rate or recipe.learning_rate
     optimizers = trainer.default_optimizers()
-    if not isinstance(optimizers, dict):  # trainers that return (d_optimizer, g_optimizer)
-        optimizers = dict(zip(("d_optimizer", "g_optimizer"), optimizers, strict=True))
     for name in ("d_optimizer", "g_optimizer"):
         optimizers[name].learning_rate = learning_rate
     trainer.compile(**optimizers, jit_compile=config.jit_compile)

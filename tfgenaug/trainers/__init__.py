@@ -18,6 +18,7 @@ from tfgenaug.trainers.dfg_protocol import pretrain_source
 from tfgenaug.trainers.registry import TRAINERS
 from tfgenaug.trainers.registry import get
 from tfgenaug.trainers.registry import register
+from tfgenaug.trainers.registry import unregister
 from tfgenaug.trainers.style_decoder import StyleDecoderTrainer
 from tfgenaug.trainers.wgan_gp import WGANGP
 
@@ -34,5 +35,6 @@ __all__ = [
     "Trainer",
     "get",
     "register",
+    "unregister",
     "pretrain_source",
 ]

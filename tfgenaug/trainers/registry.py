@@ -38,6 +38,17 @@ def register(name: str):
     return decorate
 
 
+def unregister(name: str) -> type:
+    """Removes and returns the class registered under `name` (e.g. a test's trainer).
+
+    Raises:
+        ValueError: nothing is registered under `name`.
+    """
+    if name not in TRAINERS:
+        raise ValueError(f"no trainer is registered under {name!r}")
+    return TRAINERS.pop(name)
+
+
 def get(name: str) -> type:
     """Returns the trainer class registered under `name`.
 
