@@ -9,7 +9,6 @@ are `tfgenaug.trainers.attacks.fgsm` / `pgd`.
 
 import copy
 import math
-import numbers
 from collections.abc import Sequence
 
 import keras
@@ -20,10 +19,11 @@ from tfgenaug.trainers.attacks import check_clip_range
 from tfgenaug.trainers.attacks import check_epsilon
 from tfgenaug.trainers.attacks import check_norm
 from tfgenaug.trainers.attacks import check_step_size
-from tfgenaug.trainers.attacks import check_steps
 from tfgenaug.trainers.attacks import fgsm
 from tfgenaug.trainers.attacks import pgd
 from tfgenaug.trainers.core import Trainer
+from tfgenaug.validation import check_int
+from tfgenaug.validation import check_number
 
 MODES = ("append", "replace")
 
@@ -97,16 +97,11 @@ class AdversarialTrainer(Trainer):
             raise ValueError(f"method must be one of {METHODS}; got {method!r}")
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}; got {mode!r}")
-        if (
-            isinstance(rate, bool)
-            or not isinstance(rate, numbers.Real)
-            or not 0.0 <= float(rate) <= 1.0
-        ):
-            raise ValueError(f"rate must be a number in [0, 1]; got {rate!r}")
+        check_number(rate, "rate", minimum=0, maximum=1)
         self.classifier = classifier
         self.method = method
         self.epsilon = check_epsilon(epsilon)
-        self.steps = check_steps(steps)
+        self.steps = check_int(steps, "steps", minimum=1)
         self.step_size = check_step_size(step_size)
         self.norm = check_norm(norm)
         self.rate = float(rate)

@@ -20,6 +20,7 @@ import tensorflow as tf
 from keras import ops
 
 from tfgenaug.data.value_range import check_value_range
+from tfgenaug.validation import check_int
 
 METHODS = ("fgsm", "pgd")
 NORMS = ("inf", "2")
@@ -46,12 +47,6 @@ def check_epsilon(epsilon) -> float:
     ):
         raise ValueError(f"epsilon must be a finite number >= 0; got {epsilon!r}")
     return float(epsilon)
-
-
-def check_steps(steps) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, numbers.Integral) or steps < 1:
-        raise ValueError(f"steps must be an integer >= 1; got {steps!r}")
-    return int(steps)
 
 
 def check_step_size(step_size) -> float | None:
@@ -220,7 +215,7 @@ def pgd(
     """
     epsilon = check_epsilon(epsilon)
     norm = check_norm(norm)
-    steps = check_steps(steps)
+    steps = check_int(steps, "steps", minimum=1)
     step_size = check_step_size(step_size)
     value_range = check_clip_range(value_range)
     if step_size is None:
