@@ -15,6 +15,7 @@ import tensorflow as tf
 from tfgenaug.data.sampling import _labels
 from tfgenaug.data.sampling import _select
 from tfgenaug.data.sampling import _stratified_test_mask
+from tfgenaug.validation import check_interval
 
 IMAGE_SIZES = (8, 16, 32, 64)
 
@@ -53,9 +54,7 @@ def _check_args(name: str, image_size: int | None, test_fraction: float) -> None
             "image_size must be a power of two between 8 and 64 (8, 16, 32 or 64), or None to "
             f"keep the native size; got {image_size!r}"
         )
-    bad_fraction = isinstance(test_fraction, bool) or not isinstance(test_fraction, numbers.Real)
-    if bad_fraction or not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be a number in (0, 1); got {test_fraction!r}")
+    check_interval(test_fraction, "test_fraction", 0, 1, include_low=False, include_high=False)
 
 
 def _counts(labels: np.ndarray, num_classes: int) -> tuple[int, ...]:

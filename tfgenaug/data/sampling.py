@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 import tensorflow as tf
 
+from tfgenaug.validation import check_interval
+
 _BATCH = 4096
 
 
@@ -238,8 +240,7 @@ def imbalance(
     >>> tfgenaug.data.class_counts(rare, info.num_classes)[[3, 8]]
     array([12, 12])
     """
-    if isinstance(ratio, bool) or not isinstance(ratio, numbers.Real) or not 0 < ratio <= 1:
-        raise ValueError(f"ratio must be a number in (0, 1]; got {ratio!r}")
+    check_interval(ratio, "ratio", 0, 1, include_low=False)
     labels = _labels(ds)
     if num_classes is None:
         num_classes = int(labels.max()) + 1 if labels.size else 0

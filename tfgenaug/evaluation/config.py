@@ -4,6 +4,7 @@ import dataclasses
 import numbers
 
 from tfgenaug.evaluation import registry
+from tfgenaug.validation import check_interval
 from tfgenaug.validation import check_positive_int
 
 
@@ -61,9 +62,7 @@ class EvalConfig:
             check_positive_int(getattr(self, name), name)
         if isinstance(self.count, bool) or not isinstance(self.count, int) or self.count < 0:
             raise ValueError(f"count must be an integer >= 0 (0 = all images); got {self.count!r}")
-        ratio = self.imbalance_ratio
-        if isinstance(ratio, bool) or not isinstance(ratio, numbers.Real) or not 0 < ratio <= 1:
-            raise ValueError(f"imbalance_ratio must be a number in (0, 1]; got {ratio!r}")
+        check_interval(self.imbalance_ratio, "imbalance_ratio", 0, 1, include_low=False)
         if not 0.0 <= self.gan_rate <= 1.0:
             raise ValueError(f"gan_rate must be a number in [0, 1]; got {self.gan_rate!r}")
         if not self.learning_rate > 0:
