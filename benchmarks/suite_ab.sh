@@ -18,7 +18,7 @@ for round in $(seq 1 "$rounds"); do
     (cd "$tmp/$rev" && PYTHONPATH="$tmp/$rev" python -m pytest -q -n 2 -p no:cacheprovider \
       > "$log" 2>&1) || true
     summary=$(grep -E '[0-9]+ passed' "$log" | tail -1)
-    passed=$(sed -E 's/.* ([0-9]+) passed.*/\1/' <<<"$summary")
+    passed=$(grep -oE '[0-9]+ passed' <<<"$summary" | cut -d' ' -f1)
     seconds=$(sed -E 's/.* in ([0-9.]+)s.*/\1/' <<<"$summary")
     printf '%s\t%s\t%s\t%s\n' "$round" "$rev" "$passed" "$seconds"
   done
