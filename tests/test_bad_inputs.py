@@ -6,11 +6,13 @@ type and message, and (where work could start) that none did: no optimizer step,
 
 import os
 
+import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
 from tests.bin import usage
+from tests.styletransfer.tiny_networks import tiny_encoder_decoder
 from tests.trainers.conftest import IMAGE_SHAPE
 from tests.trainers.conftest import NUM_CLASSES
 from tests.trainers.conftest import TINY
@@ -20,7 +22,15 @@ from tfgenaug import savedmodels
 from tfgenaug import trainers
 from tfgenaug.layers import GANAugment
 from tfgenaug.layers import SameClassMix
+from tfgenaug.layers import StyleTransferAugment
+from tfgenaug.networks.dfg_networks import lenet5_split
+from tfgenaug.trainers import DADA
+from tfgenaug.trainers import DCGAN
 from tfgenaug.trainers import WGANGP
+from tfgenaug.trainers.adversarial import AdversarialTrainer
+from tfgenaug.trainers.dfg import DFG
+from tfgenaug.trainers.fine_tune import FineTuner
+from tfgenaug.trainers.style_decoder import StyleDecoderTrainer
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -100,11 +110,14 @@ def test_imbalance_ratio_out_of_range(digits):
 # ----------------------------------------------------------------------- trainers
 @pytest.mark.parametrize("x,y,message", [
     (images(8, (8, 8)), labels(*[0] * 8),
-     r"images must be a batch of shape \(batch, 8, 8, 1\) \(rank 4, NHWC\); got shape \(8, 8, 8\)"),
+     r"^WGANGP\.fit: images must be a batch of shape \(batch, 8, 8, 1\) \(rank 4, NHWC\); "
+     r"got shape \(8, 8, 8\)\. Batch the data first"),
     (images(8, (16, 16, 1)), labels(*[0] * 8),
-     r"images must have shape \(batch, 8, 8, 1\) to match the generator; got \(8, 16, 16, 1\)"),
+     r"^WGANGP\.fit: images must have shape \(batch, 8, 8, 1\) to match WGANGP's "
+     r"image_shape; got shape \(8, 16, 16, 1\)$"),
     (images(8), np.zeros((8, 3), "int32"),
-     r"labels must be a vector of int class ids of shape \(batch,\); got shape \(8, 3\)"),
+     r"^WGANGP\.fit: labels must be int class ids of shape \(batch,\) or \(batch, 1\); "
+     r"got shape \(8, 3\)$"),
     (images(4), labels(0, 1, 2, 3),
      r"labels must be class ids in \[0, 3\) \(num_classes=3\); got values from 0 to 3"),
     (images(4), labels(0, -1, 2, 1),
@@ -124,7 +137,7 @@ def test_fit_rejects_out_of_range_labels_in_a_dataset():
     trainer = WGANGP(IMAGE_SHAPE, NUM_CLASSES, **TINY)
     trainer.compile(jit_compile=False)
     with pytest.raises(tf.errors.InvalidArgumentError, match=r"labels must be class ids in "
-                                                             r"\[0, 3\) \(num_classes\)"):
+                                                             r"\[0, 3\) \(num_classes=3\)"):
         trainer.fit(bad_label_dataset(), epochs=1, verbose=0)
 
 
@@ -158,6 +171,129 @@ def test_fit_rejects_nan_images_before_a_step(trainer):
     assert int(trainer.g_optimizer.iterations) == 0
 
 
+# Every trainer's fit checks its batches with the same checks (tfgenaug.data.batch_checks),
+# in the input pipeline: nothing trains on a bad batch.
+def _wgan_gp():
+    return WGANGP(IMAGE_SHAPE, NUM_CLASSES, **TINY)
+
+
+def _dcgan():
+    return DCGAN(IMAGE_SHAPE, NUM_CLASSES, **TINY)
+
+
+def _dada():
+    return DADA(IMAGE_SHAPE, NUM_CLASSES, noise_dim=8, width_multiplier=0.05)
+
+
+def _dfg():
+    return DFG(*lenet5_split(IMAGE_SHAPE, NUM_CLASSES), NUM_CLASSES, minority_classes=[0],
+               noise_dim=8, generator_width=8, critic_width=4)
+
+
+def _fine_tuner():
+    return FineTuner(*lenet5_split(IMAGE_SHAPE, NUM_CLASSES), NUM_CLASSES)
+
+
+def _style_decoder():
+    return StyleDecoderTrainer(tiny_encoder_decoder()[0], seed=0)
+
+
+def _adversarial():
+    classifier = keras.Sequential([keras.Input(IMAGE_SHAPE), keras.layers.Flatten(),
+                                   keras.layers.Dense(NUM_CLASSES)])
+    return AdversarialTrainer(classifier, epsilon=0.1)
+
+
+def _compiled(factory):
+    trainer = factory()
+    if isinstance(trainer, AdversarialTrainer):
+        trainer.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                        jit_compile=False)
+    else:
+        trainer.compile(jit_compile=False)
+    return trainer
+
+
+CLASS_ID_TRAINERS = {"WGANGP": _wgan_gp, "DCGAN": _dcgan, "DADA": _dada, "DFG": _dfg,
+                     "FineTuner": _fine_tuner}
+ALL_TRAINERS = {**CLASS_ID_TRAINERS, "StyleDecoderTrainer": _style_decoder,
+                "AdversarialTrainer": _adversarial}
+PIXELS = r"images must lie in .*\[-1, 1\].*\[255\].*to_model_range\(images, \(0, 255\)\)"
+ADVERSARIAL_PIXELS = r"images must lie in value_range=\(-1, 1\) \(the attack clip range\)"
+
+
+def _batches(images, labels):
+    return tf.data.Dataset.from_tensor_slices((images, labels)).batch(4)
+
+
+def _assert_nothing_trained(trainer, before):
+    assert trainer.train_steps == 0
+    for old, new in zip(before, trainer.trainable_weights, strict=True):
+        np.testing.assert_array_equal(old, new.numpy())
+
+
+@pytest.mark.parametrize("name", sorted(ALL_TRAINERS))
+def test_every_trainer_rejects_0_255_pixels_before_a_step(name):
+    trainer = _compiled(ALL_TRAINERS[name])
+    before = [w.numpy().copy() for w in trainer.trainable_weights]
+    pixels = _batches(images(8, value=255.0), labels(0, 1, 2, 0, 1, 2, 0, 1))
+    message = ADVERSARIAL_PIXELS if name == "AdversarialTrainer" else PIXELS
+    with pytest.raises(tf.errors.InvalidArgumentError, match=rf"{name}\.fit: {message}"):
+        trainer.fit(pixels, epochs=1, verbose=0)
+    _assert_nothing_trained(trainer, before)
+
+
+@pytest.mark.parametrize("name", sorted(set(ALL_TRAINERS) - {"StyleDecoderTrainer"}))
+def test_every_labelled_trainer_rejects_string_labels_with_the_fix(name):
+    trainer = _compiled(ALL_TRAINERS[name])
+    strings = _batches(images(8), np.array(list("abcabcab")))
+    with pytest.raises(ValueError, match=rf"^{name}\.fit: labels must be .*; got dtype string\. "
+                                         r"Map class names to ids first, e\.g\. "
+                                         r"keras\.layers\.StringLookup\("):
+        trainer.fit(strings, epochs=1, verbose=0)
+    assert trainer.train_steps == 0
+
+
+@pytest.mark.parametrize("name", sorted(CLASS_ID_TRAINERS))
+def test_every_class_id_trainer_rejects_labels_outside_num_classes(name):
+    # The batch check fit maps over a dataset (fit's wiring is tested above, at the cost
+    # of a traced train step per trainer; this one needs none).
+    trainer = ALL_TRAINERS[name]()
+    spec = trainer.batch_spec()
+    checked = _batches(images(8), labels(0, 1, 2, 7, 0, 1, 2, 0)).map(
+        lambda *batch: trainer.checked_batch(batch, spec))
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=rf"{name}\.fit: labels must be class ids in \[0, 3\) "
+                             r"\(num_classes=3\); got values from .*\[0\].*\[7\]"):
+        next(iter(checked))
+    with pytest.raises(ValueError, match=rf"^{name}\.fit: labels must be class ids in \[0, 3\) "
+                                         r"\(num_classes=3\); got values from -1 to 2$"):
+        trainer.checked_batch((images(4), labels(0, -1, 2, 1)), spec)
+
+
+def test_fit_rejects_0_255_pixel_arrays_at_once(trainer):
+    with pytest.raises(ValueError, match=r"^WGANGP\.fit: images must lie in \[-1, 1\] \(values "
+                                         r"up to half its span beyond it pass\); got values "
+                                         r"from 0 to 255\. Convert them first, e\.g\. "
+                                         r"tfgenaug\.data\.to_model_range.*"
+                                         r"fit\(\.\.\., range_check=False\)$"):
+        x = images(8)
+        x[0] = 255.0
+        trainer.fit(x, labels(*[0] * 8), batch_size=8, epochs=1, verbose=0)
+    assert int(trainer.g_optimizer.iterations) == 0
+
+
+def test_near_edge_images_train_and_the_range_check_turns_off():
+    trainer = _compiled(_wgan_gp)
+    near_edge = images(8, value=1.02)  # [-1, 1] images after interpolation overshoot
+    near_edge[0] = -2.0  # half the span beyond -1: still accepted
+    trainer.fit(_batches(near_edge, labels(*[0, 1] * 4)), epochs=1, verbose=0)
+    assert trainer.train_steps == 2
+    pixels = _batches(images(8, value=255.0), labels(*[0, 1] * 4))
+    trainer.fit(pixels, epochs=1, verbose=0, range_check=False)
+    assert trainer.train_steps == 4
+
+
 @pytest.mark.parametrize("call,message", [
     (lambda: trainers.get("vae"), r"trainer must be one of \['dada', 'dcgan', 'wgan_gp'\]; "
                                   r"got 'vae'"),
@@ -182,9 +318,11 @@ def test_sample_labels_outside_num_classes(trainer):
 
 # ----------------------------------------------------------------------- layers
 @pytest.mark.parametrize("batch,message", [
-    ((images(4, (8, 8)), labels(0, 1, 2, 0)), r"images must have rank 4"),
-    ((images(4, (16, 16, 1)), labels(0, 1, 2, 0)), r"images have shape .*\(16, 16, 1\).*"
-                                                    r"generator makes images of shape \(8, 8, 1\)"),
+    ((images(4, (8, 8)), labels(0, 1, 2, 0)), r"GANAugment: images must be a batch of shape "
+                                               r"\(batch, 8, 8, 1\) \(rank 4, NHWC\)"),
+    ((images(4, (16, 16, 1)), labels(0, 1, 2, 0)), r"images must have shape .*\(batch, 8, 8, 1\) "
+                                                    r"to match the generator's images; got "
+                                                    r"shape \(4, 16, 16, 1\)"),
     ((images(4), np.zeros((4, 5), "float32")), r"one-hot labels must have width num_classes=3"),
     ({"images": images(4), "targets": labels(0, 1, 2, 0)},
      r"dict with exactly the keys 'images' and 'labels'"),
@@ -218,6 +356,55 @@ def test_gan_augment_rejects_images_outside_value_range(trainer):
     layer = GANAugment(trainer, value_range=(0, 1), seed=0)
     with pytest.raises((ValueError, tf.errors.InvalidArgumentError), match=r"value_range"):
         layer((images(4, value=200.0), labels(0, 1, 2, 0)))
+
+
+def test_gan_augment_rejects_labels_outside_num_classes_in_graph_mode(trainer):
+    layer = GANAugment(trainer, value_range=(-1, 1), seed=0)
+    with pytest.raises(ValueError, match=r"GANAugment: labels must be class ids in \[0, 3\) "
+                                         r"\(num_classes=3\); got values from 0 to 3"):
+        layer((images(4), labels(0, 1, 2, 3)))
+    mapped = _batches(images(4), labels(0, 1, 2, 3)).map(layer)
+    with pytest.raises(tf.errors.InvalidArgumentError,
+                       match=r"GANAugment: labels must be class ids in \[0, 3\) "
+                             r"\(num_classes=3\); got values from .*\[3\]"):
+        next(iter(mapped))
+
+
+def _style_transfer_augment(**kwargs):
+    encoder, decoder = tiny_encoder_decoder()
+    return StyleTransferAugment(encoder, decoder, np.zeros((2, *IMAGE_SHAPE), "float32"),
+                                value_range=(-1, 1), seed=0, **kwargs)
+
+
+LAYERS = {
+    "GANAugment": lambda generator, **kw: GANAugment(generator, value_range=(-1, 1), seed=0,
+                                                     **kw),
+    "SameClassMix": lambda _, **kw: SameClassMix(value_range=(-1, 1), seed=0, **kw),
+    "StyleTransferAugment": lambda _, **kw: _style_transfer_augment(**kw),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_every_layer_rejects_0_255_pixels_and_string_labels(name, trainer):
+    layer = LAYERS[name](trainer)
+    pixels = (images(4, value=255.0), labels(0, 1, 2, 0))
+    with pytest.raises(ValueError, match=rf"{name}: images must lie in value_range=\(-1, 1\) "
+                                         rf"\(the {name} argument\).*got values from 255 to 255.*"
+                                         r"e\.g\. value_range=\(0, 255\)"):
+        layer(pixels)
+    mapped = _batches(*pixels).map(layer)
+    with pytest.raises(tf.errors.InvalidArgumentError, match=rf"{name}: images must lie in"):
+        next(iter(mapped))
+    with pytest.raises(ValueError, match=rf"{name}: labels must be .*; got dtype string\. "
+                                         r"Map class names to ids first"):
+        layer((images(4), np.array(list("abca"))))
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_every_layer_range_check_turns_off(name, trainer):
+    layer = LAYERS[name](trainer, range_check=False)
+    out_images, _ = layer((images(4, value=255.0), labels(0, 1, 2, 0)))
+    assert out_images.shape == (4, *IMAGE_SHAPE)
 
 
 # ----------------------------------------------------------------------- savedmodels

@@ -1,16 +1,13 @@
 """Tests of `tfgenaug.layers.batch_contract`: the MixUp-style batch of the layers."""
 
-import re
-
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 from keras import ops
 
-from tfgenaug.layers.batch_contract import CLASS_LABELS
+from tfgenaug.data.batch_checks import TARGETS
 from tfgenaug.layers.batch_contract import BatchAugmentationLayer
-from tfgenaug.layers.batch_contract import check_batch_shapes
 from tfgenaug.layers.batch_contract import class_ids
 from tfgenaug.layers.batch_contract import labels_like
 from tfgenaug.layers.batch_contract import unpack_batch
@@ -45,36 +42,6 @@ def test_unpack_and_pack_keep_the_structure(structure):
 def test_unpack_names_the_layer_and_the_labels(data, match):
     with pytest.raises(ValueError, match=match):
         unpack_batch(data, "MyLayer")
-
-
-# ----------------------------------------------------------------- check_batch_shapes
-def test_good_shapes_pass():
-    check_batch_shapes("MyLayer", IMAGES, (4,))
-    check_batch_shapes("MyLayer", (None, 8, 8, 1), (4, 3), image_shape=(8, 8, 1),
-                       num_classes=3)
-    check_batch_shapes("MyLayer", (4, None, None, 1), (None, 1), image_shape=(8, 8, 1),
-                       num_classes=3)
-    check_batch_shapes("MyLayer", tf.TensorShape(IMAGES), tf.TensorShape([4]))
-
-
-@pytest.mark.parametrize(("images_shape", "labels_shape", "kwargs", "match"), [
-    ((8, 8, 1), (4,), {}, r"^MyLayer works on batches: images must have rank 4 "
-                          r"\(batch, H, W, C\); got shape \(8, 8, 1\)\. Batch the dataset"),
-    (IMAGES, (4,), {"image_shape": (8, 8, 3), "image_shape_source": "the encoder takes"},
-     r"^images have shape \(H, W, C\) = \(8, 8, 1\) but the encoder takes \(8, 8, 3\)$"),
-    (IMAGES, (4, 3, 1), {}, rf"^labels must be {re.escape(CLASS_LABELS)}; got shape"),
-    (IMAGES, (), {"labels_form": "targets"}, r"^labels must be targets; got shape \(\)$"),
-    (IMAGES, (4, 5), {"num_classes": 3},
-     r"^one-hot labels must have width num_classes=3; got labels of shape \(4, 5\)$"),
-    (IMAGES, (5,), {}, r"^images and labels must have the same batch size; got 4 and 5$"),
-])
-def test_bad_shapes_raise_naming_the_argument(images_shape, labels_shape, kwargs, match):
-    with pytest.raises(ValueError, match=match):
-        check_batch_shapes("MyLayer", images_shape, labels_shape, **kwargs)
-
-
-def test_labels_of_any_width_pass_without_num_classes():
-    check_batch_shapes("MyLayer", IMAGES, (4, 5))
 
 
 # ----------------------------------------------------------------- label forms
@@ -121,11 +88,13 @@ def test_label_helpers_round_trip_in_graph_mode():
 class AddOne(BatchAugmentationLayer):
     """Adds 1 to the images and 10 to the labels when training."""
 
+    value_range = (-1.0, 1.0)
+
     def _unpack(self, data):
         return unpack_batch(data, "AddOne")
 
-    def _check_shapes(self, images_shape, labels_shape):
-        check_batch_shapes("AddOne", images_shape, labels_shape)
+    def batch_spec(self):
+        return self.spec(labels=TARGETS)
 
     def get_random_transformation(self, data, training=True, seed=None):
         return {"shift": 1.0} if training else None
@@ -157,7 +126,7 @@ def test_base_layer_maps_over_a_dataset_and_checks_shapes():
     ds = tf.data.Dataset.from_tensor_slices((np.zeros(IMAGES, "float32"), np.arange(4)))
     images, labels = next(iter(ds.batch(4).map(layer)))
     np.testing.assert_array_equal(labels, np.arange(4) + 10)
-    with pytest.raises(ValueError, match="AddOne works on batches"):
+    with pytest.raises(ValueError, match="AddOne: images must be a batch of shape"):
         layer((np.zeros(IMAGES[1:], "float32"), np.arange(4)))
     with pytest.raises(ValueError, match="AddOne needs images and labels"):
         layer(np.zeros(IMAGES, "float32"))
@@ -171,3 +140,17 @@ def test_base_layer_is_an_identity_in_a_model_outside_training():
     images, labels = model.predict([np.zeros(IMAGES, "float32"), np.arange(4)], verbose=0)
     np.testing.assert_array_equal(images, np.zeros(IMAGES))
     np.testing.assert_array_equal(labels, np.arange(4))
+
+
+def test_base_layer_checks_values_when_training_only():
+    layer = AddOne()
+    pixels = np.full(IMAGES, 255.0, "float32")
+    with pytest.raises(ValueError, match=r"AddOne: images must lie in value_range=\(-1, 1\) "
+                                         r"\(the AddOne argument\).*got values from 255 to 255.*"
+                                         r"AddOne\(\.\.\., range_check=False\)"):
+        layer((pixels, np.arange(4)))
+    out_images, _ = layer((pixels, np.arange(4)), training=False)
+    np.testing.assert_array_equal(out_images, pixels)
+    out_images, _ = AddOne(range_check=False)((pixels, np.arange(4)))
+    np.testing.assert_array_equal(out_images, pixels + 1)
+    assert AddOne(range_check=False).get_config()["range_check"] is False

@@ -273,11 +273,11 @@ def test_inside_a_functional_model():
 
 # ----------------------------------------------------------------- config
 def test_config_round_trip():
-    layer = SameClassMix(alpha=0.3, mode="regression", value_range=(-1, 1), seed=9, name="mix")
+    layer = SameClassMix(alpha=0.3, mode="regression", value_range=(0, 255), seed=9, name="mix")
     config = json.loads(json.dumps(layer.get_config()))
     restored = SameClassMix.from_config(config)
     assert json.loads(json.dumps(restored.get_config())) == config
-    assert config["alpha"] == 0.3 and config["value_range"] == [-1.0, 1.0]
+    assert config["alpha"] == 0.3 and config["value_range"] == [0.0, 255.0]
     images, targets = indexed_images(6), np.arange(6, dtype="float32")
     for a, b in zip(layer((images, targets)), restored((images, targets)), strict=True):
         np.testing.assert_array_equal(a, b)

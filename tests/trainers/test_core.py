@@ -6,7 +6,6 @@ import pytest
 import tensorflow as tf
 
 from tfgenaug import trainers
-from tfgenaug.trainers import batch_checks
 from tfgenaug.trainers import ema
 from tfgenaug.trainers.dada import DADA
 from tfgenaug.trainers.wgan_gp import WGANGP
@@ -63,8 +62,13 @@ def test_dict_batches_are_checked_for_finite_images_too():
     images = np.zeros((2, *SHAPE), np.float32)
     images[0, 0, 0, 0] = np.nan
     batch = {"images": tf.constant(images), "labels": tf.constant([0, 1])}
-    with pytest.raises(tf.errors.InvalidArgumentError, match="images must be finite"):
-        batch_checks.checked_batch(batch, SHAPE, num_classes=3)["images"].numpy()
+    trainer = wgan()
+    with pytest.raises(ValueError, match="WGANGP.fit: images must be finite"):
+        trainer.checked_batch(batch, trainer.batch_spec())
+    ds = tf.data.Dataset.from_tensors(batch).map(
+        lambda batch: trainer.checked_batch(batch, trainer.batch_spec()))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="WGANGP.fit: images must be finite"):
+        next(iter(ds))
 
 
 def test_ema_warms_up_then_holds_its_largest_decay():

@@ -111,14 +111,50 @@ def from_model_range(images, value_range: Sequence[float]):
     return _finish((_as_float32(images) + 1.0) * half + low)
 
 
-def assert_in_value_range(images, value_range: Sequence[float], slack: float = 0.5):
+RANGE_SLACK = 0.5
+"""How far images may lie beyond their value range, as a share of its span, by default."""
+
+
+def within_range(images, value_range: Sequence[float], slack: float = RANGE_SLACK) -> tuple:
+    """Whether `images` lie in `value_range` widened by `slack` times its span.
+
+    The rule of every range check in tfgenaug: values may stray beyond the range by
+    `slack * (high - low)` (interpolation or augmentation overshoot, rounding), while a
+    different convention (`[0, 255]` pixels for `[-1, 1]`) lies further out.
+
+    Args:
+        images: a tensor or array of any shape (empty passes).
+        value_range: `(low, high)`.
+        slack: how far beyond the range values may go, as a share of its span.
+
+    Returns:
+        `(ok, smallest, largest)`: a bool tensor and the float32 extremes found (the
+        range's ends for an empty input).
+
+    Example:
+
+    >>> ok, smallest, largest = within_range(np.array([0.0, 1.02]), (-1, 1))
+    >>> bool(ok), float(largest)
+    (True, 1.0199999809265137)
+    """
+    low, high = check_value_range(value_range)
+    margin = slack * (high - low)
+    values = tf.cast(tf.convert_to_tensor(images), tf.float32)
+    empty = tf.equal(tf.size(values), 0)
+    smallest = tf.where(empty, low, tf.reduce_min(values))
+    largest = tf.where(empty, high, tf.reduce_max(values))
+    ok = tf.logical_and(smallest >= low - margin, largest <= high + margin)
+    return ok, smallest, largest
+
+
+def assert_in_value_range(images, value_range: Sequence[float], slack: float = RANGE_SLACK):
     """Returns `images` after checking, in graph mode too, that they lie in `value_range`.
 
     A layer told `value_range=(0, 1)` and given `[0, 255]` pixels would silently mix
     generated images in the wrong range into the batch. Values may stray from
-    `value_range` by `slack` times its span (augmentation overshoot, rounding) before
-    the check fails; a range mismatch exceeds that. Under XLA the assertion is
-    compiled away, so check in the input pipeline where it matters.
+    `value_range` by `slack` times its span (see `within_range`) before the check fails.
+    Under XLA the assertion is compiled away, so check in the input pipeline where it
+    matters. (tfgenaug's own entry points check with `tfgenaug.data.batch_checks`.)
 
     Args:
         images: A float tensor or array.
@@ -141,16 +177,13 @@ def assert_in_value_range(images, value_range: Sequence[float], slack: float = 0
     """
     low, high = check_value_range(value_range)
     images = tf.convert_to_tensor(images)
-    margin = slack * (high - low)
+    ok, smallest, largest = within_range(images, value_range, slack)
     message = (
         f"images must lie in value_range=({low:g}, {high:g}) (the layer's argument); "
         f"found values beyond it by more than {slack:g} x its span: pass the range your "
         f"images use, e.g. value_range=(0, 255) for uint8-style pixels"
     )
-    floor = tf.constant(low - margin, images.dtype)
-    ceiling = tf.constant(high + margin, images.dtype)
     with tf.control_dependencies([
-        tf.debugging.assert_greater_equal(images, floor, message=message),
-        tf.debugging.assert_less_equal(images, ceiling, message=message),
+        tf.debugging.Assert(ok, [message, "got values from", smallest, "to", largest]),
     ]):
         return tf.identity(images)

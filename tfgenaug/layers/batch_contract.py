@@ -6,8 +6,9 @@
 arguments `layer(images, labels)` (what `ds.map(layer)` does with tuple elements), and
 give the batch back in the same structure. This module holds their base class,
 `BatchAugmentationLayer`, and the helpers that unpack and repack that structure, check
-the shapes of the batch and convert between the label forms the layers accept (int
-class ids `(B,)` / `(B, 1)` or one-hot rows `(B, K)`).
+the batch with `tfgenaug.data.batch_checks` (the checks every entry point shares) and
+convert between the label forms the layers accept (int class ids `(B,)` / `(B, 1)` or
+one-hot rows `(B, K)`).
 
 Every error names the layer class it is raised for and the argument at fault.
 """
@@ -19,8 +20,9 @@ from typing import Any
 import keras
 from keras import ops
 
-CLASS_LABELS = "class ids (batch,) or (batch, 1), or one-hot (batch, num_classes)"
-"""How the errors of `check_batch_shapes` describe int-or-one-hot labels."""
+from tfgenaug.data import batch_checks
+from tfgenaug.data.batch_checks import CLASS_IDS_OR_ONE_HOT
+from tfgenaug.validation import check_choice
 
 Pack = Callable[[Any, Any], Any]
 """Puts `(images, labels)` back into the structure `unpack_batch` took them from."""
@@ -34,17 +36,23 @@ class BatchAugmentationLayer(keras.layers.Layer):
     `layer(images, labels)` (what `ds.map(layer)` does with tuple elements); the output
     has the structure of the input.
 
-    `call` unpacks the batch with `_unpack`, checks it with `_check_shapes`, and runs
-    `get_random_transformation`, `transform_images` and `transform_labels`, as Keras's
-    image preprocessing layers do. A subclass implements those five methods (`_unpack`
-    is usually `unpack_batch(data, "<its class name>")`), or overrides `call`.
+    `call` unpacks the batch with `_unpack`, checks it against `batch_spec()` (shapes
+    and dtypes always; when training, values: finite images in `value_range`, class ids
+    in range) and runs `get_random_transformation`, `transform_images` and
+    `transform_labels`, as Keras's image preprocessing layers do. A subclass implements
+    those and `_unpack` (usually `unpack_batch(data, "<its class name>")`) and
+    `batch_spec` (usually `self.spec(...)`), or overrides `call`.
 
     Args:
+        range_check: bool. Whether images are checked against the layer's
+            `value_range` (by up to half its span beyond it: overshoot passes, another
+            convention such as `[0, 255]` for `(0, 1)` does not). Defaults to `True`.
         **kwargs: base layer keyword arguments, such as `name` and `dtype`.
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, range_check: bool = True, **kwargs):
         super().__init__(**kwargs)
+        self.range_check = check_choice(range_check, "range_check", (True, False))
         # The batch comes as a dict, tuple or list, not as a tensor.
         self._allow_non_tensor_positional_args = True
 
@@ -55,10 +63,7 @@ class BatchAugmentationLayer(keras.layers.Layer):
         return super().__call__(data, **kwargs)
 
     def call(self, data, training=True):
-        images, labels, pack = self._unpack(data)
-        images = ops.convert_to_tensor(images)
-        labels = ops.convert_to_tensor(labels)
-        self._check_shapes(images.shape, labels.shape)
+        images, labels, pack = self.checked_batch(data, training)
         transformation = self.get_random_transformation(
             {"images": images, "labels": labels}, training=training
         )
@@ -70,9 +75,55 @@ class BatchAugmentationLayer(keras.layers.Layer):
         """`(images, labels, pack)` of a batch; see `unpack_batch`."""
         raise NotImplementedError
 
-    def _check_shapes(self, images_shape, labels_shape) -> None:
-        """Raises `ValueError` for a batch the layer cannot take; see `check_batch_shapes`."""
+    def batch_spec(self) -> batch_checks.BatchSpec:
+        """What the layer takes (see `tfgenaug.data.batch_checks`); usually `self.spec(...)`."""
         raise NotImplementedError
+
+    def spec(
+        self,
+        *,
+        image_shape: Sequence[int] | None = None,
+        image_shape_source: str = "the images the layer takes",
+        labels: str = CLASS_IDS_OR_ONE_HOT,
+        num_classes: int | None = None,
+    ) -> batch_checks.BatchSpec:
+        """A `BatchSpec` owned by this layer class, for images in `self.value_range`."""
+        name = type(self).__name__
+        return batch_checks.BatchSpec(
+            owner=name,
+            image_shape=None if image_shape is None else tuple(image_shape),
+            image_shape_source=image_shape_source,
+            labels=labels,
+            num_classes=num_classes,
+            value_range=self.value_range if self.range_check else None,
+            range_name=(f"value_range={batch_checks.range_text(self.value_range)} "
+                        f"(the {name} argument)"),
+            range_fix="pass the range your images use, e.g. value_range=(0, 255) for "
+                      "uint8-style pixels",
+            range_off=f"{name}(..., range_check=False)",
+        )
+
+    def checked_batch(self, data, training=True) -> tuple[Any, Any, Pack]:
+        """`(images, labels, pack)` of a batch, checked against `batch_spec()`.
+
+        Shapes and dtypes are checked always, values when `training` (eagerly a bad
+        batch raises a `ValueError`, in a graph its tensors fail when consumed).
+        """
+        images, labels, pack = self._unpack(data)
+        images = ops.convert_to_tensor(images)
+        labels = ops.convert_to_tensor(labels)
+        spec = self.batch_spec()
+        batch_checks.check_static(spec, images, labels)
+        if training:
+            images, labels = batch_checks.checked(spec, images, labels)
+        return images, labels, pack
+
+    def check_batch(self, images, labels) -> None:
+        """Raises `ValueError` for a batch whose shapes or dtypes the layer cannot take."""
+        batch_checks.check_static(self.batch_spec(), images, labels)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "range_check": self.range_check}
 
 
 def unpack_batch(data, layer_class: str) -> tuple[Any, Any, Pack]:
@@ -113,68 +164,6 @@ def unpack_batch(data, layer_class: str) -> tuple[Any, Any, Pack]:
         f"(images, labels); got {type(data).__name__}"
         + (f" of length {len(data)}" if isinstance(data, tuple | list) else "")
     )
-
-
-def check_batch_shapes(
-    layer_class: str,
-    images_shape: Sequence[int | None],
-    labels_shape: Sequence[int | None],
-    *,
-    image_shape: Sequence[int] | None = None,
-    image_shape_source: str = "the layer takes",
-    num_classes: int | None = None,
-    labels_form: str = CLASS_LABELS,
-) -> None:
-    """Checks the shapes of a batch of images `(B, H, W, C)` and labels `(B,)` / `(B, D)`.
-
-    `None` (an unknown size) passes every check of that size.
-
-    Args:
-        layer_class: name of the layer class the batch is for; errors name it.
-        images_shape: shape of the images.
-        labels_shape: shape of the labels.
-        image_shape: `(H, W, C)` the images must have, or `None` for any. Defaults to
-            `None`.
-        image_shape_source: what imposes `image_shape`, completing "... but
-            {image_shape_source} {image_shape}" in the error, e.g. `"the encoder takes"`.
-            Defaults to `"the layer takes"`.
-        num_classes: int. When given, rank-2 labels must be one-hot rows of this width
-            or class ids `(B, 1)`. Defaults to `None` (any width).
-        labels_form: what the labels may be, for the error about their rank. Defaults
-            to `CLASS_LABELS` (class ids or one-hot rows).
-
-    Raises:
-        ValueError: naming `images` or `labels`, when the images are not a batch of
-            rank 4 or not of `image_shape`, the labels not of rank 1 or 2 (or not of
-            width 1 or `num_classes`), or the two of different batch sizes.
-    """
-    images_shape = tuple(images_shape)
-    if len(images_shape) != 4:
-        raise ValueError(
-            f"{layer_class} works on batches: images must have rank 4 (batch, H, W, C); "
-            f"got shape {images_shape}. Batch the dataset before mapping the layer."
-        )
-    if image_shape is not None:
-        for got, want in zip(images_shape[1:], image_shape, strict=True):
-            if got is not None and got != want:
-                raise ValueError(
-                    f"images have shape (H, W, C) = {images_shape[1:]} but "
-                    f"{image_shape_source} {image_shape}"
-                )
-    labels_shape = tuple(labels_shape)
-    if len(labels_shape) not in (1, 2):
-        raise ValueError(f"labels must be {labels_form}; got shape {labels_shape}")
-    width = labels_shape[-1]
-    if num_classes is not None and len(labels_shape) == 2 and width not in (1, num_classes):
-        raise ValueError(
-            f"one-hot labels must have width num_classes={num_classes}; "
-            f"got labels of shape {labels_shape}"
-        )
-    if None not in (images_shape[0], labels_shape[0]) and images_shape[0] != labels_shape[0]:
-        raise ValueError(
-            f"images and labels must have the same batch size; got {images_shape[0]} "
-            f"and {labels_shape[0]}"
-        )
 
 
 def class_ids(labels):

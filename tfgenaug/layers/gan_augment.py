@@ -8,11 +8,10 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from tfgenaug.data.value_range import assert_in_value_range
+from tfgenaug.data.batch_checks import BatchSpec
 from tfgenaug.data.value_range import check_value_range
 from tfgenaug.data.value_range import from_model_range
 from tfgenaug.layers.batch_contract import BatchAugmentationLayer
-from tfgenaug.layers.batch_contract import check_batch_shapes
 from tfgenaug.layers.batch_contract import labels_like
 from tfgenaug.layers.batch_contract import unpack_batch
 from tfgenaug.layers.generator_source import GeneratorSource
@@ -87,6 +86,9 @@ class GANAugment(BatchAugmentationLayer):
         noise_distribution: `"normal"` or `"uniform"`, the generator's noise. Read from
             a trainer or SavedModel; for a generator `keras.Model` it defaults to
             `"normal"`. Defaults to `None`.
+        range_check: bool. Whether each training batch's images are checked against
+            `value_range` (values up to half its span beyond it pass). Defaults to
+            `True`.
         **kwargs: base layer keyword arguments, such as `name` and `dtype`.
 
     Call arguments:
@@ -124,9 +126,10 @@ class GANAugment(BatchAugmentationLayer):
         seed: int | None = None,
         num_classes: int | None = None,
         noise_distribution: str | None = None,
+        range_check: bool = True,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(range_check=range_check, **kwargs)
         check_number(rate, "rate", minimum=0, maximum=1)
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}; got {mode!r}")
@@ -208,7 +211,6 @@ class GANAugment(BatchAugmentationLayer):
         images = ops.cast(images, self.compute_dtype)
         if not training or transformation is None:
             return images
-        images = assert_in_value_range(images, self.value_range)
         generated = self._source.sample(transformation["classes"], transformation["noise"])
         generated = from_model_range(ops.stop_gradient(generated), self.value_range)
         generated = ops.cast(generated, self.compute_dtype)
@@ -229,19 +231,16 @@ class GANAugment(BatchAugmentationLayer):
     def _unpack(self, data):
         return unpack_batch(data, "GANAugment")
 
-    def _check_shapes(self, images_shape, labels_shape) -> None:
-        check_batch_shapes(
-            "GANAugment",
-            images_shape,
-            labels_shape,
+    def batch_spec(self) -> BatchSpec:
+        return self.spec(
             image_shape=self.image_shape,
-            image_shape_source="the generator makes images of shape",
+            image_shape_source="the generator's images",
             num_classes=self.num_classes,
         )
 
     def compute_output_spec(self, data, training=True):
         images, labels, pack = self._unpack(data)
-        self._check_shapes(images.shape, labels.shape)
+        self.check_batch(images, labels)
         batch_size = images.shape[0]
         if self.mode == "append" and batch_size is not None:
             batch_size += self.num_generated(batch_size)

@@ -8,11 +8,12 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from tfgenaug.data.batch_checks import CLASS_IDS_OR_ONE_HOT
+from tfgenaug.data.batch_checks import TARGETS
+from tfgenaug.data.batch_checks import BatchSpec
 from tfgenaug.data.value_range import check_value_range
 from tfgenaug.data.value_range import to_model_range
-from tfgenaug.layers.batch_contract import CLASS_LABELS
 from tfgenaug.layers.batch_contract import BatchAugmentationLayer
-from tfgenaug.layers.batch_contract import check_batch_shapes
 from tfgenaug.layers.batch_contract import class_ids
 from tfgenaug.layers.batch_contract import unpack_batch
 from tfgenaug.layers.untracked_networks import UntrackedNetworks
@@ -86,6 +87,9 @@ class SameClassMix(BatchAugmentationLayer):
             called with `training=False` when it is a Keras layer or model and gets no
             gradient. A Keras layer or model is saved with the layer; a plain Python
             callable works but makes `get_config` fail. Defaults to `None` (the targets).
+        range_check: bool. Whether each training batch's images are checked against
+            `value_range` (values up to half its span beyond it pass). Defaults to
+            `True`.
         **kwargs: base layer keyword arguments, such as `name` and `dtype`.
 
     Call arguments:
@@ -114,9 +118,10 @@ class SameClassMix(BatchAugmentationLayer):
         value_range: Sequence[float] = (0, 255),
         seed: int | None = None,
         feature_fn: Callable | None = None,
+        range_check: bool = True,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(range_check=range_check, **kwargs)
         if alpha is not None and (
             isinstance(alpha, bool)
             or not isinstance(alpha, numbers.Real)
@@ -206,19 +211,14 @@ class SameClassMix(BatchAugmentationLayer):
     def _unpack(self, data):
         return unpack_batch(data, "SameClassMix")
 
-    def _check_shapes(self, images_shape, labels_shape) -> None:
-        form = (
-            CLASS_LABELS
-            if self.mode == "classification"
-            else "float targets (batch,) or (batch, D)"
-        )
-        check_batch_shapes(
-            "SameClassMix", images_shape, labels_shape, labels_form=f"{form} in mode={self.mode!r}"
+    def batch_spec(self) -> BatchSpec:
+        return self.spec(
+            labels=CLASS_IDS_OR_ONE_HOT if self.mode == "classification" else TARGETS
         )
 
     def compute_output_spec(self, data, training=True):
         images, labels, pack = self._unpack(data)
-        self._check_shapes(images.shape, labels.shape)
+        self.check_batch(images, labels)
         labels_dtype = labels.dtype
         if self.mode == "regression" and not _is_float(labels_dtype):
             labels_dtype = self.compute_dtype

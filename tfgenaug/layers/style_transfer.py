@@ -8,12 +8,11 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from tfgenaug.data.value_range import assert_in_value_range
+from tfgenaug.data.batch_checks import BatchSpec
 from tfgenaug.data.value_range import check_value_range
 from tfgenaug.data.value_range import from_model_range
 from tfgenaug.data.value_range import to_model_range
 from tfgenaug.layers.batch_contract import BatchAugmentationLayer
-from tfgenaug.layers.batch_contract import check_batch_shapes
 from tfgenaug.layers.batch_contract import class_ids
 from tfgenaug.layers.batch_contract import labels_like
 from tfgenaug.layers.batch_contract import unpack_batch
@@ -91,6 +90,9 @@ class StyleTransferAugment(BatchAugmentationLayer):
         threshold: float in (0, 1] or `None`. Teacher confidence below which a
             stylised row is not used. Needs a `teacher`. Defaults to `None`.
         eps: float. AdaIN's variance stabiliser. Defaults to `1e-5`.
+        range_check: bool. Whether each training batch's images are checked against
+            `value_range` (values up to half its span beyond it pass). Defaults to
+            `True`.
         **kwargs: base layer keyword arguments, such as `name`.
 
     Call arguments:
@@ -122,9 +124,10 @@ class StyleTransferAugment(BatchAugmentationLayer):
         teacher=None,
         threshold: float | None = None,
         eps: float = DEFAULT_EPS,
+        range_check: bool = True,
         **kwargs,
     ):
-        super().__init__(**kwargs)
+        super().__init__(range_check=range_check, **kwargs)
         self.rate = check_number(rate, "rate", minimum=0, maximum=1)
         self.alpha = check_number(alpha, "alpha", minimum=0, maximum=1)
         self.value_range = check_value_range(value_range)
@@ -194,10 +197,8 @@ class StyleTransferAugment(BatchAugmentationLayer):
 
     # ----------------------------------------------------------------- calling
     def call(self, data, training=True):
-        images, labels, pack = self._unpack(data)
-        images = ops.cast(ops.convert_to_tensor(images), self.compute_dtype)
-        labels = ops.convert_to_tensor(labels)
-        self._check_shapes(images.shape, labels.shape)
+        images, labels, pack = self.checked_batch(data, training)
+        images = ops.cast(images, self.compute_dtype)
         transformation = self.get_random_transformation(
             {"images": images, "labels": labels}, training=training
         )
@@ -250,7 +251,6 @@ class StyleTransferAugment(BatchAugmentationLayer):
         padded_styles = ops.concatenate(
             [transformation["styles"], ops.zeros((1,), "int32")], axis=0
         )
-        images = assert_in_value_range(images, self.value_range)
         content = to_model_range(ops.take(images, padded_rows, axis=0), self.value_range)
         stylised = self.stylise(content, padded_styles)
         replacement = ops.cast(from_model_range(stylised[:-1], self.value_range), images.dtype)
@@ -276,18 +276,13 @@ class StyleTransferAugment(BatchAugmentationLayer):
     def _unpack(self, data):
         return unpack_batch(data, "StyleTransferAugment")
 
-    def _check_shapes(self, images_shape, labels_shape) -> None:
-        check_batch_shapes(
-            "StyleTransferAugment",
-            images_shape,
-            labels_shape,
-            image_shape=self.image_shape,
-            image_shape_source="the encoder takes",
-        )
+    def batch_spec(self) -> BatchSpec:
+        return self.spec(image_shape=self.image_shape,
+                         image_shape_source="the encoder's input")
 
     def compute_output_spec(self, data, training=True):
         images, labels, pack = self._unpack(data)
-        self._check_shapes(images.shape, labels.shape)
+        self.check_batch(images, labels)
         return pack(
             keras.KerasTensor(images.shape, dtype=self.compute_dtype),
             keras.KerasTensor(labels.shape, dtype=labels.dtype),

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import keras
 import tensorflow as tf
 
+from tfgenaug.data import batch_checks
 from tfgenaug.trainers.attacks import METHODS
 from tfgenaug.trainers.attacks import check_clip_range
 from tfgenaug.trainers.attacks import check_epsilon
@@ -111,8 +112,6 @@ class AdversarialTrainer(Trainer):
         self.seed_generator = keras.random.SeedGenerator(self.seed)
 
     step_optimizer = "optimizer"
-    # Labels may be class ids, one-hot or anything the compiled loss takes.
-    labelled_batches = False
 
     def networks(self) -> tuple[keras.Model, ...]:
         return (self.classifier,)
@@ -134,6 +133,33 @@ class AdversarialTrainer(Trainer):
 
     def call(self, inputs, training=None):
         return self.classifier(inputs, training=training)
+
+    # ----------------------------------------------------------------- batches
+    def batch_spec(self, range_check: bool = True) -> batch_checks.BatchSpec:
+        """What `fit` takes: `(images, labels)` with images in `value_range`.
+
+        Labels may be class ids, one-hot rows or anything numeric the compiled loss
+        takes; images of any size.
+        """
+        return batch_checks.BatchSpec(
+            owner="AdversarialTrainer.fit",
+            labels=batch_checks.TARGETS,
+            value_range=self.value_range if range_check else None,
+            range_name=(None if self.value_range is None else
+                        f"value_range={batch_checks.range_text(self.value_range)} "
+                        "(the attack clip range)"),
+            range_fix="pass the range your images use as value_range",
+            range_off="fit(..., range_check=False)",
+        )
+
+    def checked_batch(self, batch, spec: batch_checks.BatchSpec):
+        """`(x, y[, sample_weight])` with `x` and `y` checked (see `batch_spec`)."""
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(batch)
+        if not (tf.is_tensor(x) or hasattr(x, "shape")):
+            return batch
+        batch_checks.check_static(spec, x, y)
+        x, y = batch_checks.checked(spec, x, y)
+        return keras.utils.pack_x_y_sample_weight(x, y, sample_weight)
 
     # ----------------------------------------------------------------- attack
     def attack_loss(self, labels, predictions):

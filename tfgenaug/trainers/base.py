@@ -15,11 +15,11 @@ and the metrics stay float32, and `call` / `sample` return float32 images.
 import keras
 import tensorflow as tf
 
+from tfgenaug.data.batch_checks import check_labels_in_range
 from tfgenaug.networks import conditional_critic
 from tfgenaug.networks import conditional_generator
 from tfgenaug.trainers import ada
 from tfgenaug.trainers import diffaugment
-from tfgenaug.trainers.batch_checks import check_labels_in_range
 from tfgenaug.trainers.core import Trainer
 from tfgenaug.validation import check_choice
 

@@ -12,8 +12,9 @@ kernel `Trainer` owns everything that is not the trainer's loss maths, once:
   mirrored variables), so the kernel compiles only the per-replica maths
   (`xla_maths(fn)`: losses and gradients) and the updates run outside.
 - **batches**: `unpack_batch` (tuple or dict, shape checks) and `fit`, which checks
-  every batch of a `tf.data.Dataset` in the input pipeline (finite images, labels in
-  `[0, num_classes)`) before any weight, optimizer step or checkpoint moves.
+  every batch in the input pipeline with `tfgenaug.data.batch_checks` (shapes and
+  dtypes, finite images in `image_value_range`, labels in `[0, num_classes)`) before
+  any weight, optimizer step or checkpoint moves; `batch_spec` says what it takes.
 - **global-batch averaging** (`average_loss`) and **trackers** (`update_trackers`)
   that report one-device values under any strategy (with shape-(1,) logs under
   `MultiWorkerMirroredStrategy`, keras-team/keras#20585).
@@ -45,7 +46,7 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from tfgenaug.trainers import batch_checks
+from tfgenaug.data import batch_checks
 from tfgenaug.trainers import portable_random
 from tfgenaug.trainers import precision
 from tfgenaug.validation import check_seed
@@ -64,8 +65,8 @@ class Trainer(keras.Model):
     step_optimizer: str = "g_optimizer"
     # Draw numbers each step reserves in the stateless seed `step * draws_per_step + draw`.
     draws_per_step: int = 1024
-    # Whether batches are `(images, labels)` whose values `fit` checks in the pipeline.
-    labelled_batches: bool = True
+    # The range `fit` checks images against (with `batch_checks.RANGE_SLACK`).
+    image_value_range: tuple[float, float] | None = (-1.0, 1.0)
 
     def __init__(self, seed: int = 0, **kwargs):
         super().__init__(**kwargs)
@@ -315,10 +316,22 @@ class Trainer(keras.Model):
         )
 
     # ----------------------------------------------------------------- batches
-    @property
-    def batch_image_shape(self) -> tuple[int, ...]:
-        """`(H, W, C)` of the images `fit` takes."""
-        return self.image_shape
+    def batch_spec(self, range_check: bool = True) -> batch_checks.BatchSpec:
+        """What `fit` takes: `(images, labels)` batches of `image_shape` and class ids.
+
+        Args:
+            range_check: whether images are checked against `image_value_range`.
+        """
+        name = type(self).__name__
+        return batch_checks.BatchSpec(
+            owner=f"{name}.fit",
+            image_shape=tuple(self.image_shape),
+            image_shape_source=f"{name}'s image_shape",
+            labels=batch_checks.CLASS_IDS,
+            num_classes=self.num_classes,
+            value_range=self.image_value_range if range_check else None,
+            range_off="fit(..., range_check=False)",
+        )
 
     def unpack_batch(self, data) -> tuple[tf.Tensor, tf.Tensor]:
         """Returns float32 images and int32 labels from a `(images, labels)` tuple or a dict.
@@ -328,32 +341,50 @@ class Trainer(keras.Model):
                 are not a vector of class ids.
         """
         images, labels = batch_checks.images_and_labels(data)
-        batch_checks.check_batch_shapes(images.shape, labels.shape, self.batch_image_shape)
+        batch_checks.check_static(self.batch_spec(), images, labels)
         labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)
         # float32 whatever the dtype policy: the networks cast their inputs.
         return tf.cast(images, tf.float32), labels
 
-    def fit(self, x=None, y=None, **kwargs):
-        """`keras.Model.fit` with the input checked before any training work.
+    def checked_batch(self, batch, spec: batch_checks.BatchSpec):
+        """`batch` checked by `spec` (see `tfgenaug.data.batch_checks`), same structure.
 
-        A `tf.data.Dataset` is not reshuffled (it shuffles itself); for a trainer of
-        labelled batches it must yield `(images, labels)` batches (or dicts) whose
-        static shapes match, and label values and finite images are checked in the
-        input pipeline. Arrays are checked at once.
+        Eagerly (arrays) a bad batch raises a `ValueError`; in a `Dataset.map` the
+        returned tensors fail when the batch is consumed, before the step runs.
         """
+        images, labels = batch_checks.images_and_labels(batch)
+        batch_checks.check_static(spec, images, labels)
+        images, labels = batch_checks.checked(spec, images, labels)
+        if isinstance(batch, dict):
+            return {**batch, "images": images, "labels": labels}
+        return (images, labels, *batch[2:])
+
+    def fit(self, x=None, y=None, *, range_check: bool = True, **kwargs):
+        """`keras.Model.fit` with every batch checked before any training work.
+
+        A `tf.data.Dataset` is not reshuffled (it shuffles itself). Its batches are
+        checked in the input pipeline and arrays at once (see `batch_spec`): shapes and
+        dtypes, finite images, images within `image_value_range` (by up to half its
+        span: overshoot passes, `[0, 255]` pixels do not), labels in `[0, num_classes)`.
+
+        Args:
+            x: a `tf.data.Dataset` of batches, or an array of images.
+            y: the labels of array `x`.
+            range_check: bool. Whether images are checked against
+                `image_value_range`; pass `False` for data you know is right that lies
+                further out. Defaults to `True`.
+            **kwargs: the rest of `keras.Model.fit`.
+        """
+        spec = self.batch_spec(range_check=range_check)
         if isinstance(x, tf.data.Dataset):
             kwargs.setdefault("shuffle", False)
-            if self.labelled_batches:
-                x = x.map(self._checked_batch)
-        elif self.labelled_batches and x is not None and y is not None:
-            batch_checks.check_batch_shapes(np.shape(x), np.shape(y), self.batch_image_shape)
-            batch_checks.check_labels_in_range(np.asarray(y), self.num_classes)
-            batch_checks.check_images_finite(np.asarray(x))
+            x = x.map(tf.autograph.experimental.do_not_convert(
+                lambda *batch: self.checked_batch(batch[0] if len(batch) == 1 else batch,
+                                                  spec)))
+        elif isinstance(x, np.ndarray | tf.Tensor | list):
+            arrays = (np.asarray(x),) if y is None else (np.asarray(x), np.asarray(y))
+            self.checked_batch(arrays, spec)
         return super().fit(x, y, **kwargs)
-
-    def _checked_batch(self, *data):
-        batch = data[0] if len(data) == 1 else data
-        return batch_checks.checked_batch(batch, self.batch_image_shape, self.num_classes)
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
         """Keras' pre-fit build, given a batch that every strategy can produce.
@@ -410,3 +441,4 @@ def _first_local_value(value):
     if isinstance(value, tf.distribute.DistributedValues):
         return value.values[0]
     return value
+

@@ -43,12 +43,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfgenaug.data.batch_checks import check_labels_in_range
 from tfgenaug.networks.dfg_networks import ClassAttention
 from tfgenaug.networks.dfg_networks import feature_critic
 from tfgenaug.networks.dfg_networks import feature_generator
 from tfgenaug.trainers import dfg_losses
 from tfgenaug.trainers import portable_random
-from tfgenaug.trainers.batch_checks import check_labels_in_range
 from tfgenaug.trainers.source_regularized import SourceRegularizedTrainer
 from tfgenaug.trainers.source_regularized import cross_entropy
 from tfgenaug.trainers.source_regularized import default_adam

@@ -16,8 +16,8 @@ the trainer kernel (`tfgenaug.trainers.core`); a trainer adds its own optimizers
 import keras
 import tensorflow as tf
 
+from tfgenaug.data import batch_checks
 from tfgenaug.trainers import dfg_losses
-from tfgenaug.trainers.batch_checks import check_batch_shapes
 from tfgenaug.trainers.core import Trainer
 from tfgenaug.validation import check_number
 from tfgenaug.validation import check_positive_int
@@ -138,7 +138,7 @@ class SourceRegularizedTrainer(Trainer):
         """Images and labels given outside `fit` (e.g. for attention) as checked tensors."""
         images = tf.convert_to_tensor(images, tf.float32)
         labels = tf.convert_to_tensor(labels)
-        check_batch_shapes(images.shape, labels.shape, self.image_shape)
+        batch_checks.check_static(self.batch_spec(), images, labels)
         return images, tf.cast(tf.reshape(labels, [-1]), tf.int32)
 
     def _omega(self, features: tf.Tensor, images: tf.Tensor) -> tf.Tensor:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import keras
 import tensorflow as tf
 
+from tfgenaug.data import batch_checks
 from tfgenaug.styletransfer.adain import DEFAULT_EPS
 from tfgenaug.styletransfer.adain import adain
 from tfgenaug.styletransfer.adain import channel_statistics
@@ -73,7 +74,6 @@ class StyleDecoderTrainer(Trainer):
     step_optimizer = "optimizer"
     # One draw a step (the style order): its seed is `(seed, step)`.
     draws_per_step = 1
-    labelled_batches = False
 
     def __init__(
         self,
@@ -161,6 +161,34 @@ class StyleDecoderTrainer(Trainer):
         grads = self.gradients(tape, loss, self.decoder, self.optimizer)
         terms = {"loss": loss, "content_loss": content_loss, "style_loss": style_loss}
         return terms, grads
+
+    def batch_spec(self, range_check: bool = True) -> batch_checks.BatchSpec:
+        """What `fit` takes: image batches of the encoder's input shape in [-1, 1]."""
+        return batch_checks.BatchSpec(
+            owner="StyleDecoderTrainer.fit",
+            image_shape=tuple(self.image_shape),
+            image_shape_source="the encoder's input",
+            labels=None,
+            value_range=self.image_value_range if range_check else None,
+            range_off="fit(..., range_check=False)",
+        )
+
+    def checked_batch(self, batch, spec: batch_checks.BatchSpec):
+        """`batch` with its content and style images checked (labels are not used)."""
+
+        def check(images):
+            batch_checks.check_static(spec, images)
+            return batch_checks.checked(spec, images)[0]
+
+        if isinstance(batch, dict):
+            return {key: check(value) if key in ("content", "style", "images") else value
+                    for key, value in batch.items()}
+        if isinstance(batch, tuple | list):
+            return tuple(
+                check(value) if index == 0 or len(value.shape) == 4 else value
+                for index, value in enumerate(batch)
+            )
+        return check(batch)
 
     def unpack_batch(self, data) -> tuple[tf.Tensor, tf.Tensor]:
         """`(content, style)` from a batch.
