@@ -102,6 +102,13 @@ def test_label_outside_num_classes():
         data.class_counts(ds, 10)
 
 
+def test_load_a_folder_path(tmp_path):
+    with pytest.raises(ValueError, match=rf"name='{tmp_path}' is a path, not a dataset: load "
+                                         r"takes 'digits' or the name of a TensorFlow Datasets "
+                                         r"builder.*does not read folders of images or \.npz"):
+        data.load(str(tmp_path))
+
+
 def test_imbalance_ratio_out_of_range(digits):
     with pytest.raises(ValueError, match=r"ratio must be a number in \(0, 1\]; got 2"):
         data.imbalance(digits[0], [0], ratio=2)

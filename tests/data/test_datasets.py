@@ -1,7 +1,10 @@
-"""Tests for tfgenaug.data.datasets: load("digits"), load(<tfds name>), DatasetInfo."""
+"""Tests for tfgenaug.data.datasets: load("digits"), load(<tfds name>), load("folder:...")
+and load("npz:..."), DatasetInfo."""
 
 import collections
 import dataclasses
+import os
+import re
 
 import numpy as np
 import pytest
@@ -11,6 +14,8 @@ from sklearn.datasets import load_digits
 
 from tfgenaug.data import DatasetInfo
 from tfgenaug.data import as_numpy
+from tfgenaug.data import from_directory
+from tfgenaug.data import from_npz
 from tfgenaug.data import load
 
 TRAIN_ONLY_IMAGES = np.random.default_rng(0).integers(0, 256, (60, 8, 8, 3), dtype=np.uint8)
@@ -218,3 +223,127 @@ def test_unknown_name(tmp_path):
     assert "name must be 'digits'" in message
     assert "any TensorFlow Datasets builder" in message
     assert "'no_such_dataset_xyz'" in message
+
+
+# --- users' data: "folder:<path>" and "npz:<path>" ----------------------------------------------
+
+
+def _write_gray_folder(root, per_class=10):
+    """Three classes of random 28x28 grayscale PNGs; returns the root as a str."""
+    rng = np.random.default_rng(0)
+    for class_name in ("b", "a", "c"):
+        os.makedirs(os.path.join(root, class_name))
+        for i in range(per_class):
+            pixels = rng.integers(0, 256, (28, 28, 1), dtype=np.uint8)
+            tf.io.write_file(os.path.join(root, class_name, f"{i}.png"), tf.io.encode_png(pixels))
+    return str(root)
+
+
+@pytest.fixture(scope="module")
+def gray_folder(tmp_path_factory):
+    return _write_gray_folder(tmp_path_factory.mktemp("home") / "gray")
+
+
+@pytest.fixture(scope="module")
+def gray_npz(tmp_path_factory):
+    path = str(tmp_path_factory.mktemp("npz") / "gray.npz")
+    rng = np.random.default_rng(0)
+    np.savez(path, images=rng.integers(0, 256, (30, 28, 28), np.uint8), labels=np.arange(30) % 3)
+    return path
+
+
+def _same_split(first, second):
+    for ds_a, ds_b in zip(first[:2], second[:2], strict=True):
+        for array_a, array_b in zip(as_numpy(ds_a), as_numpy(ds_b), strict=True):
+            np.testing.assert_array_equal(array_a, array_b)
+    assert dataclasses.replace(first[2], name="") == dataclasses.replace(second[2], name="")
+
+
+def test_load_folder(gray_folder):
+    name = f"folder:{gray_folder}"
+    train, test, info = load(name, image_size=None)
+    assert info.name == name
+    assert info.class_names == ["a", "b", "c"] and info.image_shape == (28, 28, 1)
+    assert info.train_counts == (7, 7, 7) and info.test_counts == (3, 3, 3)  # load's 0.3
+    assert train.element_spec == (tf.TensorSpec((28, 28, 1), tf.float32),
+                                  tf.TensorSpec((), tf.int32))
+    _same_split((train, test, info), from_directory(gray_folder, test_fraction=0.3))
+
+
+def test_load_folder_passes_image_size_and_split(gray_folder):
+    split = load(f"folder:{gray_folder}", image_size=(16, 12), split_seed=3, test_fraction=0.5)
+    assert split[2].image_shape == (16, 12, 1) and split[2].test_counts == (5, 5, 5)
+    _same_split(split, from_directory(gray_folder, (16, 12), split_seed=3, test_fraction=0.5))
+
+
+@pytest.mark.parametrize(
+    "kwargs, shape", [({}, (16, 16, 1)), ({"image_size": 12}, (12, 12, 1))], ids=["default", "12"]
+)
+def test_load_folder_sizes(gray_folder, kwargs, shape):
+    assert load(f"folder:{gray_folder}", **kwargs)[2].image_shape == shape
+
+
+def test_load_folder_expands_home(gray_folder, monkeypatch):
+    monkeypatch.setenv("HOME", os.path.dirname(gray_folder))
+    _, _, info = load("folder:~/gray", image_size=None)
+    assert info.name == "folder:~/gray" and info.num_classes == 3
+
+
+def test_load_folder_errors_come_from_from_directory(tmp_path, gray_folder):
+    with pytest.raises(ValueError, match=r"image_size must be None \(keep the native size\), an "
+                                         r"int >= 8 \(square images\) .*; got 4$"):
+        load(f"folder:{gray_folder}", image_size=4)
+    missing = str(tmp_path / "nowhere")
+    with pytest.raises(ValueError, match=rf"path='{missing}' does not exist"):
+        load(f"folder:{missing}")
+
+
+def test_load_npz(gray_npz):
+    name = f"npz:{gray_npz}"
+    split = load(name, image_size=None)
+    assert split[2].name == name
+    assert split[2].image_shape == (28, 28, 1) and split[2].test_counts == (3, 3, 3)
+    _same_split(split, from_npz(gray_npz, test_fraction=0.3))
+    split = load(name, image_size=20, split_seed=2, test_fraction=0.2)
+    assert split[2].image_shape == (20, 20, 1) and split[2].test_counts == (2, 2, 2)
+    _same_split(split, from_npz(gray_npz, image_size=20, split_seed=2))
+
+
+def test_load_npz_missing(tmp_path):
+    path = str(tmp_path / "missing.npz")
+    with pytest.raises(ValueError, match=rf"path='{path}' does not exist; from_npz needs"):
+        load(f"npz:{path}")
+
+
+@pytest.mark.parametrize("kind", ["folder", "npz"])
+def test_load_prefix_without_path(kind):
+    with pytest.raises(ValueError, match=rf"name='{kind}:' has no path after '{kind}': write "
+                                         rf"e.g. name='{kind}:/data/my_images'"):
+        load(f"{kind}:")
+
+
+@pytest.mark.parametrize("path", ["<tmp>", "./images", "data/images.npz", "~/images"])
+def test_load_bare_path_says_which_prefix_to_write(tmp_path, path):
+    path = str(tmp_path) if path == "<tmp>" else path
+    with pytest.raises(ValueError) as error:
+        load(path)
+    message = str(error.value)
+    assert message.startswith(f"name={path!r} is a path, not a dataset: load takes 'digits' ")
+    assert f"write name='folder:{path}' for a folder with one sub-folder of images per " in message
+    assert f"class, or name='npz:{path}' for a .npz file of images and labels" in message
+
+
+@pytest.mark.parametrize("image_size", [(16, 16), 12])
+def test_digits_keeps_its_image_sizes(image_size):
+    with pytest.raises(ValueError, match=r"image_size must be a power of two between 8 and 64 "
+                                         r"\(8, 16, 32 or 64\), or None to keep the native size; "
+                                         rf"got {re.escape(repr(image_size))} \(any size >= 8, or "
+                                         r"\(height, width\), is taken only for 'folder:' and "
+                                         r"'npz:' data\)"):
+        load("digits", image_size=image_size)
+
+
+def test_tfds_name_with_a_version_is_not_user_data(tmp_path):
+    with tfds.testing.mock_data(num_examples=6):
+        _, _, info = load("mnist:3.*.*", image_size=8, data_dir=str(tmp_path))
+    assert info.name == "mnist:3.*.*" and info.image_shape == (8, 8, 1)

@@ -1,8 +1,10 @@
-"""Labelled image data: loading, data cases, few-shot and imbalanced subsets, value ranges.
+"""Labelled image data: loading, users' folders and arrays, data cases, subsets, value ranges.
 
 Images are float32 NHWC in `[-1, 1]` and labels int32 class ids (see DESIGN.md, "Data").
 """
 
+from tfgenaug.data.arrays import from_arrays
+from tfgenaug.data.arrays import from_npz
 from tfgenaug.data.case import CountTooLargeError
 from tfgenaug.data.case import DataCase
 from tfgenaug.data.case import Selection
@@ -10,8 +12,9 @@ from tfgenaug.data.case import load_case
 from tfgenaug.data.case import select
 from tfgenaug.data.case import select_classes
 from tfgenaug.data.case import to_channels
-from tfgenaug.data.datasets import DatasetInfo
 from tfgenaug.data.datasets import load
+from tfgenaug.data.folders import from_directory
+from tfgenaug.data.info import DatasetInfo
 from tfgenaug.data.sampling import as_numpy
 from tfgenaug.data.sampling import class_counts
 from tfgenaug.data.sampling import few_shot
@@ -31,7 +34,10 @@ __all__ = [
     "check_value_range",
     "class_counts",
     "few_shot",
+    "from_arrays",
+    "from_directory",
     "from_model_range",
+    "from_npz",
     "imbalance",
     "load",
     "load_case",

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 import tensorflow as tf
 
-from tfgenaug.data.datasets import DatasetInfo
 from tfgenaug.data.datasets import load
+from tfgenaug.data.info import DatasetInfo
 from tfgenaug.data.sampling import as_numpy
 from tfgenaug.data.sampling import class_counts
 from tfgenaug.data.sampling import few_shot

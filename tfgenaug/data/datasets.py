@@ -1,6 +1,8 @@
 """Loading of labelled image datasets as `tf.data` pipelines in the trainers' range `[-1, 1]`.
 
-`"digits"` (scikit-learn's bundled 8x8 digits) needs nothing but scikit-learn; any other name is
+`"digits"` (scikit-learn's bundled 8x8 digits) needs nothing but scikit-learn; `"folder:<path>"`
+reads a folder with one sub-folder of images per class (`tfgenaug.data.folders`) and
+`"npz:<path>"` a `.npz` file of images and labels (`tfgenaug.data.arrays`); any other name is
 read from a TensorFlow Datasets directory that was prepared beforehand. Nothing is downloaded.
 """
 
@@ -12,53 +14,78 @@ import os
 import numpy as np
 import tensorflow as tf
 
+from tfgenaug.data.arrays import from_npz
+from tfgenaug.data.folders import from_directory
+from tfgenaug.data.info import DatasetInfo
+from tfgenaug.data.info import class_counts_of
 from tfgenaug.data.sampling import _labels
 from tfgenaug.data.sampling import _select
 from tfgenaug.data.sampling import _stratified_test_mask
 from tfgenaug.validation import check_interval
 
 IMAGE_SIZES = (8, 16, 32, 64)
+"""The image sizes of digits and tfds data (the networks need them, for now)."""
 
 
-@dataclasses.dataclass(frozen=True)
-class DatasetInfo:
-    """What `load` knows about a dataset.
 
-    Attributes:
-        name: The dataset name passed to `load`.
-        num_classes: The number of classes K; labels are in `[0, K)`.
-        image_shape: `(height, width, channels)` of the returned images (a dimension is None
-            only for a tfds dataset of varying image sizes loaded with `image_size=None`).
-        class_names: The K class names, e.g. `["0", ..., "9"]` for digits.
-        train_counts: Images of each class in the returned train dataset.
-        test_counts: Images of each class in the returned test dataset.
+USER_DATA_KINDS = ("folder", "npz")
+"""The prefixes of `load` names that read a user's own data: `"folder:<path>"`, `"npz:<path>"`."""
+
+
+def _user_data(name: str) -> tuple[str, str] | None:
+    """`(kind, path)` for `"folder:<path>"` / `"npz:<path>"`, else None."""
+    kind, colon, path = name.partition(":")
+    return (kind, path) if colon and kind in USER_DATA_KINDS else None
+
+
+def _check_args(name: str, image_size, test_fraction: float) -> None:
+    """Raises a ValueError naming the first bad argument of `load`.
+
+    The image size of `"folder:"` and `"npz:"` data is checked by their readers.
     """
-
-    name: str
-    num_classes: int
-    image_shape: tuple[int | None, ...]
-    class_names: list[str]
-    train_counts: tuple[int, ...]
-    test_counts: tuple[int, ...]
-
-
-def _check_args(name: str, image_size: int | None, test_fraction: float) -> None:
-    """Raises a ValueError naming the first bad argument of `load`."""
     if not isinstance(name, str) or not name:
         raise ValueError(
-            f"name must be 'digits' or the name of any TensorFlow Datasets builder; got {name!r}"
+            "name must be 'digits', 'folder:<path>', 'npz:<path>' or the name of any TensorFlow "
+            f"Datasets builder; got {name!r}"
         )
+    user_data = _user_data(name)
+    if user_data is not None and not user_data[1]:
+        raise ValueError(
+            f"name={name!r} has no path after {user_data[0]!r}: write e.g. "
+            f"name='{user_data[0]}:/data/my_images'"
+        )
+    if user_data is None and _looks_like_a_path(name):
+        raise ValueError(
+            f"name={name!r} is a path, not a dataset: load takes 'digits' or the name of a "
+            "TensorFlow Datasets builder, e.g. 'mnist' (read from data_dir), and does not read "
+            f"folders of images or .npz files by their bare path: write name='folder:{name}' for "
+            f"a folder with one sub-folder of images per class, or name='npz:{name}' for a .npz "
+            "file of images and labels"
+        )
+    if user_data is None:
+        _check_network_size(image_size)
+    check_interval(test_fraction, "test_fraction", 0, 1, include_low=False, include_high=False)
+
+
+def _check_network_size(image_size) -> None:
+    """`image_size` of digits and tfds data: one of `IMAGE_SIZES` or None."""
     bad_size = isinstance(image_size, bool) or not isinstance(image_size, numbers.Integral)
     if image_size is not None and (bad_size or image_size not in IMAGE_SIZES):
         raise ValueError(
             "image_size must be a power of two between 8 and 64 (8, 16, 32 or 64), or None to "
-            f"keep the native size; got {image_size!r}"
+            f"keep the native size; got {image_size!r} (any size >= 8, or (height, width), is "
+            "taken only for 'folder:' and 'npz:' data)"
         )
-    check_interval(test_fraction, "test_fraction", 0, 1, include_low=False, include_high=False)
 
 
-def _counts(labels: np.ndarray, num_classes: int) -> tuple[int, ...]:
-    return tuple(int(n) for n in np.bincount(labels, minlength=num_classes))
+def _looks_like_a_path(name: str) -> bool:
+    """Whether `name` is a file system path rather than a builder name like `"mnist/3.0.1"`."""
+    return (
+        os.path.isabs(name)
+        or name.startswith(("./", "../", "~"))
+        or name.lower().endswith((".npz", ".npy"))
+        or (os.sep in name and os.path.exists(name))
+    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -87,8 +114,8 @@ def _load_digits(image_size, split_seed, test_fraction):
         num_classes=10,
         image_shape=tuple(images.shape[1:]),
         class_names=[str(digit) for digit in range(10)],
-        train_counts=_counts(labels[~is_test], 10),
-        test_counts=_counts(labels[is_test], 10),
+        train_counts=class_counts_of(labels[~is_test], 10),
+        test_counts=class_counts_of(labels[is_test], 10),
     )
     return train, test, info
 
@@ -184,15 +211,25 @@ def _load_tfds(name, image_size, data_dir, split_seed, test_fraction):
         num_classes=num_classes,
         image_shape=image_shape,
         class_names=[str(class_name) for class_name in label_feature.names],
-        train_counts=_counts(label_sets[0], num_classes),
-        test_counts=_counts(label_sets[1], num_classes),
+        train_counts=class_counts_of(label_sets[0], num_classes),
+        test_counts=class_counts_of(label_sets[1], num_classes),
     )
     return train, test, info
 
 
+def _load_user_data(name, image_size, split_seed, test_fraction):
+    """`load` of `"folder:<path>"` or `"npz:<path>"`, its `DatasetInfo` named `name`."""
+    kind, path = _user_data(name)
+    reader = from_directory if kind == "folder" else from_npz
+    train, test, info = reader(
+        path, image_size=image_size, split_seed=split_seed, test_fraction=test_fraction
+    )
+    return train, test, dataclasses.replace(info, name=name)
+
+
 def load(
     name: str = "digits",
-    image_size: int | None = 16,
+    image_size: int | tuple[int, int] | None = 16,
     data_dir: str | None = None,
     split_seed: int = 0,
     test_fraction: float = 0.3,
@@ -203,6 +240,13 @@ def load(
     with bilinear interpolation and split into a fixed, stratified train pool and test set:
     `round(test_fraction * n)` of each class's n images go to test, chosen by `split_seed`.
 
+    `"folder:<path>"` reads your own images: a folder with one sub-folder of images per
+    class, as `keras.utils.image_dataset_from_directory` reads it (see
+    `tfgenaug.data.from_directory`; grayscale or RGB detected from the files). `"npz:<path>"`
+    reads images and labels from a `.npz` file (see `tfgenaug.data.from_npz` for its keys;
+    the pixel range is detected). Both carve off a test split like digits unless the data
+    brings its own, and both hold the images in memory.
+
     Any other name is a TensorFlow Datasets builder read from `data_dir` without downloading.
     Its `"test"` split is the test set; without one, a stratified `test_fraction` of
     `"train"` is carved off the same way. Images are resized per element (bilinear,
@@ -211,22 +255,27 @@ def load(
     Both results are *unbatched* and in a fixed order: shuffle and batch them yourself.
 
     Args:
-        name: `"digits"` or the name of any TensorFlow Datasets builder, e.g. `"mnist"`.
-        image_size: Side of the square images returned, 8, 16, 32 or 64; None keeps the
-            native size.
+        name: `"digits"`, `"folder:<path>"`, `"npz:<path>"` or the name of any TensorFlow
+            Datasets builder, e.g. `"mnist"`. A bare path is refused (write the prefix).
+        image_size: Size of the images returned; None keeps the native size. For digits
+            and tfds data, the side of a square, 8, 16, 32 or 64. For `"folder:"` and
+            `"npz:"` data, an int >= 8 (a square) or `(height, width)` with both >= 8;
+            note that the default, 16, resizes them too.
         data_dir: TensorFlow Datasets directory holding the prepared dataset (unused for
-            `"digits"`); None means the TFDS default (`~/tensorflow_datasets`).
+            the other kinds); None means the TFDS default (`~/tensorflow_datasets`).
         split_seed: Seed of the train/test split when it is made here.
         test_fraction: Share of each class put in the test set when the split is made here,
             in `(0, 1)`.
 
     Returns:
         `(train, test, info)`: two `tf.data.Dataset`s of `(image, label)` pairs, images
-        float32 `[H, W, C]` in `[-1, 1]` and labels int32 scalars, and a `DatasetInfo`.
+        float32 `[H, W, C]` in `[-1, 1]` and labels int32 scalars, and a `DatasetInfo`
+        whose `name` is `name`.
 
     Raises:
-        ValueError: If an argument is invalid, `name` is neither `"digits"` nor a tfds
-            builder, or the tfds dataset is not prepared in `data_dir`.
+        ValueError: If an argument is invalid, `name` is none of the kinds above (or is a
+            bare path), the tfds dataset is not prepared in `data_dir`, or a folder or
+            `.npz` file cannot be read as a labelled image dataset (the message says why).
 
     Example:
 
@@ -234,8 +283,11 @@ def load(
     >>> info.image_shape, info.num_classes, sum(info.train_counts), sum(info.test_counts)
     ((16, 16, 1), 10, 1258, 539)
     >>> batches = train.shuffle(2048, seed=0).batch(64)
+    >>> train, test, info = tfgenaug.data.load("folder:~/flowers", image_size=(48, 32))
     """
     _check_args(name, image_size, test_fraction)
     if name == "digits":
         return _load_digits(image_size, split_seed, test_fraction)
+    if _user_data(name) is not None:
+        return _load_user_data(name, image_size, split_seed, test_fraction)
     return _load_tfds(name, image_size, data_dir, split_seed, test_fraction)
