@@ -60,7 +60,7 @@ def test_serialises():
     "builder,kwargs,match",
     [
         (dada_generator, {"width_multiplier": 0}, "width_multiplier must be a number > 0"),
-        (dada_generator, {"image_shape": (12, 12, 1)}, "image_shape must be square"),
+        (dada_generator, {"image_shape": (12, 4, 1)}, "image_shape must have height and width"),
         (dada_discriminator, {"dropout": 1.0}, r"dropout must be in \[0, 1\)"),
         (dada_discriminator, {"gaussian_noise": -1.0}, "gaussian_noise must be >= 0"),
     ],

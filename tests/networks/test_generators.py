@@ -29,8 +29,9 @@ def test_serialises():
 @pytest.mark.parametrize(
     "kwargs,match",
     [
-        ({"image_shape": (12, 12, 1)}, "image_shape must be square"),
-        ({"image_shape": (16, 8, 1)}, "image_shape must be square"),
+        ({"image_shape": (7, 12, 1)}, r"image_shape must have height and width >= 8; got "
+                                      r"\(7, 12, 1\)"),
+        ({"image_shape": (16, 4, 1)}, "image_shape must have height and width >= 8"),
         ({"image_shape": (16, 16, 2)}, "1 or 3 channels"),
         ({"image_shape": (16, 16)}, r"image_shape must be \(height, width, channels\)"),
         ({"num_classes": 0}, "num_classes must be a positive integer"),

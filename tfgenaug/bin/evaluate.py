@@ -29,7 +29,7 @@ flags.DEFINE_string("dataset", _DEFAULTS.dataset,
                     "'digits' (bundled, offline) or a TensorFlow Datasets name prepared in "
                     "--data_dir.")
 flags.DEFINE_string("data_dir", None, "TensorFlow Datasets data directory.")
-flags.DEFINE_integer("image_size", _DEFAULTS.image_size, "Image side: 8, 16, 32 or 64.")
+flags.DEFINE_integer("image_size", _DEFAULTS.image_size, "Image side, any int >= 8.")
 flags.DEFINE_integer("count", _DEFAULTS.count,
                      "Real images per class to train on (low data); 0 keeps all.")
 flags.DEFINE_list("minority_classes", [],

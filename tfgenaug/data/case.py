@@ -37,7 +37,7 @@ class DataCase:
 
     Attributes:
         dataset: "digits" or a TensorFlow Datasets name prepared in `data_dir`.
-        image_size: side of the square images (8, 16, 32 or 64), or None for the native size.
+        image_size: side of the square images (any int >= 8), or None for the native size.
         data_dir: tfds data directory, or None for tfds' default.
         count: images per class to keep (few-shot); 0 keeps all.
         minority_classes: classes made rare (ids after the `classes` relabelling); empty

@@ -8,7 +8,6 @@ read from a TensorFlow Datasets directory that was prepared beforehand. Nothing 
 
 import dataclasses
 import functools
-import numbers
 import os
 
 import numpy as np
@@ -18,15 +17,11 @@ from tfgenaug.data.arrays import from_npz
 from tfgenaug.data.folders import from_directory
 from tfgenaug.data.info import DatasetInfo
 from tfgenaug.data.info import class_counts_of
+from tfgenaug.data.info import parse_image_size
 from tfgenaug.data.sampling import _labels
 from tfgenaug.data.sampling import _select
 from tfgenaug.data.sampling import _stratified_test_mask
 from tfgenaug.validation import check_interval
-
-IMAGE_SIZES = (8, 16, 32, 64)
-"""The image sizes of digits and tfds data (the networks need them, for now)."""
-
-
 
 USER_DATA_KINDS = ("folder", "npz")
 """The prefixes of `load` names that read a user's own data: `"folder:<path>"`, `"npz:<path>"`."""
@@ -63,19 +58,8 @@ def _check_args(name: str, image_size, test_fraction: float) -> None:
             "file of images and labels"
         )
     if user_data is None:
-        _check_network_size(image_size)
+        parse_image_size(image_size)
     check_interval(test_fraction, "test_fraction", 0, 1, include_low=False, include_high=False)
-
-
-def _check_network_size(image_size) -> None:
-    """`image_size` of digits and tfds data: one of `IMAGE_SIZES` or None."""
-    bad_size = isinstance(image_size, bool) or not isinstance(image_size, numbers.Integral)
-    if image_size is not None and (bad_size or image_size not in IMAGE_SIZES):
-        raise ValueError(
-            "image_size must be a power of two between 8 and 64 (8, 16, 32 or 64), or None to "
-            f"keep the native size; got {image_size!r} (any size >= 8, or (height, width), is "
-            "taken only for 'folder:' and 'npz:' data)"
-        )
 
 
 def _looks_like_a_path(name: str) -> bool:
@@ -103,8 +87,9 @@ def _digits_arrays() -> tuple[np.ndarray, np.ndarray]:
 
 def _load_digits(image_size, split_seed, test_fraction):
     images, labels = _digits_arrays()
-    if image_size not in (None, images.shape[1]):
-        images = tf.image.resize(images, (image_size, image_size), "bilinear").numpy()
+    size = parse_image_size(image_size)
+    if size not in (None, tuple(images.shape[1:3])):
+        images = tf.image.resize(images, size, "bilinear").numpy()
     images = np.clip(images / 16.0 * 2.0 - 1.0, -1.0, 1.0).astype(np.float32)
     is_test = _stratified_test_mask(labels, test_fraction, split_seed)
     train = tf.data.Dataset.from_tensor_slices((images[~is_test], labels[~is_test]))
@@ -196,13 +181,14 @@ def _load_tfds(name, image_size, data_dir, split_seed, test_fraction):
         label_sets = [label_sets[0][~is_test], label_sets[0][is_test]]
 
     image_shape = tuple(builder.info.features[image_key].shape)
-    if image_size is not None:
-        image_shape = (image_size, image_size, image_shape[-1])
+    size = parse_image_size(image_size)
+    if size is not None:
+        image_shape = (*size, image_shape[-1])
 
     def convert(image, label):
         image = tf.image.convert_image_dtype(image, tf.float32) * 2.0 - 1.0
-        if image_size is not None and tuple(image.shape[:2]) != (image_size, image_size):
-            image = tf.image.resize(image, (image_size, image_size), "bilinear", antialias=True)
+        if size is not None and tuple(image.shape[:2]) != size:
+            image = tf.image.resize(image, size, "bilinear", antialias=True)
         return tf.clip_by_value(image, -1.0, 1.0), tf.cast(label, tf.int32)
 
     train, test = (ds.map(convert, num_parallel_calls=tf.data.AUTOTUNE) for ds in datasets)
@@ -257,10 +243,10 @@ def load(
     Args:
         name: `"digits"`, `"folder:<path>"`, `"npz:<path>"` or the name of any TensorFlow
             Datasets builder, e.g. `"mnist"`. A bare path is refused (write the prefix).
-        image_size: Size of the images returned; None keeps the native size. For digits
-            and tfds data, the side of a square, 8, 16, 32 or 64. For `"folder:"` and
-            `"npz:"` data, an int >= 8 (a square) or `(height, width)` with both >= 8;
-            note that the default, 16, resizes them too.
+        image_size: Size of the images returned: an int >= 8 (a square) or
+            `(height, width)` with both >= 8 (every default network takes any such size);
+            None keeps the native size. Note that the default, 16, resizes `"folder:"`
+            and `"npz:"` data too.
         data_dir: TensorFlow Datasets directory holding the prepared dataset (unused for
             the other kinds); None means the TFDS default (`~/tensorflow_datasets`).
         split_seed: Seed of the train/test split when it is made here.

@@ -1,4 +1,4 @@
-"""DADA's generator and 2K-output discriminator (Zhang et al. 2018), for 8..64 px.
+"""DADA's generator and 2K-output discriminator (Zhang et al. 2018), any size (sides >= 8).
 
 The layers follow the reference code (SchafferZhang/DADA, cifar10-svhn), with every
 width multiplied by `width_multiplier` so small images get small networks.
@@ -10,6 +10,7 @@ import keras
 from keras import layers
 from keras import ops
 
+from tfgenaug.networks import sizes
 from tfgenaug.networks.blocks import OneHot
 from tfgenaug.networks.validation import check_image_shape
 from tfgenaug.networks.weight_norm import WeightNormalization
@@ -61,16 +62,17 @@ def dada_generator(
     """Builds DADA's class-conditional generator mapping `[noise, labels]` to images.
 
     The one-hot label is concatenated to the noise; a dense layer (batch norm, ReLU)
-    makes a `(size/8)^2 * 512m` map; three 5x5 stride-2 transposed convolutions go to
-    `256m`, `128m` and the image channels, each preceded by the one-hot label tiled
-    as extra channels; the first two have batch norm (no scale) and ReLU, the last
-    weight normalization and `tanh`. The reference draws the noise from U[0, 1).
+    makes a `ceil(h/8) x ceil(w/8) x 512m` map; three 5x5 stride-2 transposed
+    convolutions go to `256m`, `128m` and the image channels, each preceded by the
+    one-hot label tiled as extra channels; the first two have batch norm (no scale) and
+    ReLU, the last weight normalization and `tanh`, centre-cropped to `(h, w)` when `h`
+    or `w` is not a multiple of 8. The reference draws the noise from U[0, 1).
 
     Batch normalization is synchronized, so `MirroredStrategy` normalises over the
     global batch and matches one device.
 
     Args:
-        image_shape: `(size, size, channels)`, size a power of two in 8..64, 1 or 3
+        image_shape: `(height, width, channels)`, height and width >= 8, 1 or 3
             channels.
         num_classes: int. Number of classes K; labels are ints in [0, K).
         noise_dim: int. Size of the noise vector. Defaults to 100.
@@ -87,20 +89,20 @@ def dada_generator(
     images = generator([keras.random.uniform((4, 100)), np.array([0, 1, 2, 3])])
     ```
     """
-    size, _, channels = check_image_shape(image_shape)
+    height, width, channels = check_image_shape(image_shape)
     check_positive_int(num_classes, "num_classes")
     check_positive_int(noise_dim, "noise_dim")
     width_multiplier = _check_multiplier(width_multiplier)
-    start = size // 2**NUM_UPSAMPLINGS
+    start_h, start_w = sizes.start_shape(height, width, NUM_UPSAMPLINGS)
     widths = [_scaled(c, width_multiplier) for c in (512, 256, 128)]
 
     noise = keras.Input((noise_dim,), name="noise")
     labels = keras.Input((), dtype="int32", name="labels")
     one_hot = OneHot(num_classes, name="one_hot")(labels)
     x = layers.Concatenate(name="noise_and_label")([noise, one_hot])
-    x = layers.Dense(start * start * widths[0], use_bias=False, name="project")(x)
+    x = layers.Dense(start_h * start_w * widths[0], use_bias=False, name="project")(x)
     x = _batch_norm_relu(x, "project")
-    x = layers.Reshape((start, start, widths[0]), name="to_map")(x)
+    x = layers.Reshape((start_h, start_w, widths[0]), name="to_map")(x)
     for i, filters in enumerate([*widths[1:], channels]):
         x = LabelMaps(name=f"labels{i}")([x, one_hot])
         deconv = layers.Conv2DTranspose(
@@ -111,6 +113,7 @@ def dada_generator(
             x = _batch_norm_relu(deconv(x), f"deconv{i}")
         else:
             x = WeightNormalization(deconv, name=f"deconv{i}_wn")(x)
+    x = sizes.center_crop(x, height, width, name="crop")
     images = layers.Activation("tanh", dtype="float32", name="tanh")(x)
     return keras.Model([noise, labels], images, name=name)
 
@@ -143,10 +146,10 @@ def dada_discriminator(
 
     At 8 px the map is 2x2 before the valid convolution; there it uses "same"
     padding so the features keep a 2x2 map (at 16 px: 4x4 -> 2x2, at 32 px: 8x8 ->
-    6x6 as in the reference).
+    6x6 as in the reference); any size works, the pooling is global.
 
     Args:
-        image_shape: `(size, size, channels)`, size a power of two in 8..64.
+        image_shape: `(height, width, channels)`, height and width >= 8.
         num_classes: int. Number of classes K.
         width_multiplier: float. Multiplies every width (96, 192). Defaults to 1.
         gaussian_noise: float. Standard deviation of the input noise; 0 disables it.
@@ -164,7 +167,7 @@ def dada_discriminator(
     outputs = discriminator(images)  # outputs["logits"]: (N, 20)
     ```
     """
-    size, _, _ = check_image_shape(image_shape)
+    height, width, _ = check_image_shape(image_shape)
     check_positive_int(num_classes, "num_classes")
     width_multiplier = _check_multiplier(width_multiplier)
     if not gaussian_noise >= 0.0:
@@ -183,7 +186,7 @@ def dada_discriminator(
                       name=f"conv{block}_{i}")
         if dropout:
             x = layers.Dropout(dropout, name=f"dropout{block}")(x)
-    side = size // 4
+    side = min(-(-height // 4), -(-width // 4))  # the map after two "same" stride-2 steps
     x = _conv(x, wide, 3, strides=1, padding="valid" if side >= 3 else "same", name="conv2_0")
     x = _conv(x, wide, 1, strides=1, padding="valid", name="nin0")
     x = _conv(x, wide, 1, strides=1, padding="valid", name="nin1")

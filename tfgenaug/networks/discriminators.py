@@ -1,17 +1,15 @@
-"""Class-conditional critics and discriminators for 8..64 px images."""
+"""Class-conditional critics and discriminators for images of any size (sides >= 8)."""
 
-import math
 from collections.abc import Sequence
 
 import keras
 from keras import layers
 from keras import ops
 
+from tfgenaug.networks import sizes
 from tfgenaug.networks.validation import check_image_shape
 from tfgenaug.networks.validation import check_normalization
 from tfgenaug.validation import check_positive_int
-
-FINAL_SIZE = 4
 
 
 @keras.saving.register_keras_serializable(package="tfgenaug")
@@ -69,8 +67,10 @@ def conditional_critic(
 ) -> keras.Model:
     """Builds a class-conditional convolutional critic (WGAN) or discriminator (GAN).
 
-    Strided 4x4 convolutions with LeakyReLU(0.2) halve the image down to 4x4, doubling
-    channels from `width`; the flattened features go to a projection head that
+    Strided 4x4 convolutions with LeakyReLU(0.2) halve the image down to a map of
+    smaller side 4..7 (4x4 for the powers of two; see `tfgenaug.networks.sizes`),
+    doubling channels from `width` up to `16 * width`; the flattened features go to a
+    projection head that
     gives one logit per image for its label. With `aux_classifier=True` a second
     head gives K class logits (AC-GAN / AC-WGAN-GP).
 
@@ -78,7 +78,7 @@ def conditional_critic(
     normalization: use `"layer"` or `"none"`.
 
     Args:
-        image_shape: `(size, size, channels)`, size a power of two in 8..64.
+        image_shape: `(height, width, channels)`, height and width >= 8.
         num_classes: int. Number of classes K.
         width: int. Channels of the first convolution. Defaults to 32.
         normalization: `"none"`, `"layer"` or `"batch"` after each convolution but
@@ -98,26 +98,25 @@ def conditional_critic(
     logits = critic([images, labels])["logits"]
     ```
     """
-    size, _, _ = check_image_shape(image_shape)
+    height, image_width, _ = check_image_shape(image_shape)
     check_positive_int(num_classes, "num_classes")
     check_positive_int(width, "width")
     check_normalization(normalization)
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1); got {dropout}")
-    num_downsamplings = int(math.log2(size // FINAL_SIZE))
+    num_downsamplings = sizes.doublings(height, image_width)
 
     images = keras.Input(tuple(image_shape), name="images")
     labels = keras.Input((), dtype="int32", name="labels")
     x = images
-    filters = width
     for i in range(num_downsamplings):
+        filters = sizes.channels(width, i)
         x = layers.Conv2D(filters, 4, strides=2, padding="same", name=f"down{i}")(x)
         if i > 0:
             x = _critic_norm(x, normalization, f"down{i}_norm")
         x = layers.LeakyReLU(0.2, name=f"down{i}_lrelu")(x)
         if dropout:
             x = layers.Dropout(dropout, name=f"down{i}_dropout")(x)
-        filters *= 2
     features = layers.Flatten(name="features")(x)
     outputs = {"logits": ProjectionHead(num_classes, name="projection")([features, labels])}
     if aux_classifier:

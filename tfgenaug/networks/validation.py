@@ -5,15 +5,16 @@ General checks (counts, numbers, seeds) are in `tfgenaug.validation`.
 
 from collections.abc import Sequence
 
-SUPPORTED_SIZES = (8, 16, 32, 64)
+MIN_SIDE = 8
+"""The smallest image side the default networks take."""
 
 
 def check_image_shape(image_shape: Sequence[int]) -> tuple[int, int, int]:
-    """Checks that `image_shape` is a square `(size, size, channels)` a GAN can produce.
+    """Checks that `image_shape` is an `(height, width, channels)` the networks can make.
 
     Args:
-        image_shape: `(height, width, channels)` with height == width a power of two in
-            8..64 and 1 or 3 channels.
+        image_shape: `(height, width, channels)` with height and width >= 8 (any size,
+            square or not; see `tfgenaug.networks.sizes`) and 1 or 3 channels.
 
     Returns:
         The shape as a tuple of ints.
@@ -27,10 +28,10 @@ def check_image_shape(image_shape: Sequence[int]) -> tuple[int, int, int]:
             f"image_shape must be (height, width, channels); got {tuple(image_shape)}"
         )
     height, width, channels = shape
-    if height != width or height not in SUPPORTED_SIZES:
+    if min(height, width) < MIN_SIDE:
         raise ValueError(
-            "image_shape must be square with a side that is a power of two in 8..64 "
-            f"(one of {SUPPORTED_SIZES}); got {shape}"
+            f"image_shape must have height and width >= {MIN_SIDE}; got {shape} (upsample "
+            f"smaller images first, e.g. data.load(..., image_size={MIN_SIDE}))"
         )
     if channels not in (1, 3):
         raise ValueError(f"image_shape must have 1 or 3 channels; got {shape}")

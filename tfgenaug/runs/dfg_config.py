@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from tfgenaug import data
+from tfgenaug.validation import check_int
 from tfgenaug.validation import check_positive_int
 
 METHODS = ("original", "delta", "dfg")
@@ -34,7 +35,7 @@ class DFGConfig:
         dataset: "digits" or a TensorFlow Datasets name prepared in `data_dir`: the
             target dataset (and the source one unless `source_dataset` is set).
         data_dir: tfds data directory, or None for tfds' default.
-        image_size: side of the square images: 8, 16, 32 or 64 (vgg16 and resnet50
+        image_size: side of the square images, any int >= 8 (vgg16 and resnet50
             need at least 32).
         source_classes: class ids of the source dataset that E and C are pretrained on.
         target_classes: class ids of `dataset` learnt after, relabelled 0..K-1 in this
@@ -108,9 +109,7 @@ class DFGConfig:
         ):
             raise ValueError("source_dataset must be None (the same dataset) or a dataset "
                              f"name; got {self.source_dataset!r}")
-        if isinstance(self.image_size, bool) or self.image_size not in data.datasets.IMAGE_SIZES:
-            raise ValueError(f"image_size must be one of {data.datasets.IMAGE_SIZES}; got "
-                             f"{self.image_size!r}")
+        check_int(self.image_size, "image_size", minimum=8)
         source = _check_classes(self.source_classes, "source_classes")
         target = _check_classes(self.target_classes, "target_classes")
         same = self.source_dataset in (None, self.dataset)

@@ -19,7 +19,7 @@ class TrainConfig:
         trainer: name in `tfgenaug.trainers.TRAINERS` ("wgan_gp", "dcgan", "dada").
         dataset: "digits" or a TensorFlow Datasets name prepared in `data_dir`.
         data_dir: tfds data directory, or None for tfds' default.
-        image_size: side of the (square) images: 8, 16, 32 or 64.
+        image_size: side of the (square) images, any int >= 8.
         count: images per class to train on (few-shot); 0 uses the whole train pool.
         minority_classes: classes made rare before training (DFG's imbalance protocol);
             empty keeps the data balanced.
