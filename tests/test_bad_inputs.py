@@ -462,7 +462,8 @@ BINARY_CASES = {
     ],
     "tfgenaug.bin.generate": [
         (["--export_dir={tmp}/none", "--out={tmp}/x.jpg"],
-         "--out must name files ending in .png or .npz; got '{tmp}/x.jpg'"),
+         "--out must name files ending in .png or .npz, or a folder ending in /; "
+         "got '{tmp}/x.jpg'"),
         (["--export_dir={tmp}/none", "--out={tmp}/x.png"],
          "--export_dir={tmp}/none: export path does not exist"),
         (["--export_dir={tmp}/none", "--out={tmp}/x.png", "--per_class=0"],

@@ -11,6 +11,7 @@ import tensorflow as tf
 from tests.bin.usage import assert_usage_errors
 from tests.savedmodels.test_export import tiny_trainer
 from tfgenaug import callbacks
+from tfgenaug import data
 from tfgenaug import savedmodels
 
 
@@ -26,12 +27,13 @@ def export_dir(tmp_path_factory) -> str:
     return base
 
 
-def test_png_and_npz_with_a_seed(export_dir, tmp_path):
+def test_png_npz_and_folder_with_a_seed(export_dir, tmp_path):
     png, npz = str(tmp_path / "grid.png"), str(tmp_path / "deep" / "samples.npz")
-    result = run_generate(f"--export_dir={export_dir}", "--per_class=2", f"--out={png},{npz}",
-                          "--seed=3")
+    folder = str(tmp_path / "generated") + "/"
+    result = run_generate(f"--export_dir={export_dir}", "--per_class=2",
+                          f"--out={png},{npz},{folder}", "--seed=3")
     assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.split() == [png, npz]
+    assert result.stdout.split() == [png, npz, folder]
 
     samples = np.load(npz)
     labels = np.array([0, 0, 1, 1, 2, 2], "int32")
@@ -50,13 +52,22 @@ def test_png_and_npz_with_a_seed(export_dir, tmp_path):
     assert expected.shape == (28, 19, 1)
     np.testing.assert_array_equal(grid, np.repeat(np.repeat(expected, 4, axis=0), 4, axis=1))
 
+    # One PNG per image at the native size, one sub-folder per class: read back as data.
+    assert sorted(os.listdir(folder)) == ["a", "b", "c"]
+    train, _, info = data.from_directory(folder, test_fraction=0.01)
+    assert info.image_shape == (8, 8, 1) and info.train_counts == (2, 2, 2)
+    read = sorted(np.round(image, 4).tobytes() for image, _ in train.as_numpy_iterator())
+    quantized = (np.rint(images * 255.0) / 127.5 - 1.0).astype("float32")
+    assert read == sorted(np.round(image, 4).tobytes() for image in quantized)
+
 
 def test_bad_flags_name_the_flag(export_dir, tmp_path):
     out = str(tmp_path / "a.png")
     cases = [
         (["--out=a.png"], "--export_dir is required"),
         (["--export_dir=x"], "--out is required"),
-        (["--export_dir=x", "--out=a.jpg"], "--out must name files ending in .png or .npz; "
+        (["--export_dir=x", "--out=a.jpg"], "--out must name files ending in .png or .npz, "
+                                            "or a folder ending in /; "
                                             "got 'a.jpg'"),
         (["--export_dir=x", "--out=a.png,b.txt"], "got 'b.txt'"),
         (["--export_dir=x", "--out=a.png", "--per_class=0"], "--per_class must be >= 1; got 0"),

@@ -14,6 +14,7 @@ from tfgenaug.data import class_counts
 from tfgenaug.data import few_shot
 from tfgenaug.data import from_directory
 from tfgenaug.data import imbalance
+from tfgenaug.data import to_directory
 
 CLASSES = ("cat", "dog", "emu")  # written in another order below: names come out sorted
 PER_CLASS = 5
@@ -353,3 +354,50 @@ def test_test_directory_other_classes(tmp_path, gray):
                                          r"of path='.*': path has \['cat', 'dog', 'emu'\], "
                                          r"test_directory has \['cat', 'dog', 'fox'\]"):
         from_directory(gray[0], test_directory=tmp_path)
+
+
+# ----------------------------------------------------------------- to_directory
+def test_to_directory_round_trips_through_from_directory(tmp_path):
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, (6, 12, 10, 3)).astype(np.uint8)
+    labels = np.array([2, 0, 1, 2, 0, 2])
+    path = to_directory(tmp_path / "out", pixels, labels, ["a b", "c", "d"], (0, 255))
+    assert sorted(os.listdir(path)) == ["a_b", "c", "d"]
+    assert sorted(os.listdir(os.path.join(path, "d"))) == ["00000.png", "00001.png", "00002.png"]
+    train, _, info = from_directory(path, test_fraction=0.01)
+    assert info.class_names == ["a_b", "c", "d"] and info.image_shape == (12, 10, 3)
+    assert info.train_counts == (2, 1, 3)
+    images, read_labels = as_numpy(train)
+    assert multiset(images, read_labels) == multiset(as_model(pixels), labels)
+    assert not [name for name in os.listdir(tmp_path) if name.startswith(".")]
+
+
+def test_to_directory_quantizes_model_range_images(tmp_path):
+    images = np.array([-1.0, -0.2, 1.0], "float32").reshape(3, 1, 1, 1) * np.ones((1, 8, 8, 1))
+    path = to_directory(tmp_path / "q", images, [0, 0, 0], ["x"])
+    train, _, _ = from_directory(path, test_fraction=0.01)
+    values = sorted(float(image[0, 0, 0]) for image, _ in train.as_numpy_iterator())
+    np.testing.assert_allclose(values, [-1.0, 102 / 127.5 - 1.0, 1.0], atol=1e-6)
+
+
+@pytest.mark.parametrize(("images", "labels", "names", "match"), [
+    (np.zeros((2, 8, 8, 1)), [0], ["a"], r"labels must have one class id per image; got 1 "
+                                         r"labels for 2 images"),
+    (np.zeros((2, 8, 8, 1)), [0, 2], ["a", "b"], r"labels must be class ids in \[0, 2\)"),
+    (np.zeros((2, 8, 8, 4)), [0, 1], ["a", "b"], r"images must be \(N, H, W, C\) with C 1 or 3"),
+    (np.zeros((2, 8, 8, 1)), [0, 1], ["a b", "a_b"], r"class_names must give distinct folder"),
+])
+def test_to_directory_bad_arguments(tmp_path, images, labels, names, match):
+    with pytest.raises(ValueError, match=match):
+        to_directory(tmp_path / "bad", images, labels, names)
+    assert not os.path.exists(tmp_path / "bad")
+
+
+def test_to_directory_never_overwrites(tmp_path):
+    write_png(str(tmp_path / "full" / "a" / "keep.png"), np.zeros((8, 8, 1)))
+    with pytest.raises(ValueError, match=r"already exists: to_directory writes a new folder"):
+        to_directory(tmp_path / "full", np.zeros((1, 8, 8, 1)), [0], ["a"])
+    assert os.listdir(tmp_path / "full" / "a") == ["keep.png"]
+    os.makedirs(tmp_path / "empty")
+    to_directory(tmp_path / "empty", np.zeros((1, 8, 8, 1)), [0], ["a"])
+    assert os.listdir(tmp_path / "empty" / "a") == ["00000.png"]

@@ -1,8 +1,13 @@
-r"""Samples a generator export: a PNG grid (one row per class) and/or an .npz file.
+r"""Samples a generator export: a PNG grid (one row per class), an .npz file, or a folder.
 
 Example:
     python -m tfgenaug.bin.generate --export_dir=exports/wgan_gp_digits --per_class=8 \
-        --out=samples.png,samples.npz --seed=0
+        --out=samples.png,samples.npz,generated/ --seed=0
+
+A path ending in `/` becomes a folder with one sub-folder of PNG files per class at the
+native size (`generated/<class name>/00000.png`, ...), the layout
+`keras.utils.image_dataset_from_directory` and `tfgenaug.data.load("folder:generated")`
+read; it must not exist yet (or be empty) and appears whole or not at all.
 
 The .npz holds `images` (float32 (N, H, W, C) in [0, 1]), `labels` (int32, class-major:
 `per_class` images of class 0, then of class 1, ...) and `class_names`.
@@ -18,9 +23,10 @@ from absl import app
 from absl import flags
 
 from tfgenaug import callbacks
+from tfgenaug import data
 from tfgenaug import savedmodels
 
-OUTPUT_KINDS = (".png", ".npz")
+OUTPUT_KINDS = (".png", ".npz", "/")
 MIN_CELL_PIXELS = 32
 
 flags.DEFINE_string("export_dir", None,
@@ -28,8 +34,9 @@ flags.DEFINE_string("export_dir", None,
                     "version is used).")
 flags.DEFINE_integer("per_class", 8, "Images per class (columns of the PNG grid).")
 flags.DEFINE_list("out", None,
-                  "Output file(s), comma-separated: *.png (grid, one row per class) and/or "
-                  "*.npz (images, labels, class_names).")
+                  "Outputs, comma-separated: *.png (grid, one row per class), *.npz (images, "
+                  "labels, class_names) and/or <dir>/ (one PNG per image, a sub-folder per "
+                  "class).")
 flags.DEFINE_integer("seed", None,
                      "Seed of the noise: the same seed gives the same images. Unset draws "
                      "fresh noise.")
@@ -47,14 +54,19 @@ def check_flags() -> None:
     if FLAGS.per_class < 1:
         raise app.UsageError(f"--per_class must be >= 1; got {FLAGS.per_class}")
     if not FLAGS.out:
-        raise app.UsageError("--out is required: one or more *.png / *.npz files")
+        raise app.UsageError("--out is required: one or more *.png / *.npz files or <dir>/")
     for path in FLAGS.out:
-        if posixpath.splitext(path)[1].lower() not in OUTPUT_KINDS:
+        if not _is_folder(path) and posixpath.splitext(path)[1].lower() not in OUTPUT_KINDS:
             raise app.UsageError(
-                f"--out must name files ending in {' or '.join(OUTPUT_KINDS)}; got {path!r}"
+                f"--out must name files ending in .png or .npz, or a folder ending in /; "
+                f"got {path!r}"
             )
     if FLAGS.upscale < 0:
         raise app.UsageError(f"--upscale must be >= 0 (0 = automatic); got {FLAGS.upscale}")
+
+
+def _is_folder(path: str) -> bool:
+    return path.endswith("/")
 
 
 def write_npz(path: str, **arrays) -> str:
@@ -81,7 +93,12 @@ def main(argv):
     labels = np.repeat(np.arange(generator.num_classes, dtype=np.int32), FLAGS.per_class)
     images = generator(labels, seed=FLAGS.seed).numpy()
     for path in FLAGS.out:
-        if path.lower().endswith(".png"):
+        if _is_folder(path):
+            try:
+                data.to_directory(path, images, labels, generator.class_names, (0, 1))
+            except ValueError as error:
+                raise app.UsageError(f"--out={path}: {error}") from error
+        elif path.lower().endswith(".png"):
             grid = callbacks.image_grid(images, rows=generator.num_classes,
                                         cols=FLAGS.per_class, value_range=(0, 1))
             height, width = generator.image_shape[:2]

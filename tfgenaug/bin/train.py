@@ -25,6 +25,7 @@ from absl import app
 from absl import flags
 
 from tfgenaug import callbacks
+from tfgenaug import data
 from tfgenaug import runs
 from tfgenaug import strategies
 from tfgenaug import trainers
@@ -203,13 +204,15 @@ class RunKind:
 _USE_DFG_IMBALANCE = " (use --minor_class_num and --imbalance_ratio)"
 GENERATOR_RUN = RunKind(
     config_class=runs.TrainConfig, run=runs.train_generator,
-    model_dir=lambda given: f"runs/{FLAGS.trainer}_{FLAGS.dataset}" if given is None else given,
+    model_dir=lambda given: (f"runs/{FLAGS.trainer}_{data.short_name(FLAGS.dataset)}"
+                             if given is None else given),
     refusal="--{flag} applies only to --trainer=dfg",
     parsers={"minority_classes": _ids},
 )
 DFG_RUN = RunKind(
     config_class=runs.DFGConfig, run=runs.run_dfg,
-    model_dir=lambda given: given or f"runs/dfg_{FLAGS.dfg_method}_{FLAGS.dataset}",
+    model_dir=lambda given: (given
+                             or f"runs/dfg_{FLAGS.dfg_method}_{data.short_name(FLAGS.dataset)}"),
     refusal="--{flag} does not apply to --trainer=dfg",
     flag_names={"method": "dfg_method"},
     parsers={"source_classes": _class_ids, "target_classes": _class_ids},

@@ -13,7 +13,9 @@ from tfgenaug.data.case import select
 from tfgenaug.data.case import select_classes
 from tfgenaug.data.case import to_channels
 from tfgenaug.data.datasets import load
+from tfgenaug.data.datasets import short_name
 from tfgenaug.data.folders import from_directory
+from tfgenaug.data.folders import to_directory
 from tfgenaug.data.info import DatasetInfo
 from tfgenaug.data.sampling import as_numpy
 from tfgenaug.data.sampling import class_counts
@@ -43,6 +45,8 @@ __all__ = [
     "load_case",
     "select",
     "select_classes",
+    "short_name",
     "to_channels",
+    "to_directory",
     "to_model_range",
 ]

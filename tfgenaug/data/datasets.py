@@ -9,6 +9,7 @@ read from a TensorFlow Datasets directory that was prepared beforehand. Nothing 
 import dataclasses
 import functools
 import os
+import re
 
 import numpy as np
 import tensorflow as tf
@@ -31,6 +32,25 @@ def _user_data(name: str) -> tuple[str, str] | None:
     """`(kind, path)` for `"folder:<path>"` / `"npz:<path>"`, else None."""
     kind, colon, path = name.partition(":")
     return (kind, path) if colon and kind in USER_DATA_KINDS else None
+
+
+def short_name(name: str) -> str:
+    """A file-name-safe short name of a `load` name, for run directories and titles.
+
+    Example:
+
+    >>> short_name("digits"), short_name("folder:/data/isic/"), short_name("npz:~/x/cells.npz")
+    ('digits', 'isic', 'cells')
+    >>> short_name("mnist:3.*.*")
+    'mnist'
+    """
+    user_data = _user_data(name)
+    if user_data is not None:
+        base = os.path.basename(os.path.normpath(os.path.expanduser(user_data[1])))
+        name = os.path.splitext(base)[0] if user_data[0] == "npz" else base
+    else:
+        name = name.split(":")[0]
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "data"
 
 
 def _check_args(name: str, image_size, test_fraction: float) -> None:

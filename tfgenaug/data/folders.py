@@ -25,6 +25,8 @@ from tfgenaug.data.info import DatasetInfo
 from tfgenaug.data.info import datasets_from_arrays
 from tfgenaug.data.info import parse_image_size
 from tfgenaug.data.info import to_model_images
+from tfgenaug.data.value_range import from_model_range
+from tfgenaug.data.value_range import to_model_range
 from tfgenaug.validation import check_choice
 from tfgenaug.validation import check_interval
 from tfgenaug.validation import check_seed
@@ -255,3 +257,79 @@ def from_directory(
     return datasets_from_arrays(
         f"folder:{path}", class_names, train, test, test_fraction, split_seed
     )
+
+
+def to_directory(
+    path: str | os.PathLike,
+    images,
+    labels,
+    class_names,
+    value_range=(-1.0, 1.0),
+) -> str:
+    """Writes images as PNG files, one sub-folder per class: the layout `from_directory` reads.
+
+    The folder appears whole or not at all: the files are written to a hidden sibling
+    that is renamed to `path` at the end. Existing data is never touched: `path` must not
+    exist or be an empty folder.
+
+    Args:
+        path: The folder to create.
+        images: `(N, H, W, C)` images in `value_range`, C 1 or 3; quantized to 8 bits.
+        labels: `(N,)` class ids in `[0, len(class_names))`.
+        class_names: The sub-folder name of each class (characters other than letters,
+            digits, `.`, `-` and `_` become `_`).
+        value_range: `(low, high)` of `images`. Defaults to `(-1, 1)`.
+
+    Returns:
+        `path`, as a str.
+
+    Raises:
+        ValueError: If `path` exists and is not an empty folder, or the arrays do not
+            match (shapes, channels, labels outside the classes).
+
+    Example:
+
+    >>> images = generator(np.repeat(np.arange(3), 10), seed=0)  # in [0, 1]
+    >>> to_directory("generated", images, np.repeat(np.arange(3), 10), ["a", "b", "c"],
+    ...              value_range=(0, 1))
+    'generated'
+    """
+    path = os.path.expanduser(os.fspath(path))
+    if tf.io.gfile.exists(path) and (
+        not tf.io.gfile.isdir(path) or tf.io.gfile.listdir(path)
+    ):
+        raise ValueError(f"path={path!r} already exists: to_directory writes a new folder (or "
+                         "fills an empty one) and never overwrites images")
+    pixels, labels, folders = _checked_output(images, labels, class_names, value_range)
+    parent, base = os.path.split(os.path.normpath(path))
+    staging = os.path.join(parent, f".{base}.tmp-{os.getpid()}")
+    counters = [0] * len(folders)
+    for image, label in zip(pixels, labels, strict=True):
+        folder = os.path.join(staging, folders[label])
+        tf.io.gfile.makedirs(folder)
+        name = os.path.join(folder, f"{counters[label]:05d}.png")
+        tf.io.write_file(name, tf.io.encode_png(image))
+        counters[label] += 1
+    if tf.io.gfile.exists(path):
+        tf.io.gfile.rmtree(path)  # the empty folder the caller made
+    tf.io.gfile.rename(staging, path)
+    return path
+
+
+def _checked_output(images, labels, class_names, value_range):
+    images = np.asarray(images)
+    labels = np.asarray(labels).reshape(-1)
+    names = [re.sub(r"[^A-Za-z0-9._-]+", "_", str(name)) or "_" for name in class_names]
+    if images.ndim != 4 or images.shape[-1] not in (1, 3):
+        raise ValueError(f"images must be (N, H, W, C) with C 1 or 3; got shape {images.shape}")
+    if len(labels) != len(images):
+        raise ValueError(f"labels must have one class id per image; got {len(labels)} labels "
+                         f"for {len(images)} images")
+    if len(labels) and (labels.min() < 0 or labels.max() >= len(names)):
+        raise ValueError(f"labels must be class ids in [0, {len(names)}) (one per class "
+                         f"name); got values from {labels.min()} to {labels.max()}")
+    if len(set(names)) != len(names):
+        raise ValueError(f"class_names must give distinct folder names; got {list(class_names)}")
+    unit = from_model_range(to_model_range(images, value_range), (0, 255))
+    pixels = np.clip(np.rint(unit), 0, 255).astype(np.uint8)
+    return pixels, labels.astype(int), names
