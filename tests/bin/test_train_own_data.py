@@ -36,10 +36,10 @@ def write_folder(root, per_class=6, shape=(28, 28, 1)):
     return root
 
 
-def test_folder_dataset_trains_exports_and_generates_a_folder_at_28x28(tmp_path):
+def test_folder_dataset_trains_exports_and_generates_a_folder_at_its_native_28x28(tmp_path):
     folder = write_folder(tmp_path / "parts")
     model_dir, export_dir = tmp_path / "run", tmp_path / "exports"
-    run("tfgenaug.bin.train", f"--dataset=folder:{folder}", "--image_size=28", *TINY,
+    run("tfgenaug.bin.train", f"--dataset=folder:{folder}", "--image_size=0", *TINY,
         f"--model_dir={model_dir}", f"--export_dir={export_dir}")
     config = json.loads((model_dir / "config.json").read_text())
     assert config["train_config"]["dataset"] == f"folder:{folder}"

@@ -42,7 +42,8 @@ flags.DEFINE_string("dataset", _DEFAULTS.dataset,
                     "'digits' (bundled, offline) or a TensorFlow Datasets name prepared in "
                     "--data_dir (e.g. mnist, cifar10, svhn_cropped).")
 flags.DEFINE_string("data_dir", None, "TensorFlow Datasets data directory.")
-flags.DEFINE_integer("image_size", _DEFAULTS.image_size, "Image side, any int >= 8.")
+flags.DEFINE_integer("image_size", _DEFAULTS.image_size,
+                     "Image side, any int >= 8; 0 keeps the native size.")
 flags.DEFINE_integer("count", _DEFAULTS.count,
                      "Images per class to train on (few-shot); 0 uses the whole train pool.")
 flags.DEFINE_list("minority_classes", [],

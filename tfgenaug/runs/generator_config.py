@@ -19,7 +19,8 @@ class TrainConfig:
         trainer: name in `tfgenaug.trainers.TRAINERS` ("wgan_gp", "dcgan", "dada").
         dataset: "digits" or a TensorFlow Datasets name prepared in `data_dir`.
         data_dir: tfds data directory, or None for tfds' default.
-        image_size: side of the (square) images, any int >= 8.
+        image_size: side of the (square) images, any int >= 8; 0 keeps the data's
+            native size (e.g. 100x60 images of a `folder:` dataset stay 100x60).
         count: images per class to train on (few-shot); 0 uses the whole train pool.
         minority_classes: classes made rare before training (DFG's imbalance protocol);
             empty keeps the data balanced.
@@ -143,7 +144,7 @@ class TrainConfig:
     def data_case(self) -> data.DataCase:
         """The `DataCase` this run trains on (the same images as every run of that case)."""
         return data.DataCase(
-            dataset=self.dataset, image_size=self.image_size, data_dir=self.data_dir,
+            dataset=self.dataset, image_size=self.image_size or None, data_dir=self.data_dir,
             count=self.count, minority_classes=self.minority_classes,
             imbalance_ratio=self.imbalance_ratio, seed=self.seed,
         )
