@@ -67,7 +67,8 @@ class BatchSpec:
             the range check off.
         range_name: how messages name the range, e.g. `"value_range=(0, 1)"`.
         range_fix: what to do about images outside it.
-        range_off: how to turn the range check off, e.g. `"fit(..., range_check=False)"`.
+        range_off: how to turn the range check off, e.g. `"fit(..., range_check=False)"`,
+            or `None` where it cannot be.
     """
 
     owner: str
@@ -78,7 +79,7 @@ class BatchSpec:
     value_range: tuple[float, float] | None = (-1.0, 1.0)
     range_name: str | None = "[-1, 1]"
     range_fix: str = TO_MODEL_RANGE
-    range_off: str = "range_check=False"
+    range_off: str | None = "range_check=False"
 
 
 def images_and_labels(batch) -> tuple:
@@ -209,29 +210,21 @@ def check_labels_in_range(labels, num_classes: int, owner: str | None = None) ->
     """
     labels = np.asarray(labels)
     if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-        prefix = f"{owner}: " if owner else ""
-        raise ValueError(
-            f"{prefix}labels must be class ids in [0, {num_classes}) "
-            f"(num_classes={num_classes}); got values from {labels.min()} to {labels.max()}"
-        )
+        message = _class_ids_message(owner, num_classes)
+        raise ValueError(message.format(labels.min(), labels.max()))
 
 
 def _range_guard(spec: BatchSpec, images: tf.Tensor) -> list:
     inside, smallest, largest = within_range(images, spec.value_range, RANGE_SLACK)
+    turn_off = "" if spec.range_off is None else f", or turn the check off with {spec.range_off}"
     return _require(
         inside,
         f"{spec.owner}: images must lie in {spec.range_name} (values up to half its span "
-        f"beyond it pass); got values from {{}} to {{}}. {_capitalised(spec.range_fix)}, or "
-        f"turn the check off with {spec.range_off}",
+        f"beyond it pass); got values from {{}} to {{}}. {_capitalised(spec.range_fix)}"
+        f"{turn_off}",
         smallest,
         largest,
     )
-
-
-def range_text(value_range: Sequence[float]) -> str:
-    """`"(low, high)"` of a value range, e.g. `"(0, 255)"`."""
-    low, high = value_range
-    return f"({low:g}, {high:g})"
 
 
 def _labels_guard(spec: BatchSpec, labels: tf.Tensor) -> list:
@@ -244,14 +237,19 @@ def _labels_guard(spec: BatchSpec, labels: tf.Tensor) -> list:
     empty = tf.equal(tf.size(ids), 0)
     smallest = tf.where(empty, tf.constant(0, tf.int64), tf.reduce_min(ids))
     largest = tf.where(empty, tf.constant(0, tf.int64), tf.reduce_max(ids))
-    k = spec.num_classes
     return _require(
-        tf.logical_and(smallest >= 0, largest < k),
-        f"{spec.owner}: labels must be class ids in [0, {k}) (num_classes={k}); got values "
-        f"from {{}} to {{}}",
+        tf.logical_and(smallest >= 0, largest < spec.num_classes),
+        _class_ids_message(spec.owner, spec.num_classes),
         smallest,
         largest,
     )
+
+
+def _class_ids_message(owner: str | None, num_classes: int) -> str:
+    """The class-id range error, with a `{}` for the smallest and the largest label seen."""
+    prefix = f"{owner}: " if owner else ""
+    return (f"{prefix}labels must be class ids in [0, {num_classes}) "
+            f"(num_classes={num_classes}); got values from {{}} to {{}}")
 
 
 def _require(ok: tf.Tensor, message: str, *values: tf.Tensor) -> list:
@@ -297,10 +295,6 @@ def _dtype_name(dtype) -> str:
 def _number(value: tf.Tensor):
     number = value.numpy().item()
     return f"{number:g}" if isinstance(number, float) else number
-
-
-def _form(spec: BatchSpec) -> str:
-    return spec.labels
 
 
 def _batch_of(shape: Sequence[int]) -> str:

@@ -115,6 +115,12 @@ RANGE_SLACK = 0.5
 """How far images may lie beyond their value range, as a share of its span, by default."""
 
 
+def range_text(value_range: Sequence[float]) -> str:
+    """`"(low, high)"` of a value range for messages, e.g. `"(0, 255)"`."""
+    low, high = value_range
+    return f"({low:g}, {high:g})"
+
+
 def within_range(images, value_range: Sequence[float], slack: float = RANGE_SLACK) -> tuple:
     """Whether `images` lie in `value_range` widened by `slack` times its span.
 
@@ -175,11 +181,11 @@ def assert_in_value_range(images, value_range: Sequence[float], slack: float = R
     ...
     tensorflow.python.framework.errors_impl.InvalidArgumentError: ...
     """
-    low, high = check_value_range(value_range)
     images = tf.convert_to_tensor(images)
     ok, smallest, largest = within_range(images, value_range, slack)
     message = (
-        f"images must lie in value_range=({low:g}, {high:g}) (the layer's argument); "
+        f"images must lie in value_range={range_text(check_value_range(value_range))} "
+        f"(the layer's argument); "
         f"found values beyond it by more than {slack:g} x its span: pass the range your "
         f"images use, e.g. value_range=(0, 255) for uint8-style pixels"
     )

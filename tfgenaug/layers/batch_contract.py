@@ -22,6 +22,7 @@ from keras import ops
 
 from tfgenaug.data import batch_checks
 from tfgenaug.data.batch_checks import CLASS_IDS_OR_ONE_HOT
+from tfgenaug.data.value_range import range_text
 from tfgenaug.validation import check_choice
 
 Pack = Callable[[Any, Any], Any]
@@ -96,7 +97,7 @@ class BatchAugmentationLayer(keras.layers.Layer):
             labels=labels,
             num_classes=num_classes,
             value_range=self.value_range if self.range_check else None,
-            range_name=(f"value_range={batch_checks.range_text(self.value_range)} "
+            range_name=(f"value_range={range_text(self.value_range)} "
                         f"(the {name} argument)"),
             range_fix="pass the range your images use, e.g. value_range=(0, 255) for "
                       "uint8-style pixels",

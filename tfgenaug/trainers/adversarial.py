@@ -15,6 +15,7 @@ import keras
 import tensorflow as tf
 
 from tfgenaug.data import batch_checks
+from tfgenaug.data.value_range import range_text
 from tfgenaug.trainers.attacks import METHODS
 from tfgenaug.trainers.attacks import check_clip_range
 from tfgenaug.trainers.attacks import check_epsilon
@@ -141,15 +142,13 @@ class AdversarialTrainer(Trainer):
         Labels may be class ids, one-hot rows or anything numeric the compiled loss
         takes; images of any size.
         """
-        return batch_checks.BatchSpec(
-            owner="AdversarialTrainer.fit",
+        return self.fit_spec(
+            range_check,
             labels=batch_checks.TARGETS,
-            value_range=self.value_range if range_check else None,
+            value_range=self.value_range,
             range_name=(None if self.value_range is None else
-                        f"value_range={batch_checks.range_text(self.value_range)} "
-                        "(the attack clip range)"),
+                        f"value_range={range_text(self.value_range)} (the attack clip range)"),
             range_fix="pass the range your images use as value_range",
-            range_off="fit(..., range_check=False)",
         )
 
     def checked_batch(self, batch, spec: batch_checks.BatchSpec):

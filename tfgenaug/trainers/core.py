@@ -317,20 +317,23 @@ class Trainer(keras.Model):
 
     # ----------------------------------------------------------------- batches
     def batch_spec(self, range_check: bool = True) -> batch_checks.BatchSpec:
-        """What `fit` takes: `(images, labels)` batches of `image_shape` and class ids.
-
-        Args:
-            range_check: whether images are checked against `image_value_range`.
-        """
-        name = type(self).__name__
-        return batch_checks.BatchSpec(
-            owner=f"{name}.fit",
+        """What `fit` takes: `(images, labels)` of `image_shape` and class ids (`fit_spec`)."""
+        return self.fit_spec(
+            range_check,
             image_shape=tuple(self.image_shape),
-            image_shape_source=f"{name}'s image_shape",
+            image_shape_source=f"{type(self).__name__}'s image_shape",
             labels=batch_checks.CLASS_IDS,
             num_classes=self.num_classes,
-            value_range=self.image_value_range if range_check else None,
+        )
+
+    def fit_spec(self, range_check: bool, **fields) -> batch_checks.BatchSpec:
+        """`BatchSpec(**fields)` of `<class>.fit`, its range checked if `range_check`."""
+        value_range = fields.pop("value_range", self.image_value_range)
+        return batch_checks.BatchSpec(
+            owner=f"{type(self).__name__}.fit",
+            value_range=value_range if range_check else None,
             range_off="fit(..., range_check=False)",
+            **fields,
         )
 
     def unpack_batch(self, data) -> tuple[tf.Tensor, tf.Tensor]:
@@ -441,4 +444,3 @@ def _first_local_value(value):
     if isinstance(value, tf.distribute.DistributedValues):
         return value.values[0]
     return value
-

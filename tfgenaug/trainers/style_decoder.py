@@ -164,14 +164,8 @@ class StyleDecoderTrainer(Trainer):
 
     def batch_spec(self, range_check: bool = True) -> batch_checks.BatchSpec:
         """What `fit` takes: image batches of the encoder's input shape in [-1, 1]."""
-        return batch_checks.BatchSpec(
-            owner="StyleDecoderTrainer.fit",
-            image_shape=tuple(self.image_shape),
-            image_shape_source="the encoder's input",
-            labels=None,
-            value_range=self.image_value_range if range_check else None,
-            range_off="fit(..., range_check=False)",
-        )
+        return self.fit_spec(range_check, image_shape=tuple(self.image_shape),
+                             image_shape_source="the encoder's input", labels=None)
 
     def checked_batch(self, batch, spec: batch_checks.BatchSpec):
         """`batch` with its content and style images checked (labels are not used)."""
