@@ -381,8 +381,15 @@ def test_to_directory_quantizes_model_range_images(tmp_path):
 
 
 @pytest.mark.parametrize(("images", "labels", "names", "match"), [
-    (np.zeros((2, 8, 8, 1)), [0], ["a"], r"labels must have one class id per image; got 1 "
-                                         r"labels for 2 images"),
+    (np.zeros((2, 8, 8, 1)), [0], ["a"], r"^to_directory: images and labels must have the same "
+                                         r"batch size; got 2 and 1$"),
+    (np.full((2, 8, 8, 1), 255.0), [0, 0], ["a"], r"^to_directory: images must lie in "
+                                                  r"value_range=\(-1, 1\) .*got values from "
+                                                  r"255 to 255\. Pass the range your images "
+                                                  r"use as value_range$"),
+    (np.zeros((2, 8, 8, 1)), ["a", "a"], ["a"], r"^to_directory: labels must be int class ids "
+                                                r".*; got dtype string"),
+    (np.zeros((8, 8, 1)), [0], ["a"], r"^to_directory: images must be a batch of shape"),
     (np.zeros((2, 8, 8, 1)), [0, 2], ["a", "b"], r"labels must be class ids in \[0, 2\)"),
     (np.zeros((2, 8, 8, 4)), [0, 1], ["a", "b"], r"images must be \(N, H, W, C\) with C 1 or 3"),
     (np.zeros((2, 8, 8, 1)), [0, 1], ["a b", "a_b"], r"class_names must give distinct folder"),

@@ -19,6 +19,7 @@ from tfgenaug.data.info import datasets_from_arrays
 from tfgenaug.data.info import parse_image_size
 from tfgenaug.data.info import to_model_images
 from tfgenaug.data.value_range import check_value_range
+from tfgenaug.data.value_range import within_range
 from tfgenaug.validation import check_interval
 from tfgenaug.validation import check_seed
 
@@ -82,10 +83,10 @@ def _value_range(value_range, arrays: dict[str, np.ndarray]) -> tuple[float, flo
             )
         return next(iter(detected.values()))
     low, high = check_value_range(value_range)
-    margin = _RANGE_SLACK * (high - low)
     for name, array in arrays.items():
-        smallest, largest = float(array.min()), float(array.max())
-        if smallest < low - margin or largest > high + margin:
+        inside, smallest, largest = within_range(array, (low, high), _RANGE_SLACK)
+        if not bool(inside):
+            smallest, largest = float(smallest), float(largest)
             raise ValueError(
                 f"{name} have values in [{smallest:g}, {largest:g}], outside "
                 f"value_range=({low:g}, {high:g}); pass the range your pixels use"

@@ -9,7 +9,6 @@ read from a TensorFlow Datasets directory that was prepared beforehand. Nothing 
 import dataclasses
 import functools
 import os
-import re
 
 import numpy as np
 import tensorflow as tf
@@ -18,6 +17,7 @@ from tfgenaug.data.arrays import from_npz
 from tfgenaug.data.folders import from_directory
 from tfgenaug.data.info import DatasetInfo
 from tfgenaug.data.info import class_counts_of
+from tfgenaug.data.info import file_safe
 from tfgenaug.data.info import parse_image_size
 from tfgenaug.data.sampling import _labels
 from tfgenaug.data.sampling import _select
@@ -50,14 +50,11 @@ def short_name(name: str) -> str:
         name = os.path.splitext(base)[0] if user_data[0] == "npz" else base
     else:
         name = name.split(":")[0]
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "data"
+    return file_safe(name).strip("_") or "data"
 
 
-def _check_args(name: str, image_size, test_fraction: float) -> None:
-    """Raises a ValueError naming the first bad argument of `load`.
-
-    The image size of `"folder:"` and `"npz:"` data is checked by their readers.
-    """
+def _check_args(name: str, image_size, test_fraction: float) -> tuple[int, int] | None:
+    """Raises a ValueError naming the first bad argument of `load`; returns the size."""
     if not isinstance(name, str) or not name:
         raise ValueError(
             "name must be 'digits', 'folder:<path>', 'npz:<path>' or the name of any TensorFlow "
@@ -77,9 +74,8 @@ def _check_args(name: str, image_size, test_fraction: float) -> None:
             f"a folder with one sub-folder of images per class, or name='npz:{name}' for a .npz "
             "file of images and labels"
         )
-    if user_data is None:
-        parse_image_size(image_size)
     check_interval(test_fraction, "test_fraction", 0, 1, include_low=False, include_high=False)
+    return parse_image_size(image_size)
 
 
 def _looks_like_a_path(name: str) -> bool:
@@ -105,9 +101,8 @@ def _digits_arrays() -> tuple[np.ndarray, np.ndarray]:
     return images, labels
 
 
-def _load_digits(image_size, split_seed, test_fraction):
+def _load_digits(size, split_seed, test_fraction):
     images, labels = _digits_arrays()
-    size = parse_image_size(image_size)
     if size not in (None, tuple(images.shape[1:3])):
         images = tf.image.resize(images, size, "bilinear").numpy()
     images = np.clip(images / 16.0 * 2.0 - 1.0, -1.0, 1.0).astype(np.float32)
@@ -179,7 +174,7 @@ def _tfds_split(builder, name, data_dir, split, decoders=None):
         raise _not_prepared_error(name, data_dir) from error
 
 
-def _load_tfds(name, image_size, data_dir, split_seed, test_fraction):
+def _load_tfds(name, size, data_dir, split_seed, test_fraction):
     import tensorflow_datasets as tfds
 
     builder = _tfds_builder(name, data_dir)
@@ -201,7 +196,6 @@ def _load_tfds(name, image_size, data_dir, split_seed, test_fraction):
         label_sets = [label_sets[0][~is_test], label_sets[0][is_test]]
 
     image_shape = tuple(builder.info.features[image_key].shape)
-    size = parse_image_size(image_size)
     if size is not None:
         image_shape = (*size, image_shape[-1])
 
@@ -223,12 +217,12 @@ def _load_tfds(name, image_size, data_dir, split_seed, test_fraction):
     return train, test, info
 
 
-def _load_user_data(name, image_size, split_seed, test_fraction):
+def _load_user_data(name, size, split_seed, test_fraction):
     """`load` of `"folder:<path>"` or `"npz:<path>"`, its `DatasetInfo` named `name`."""
     kind, path = _user_data(name)
     reader = from_directory if kind == "folder" else from_npz
     train, test, info = reader(
-        path, image_size=image_size, split_seed=split_seed, test_fraction=test_fraction
+        path, image_size=size, split_seed=split_seed, test_fraction=test_fraction
     )
     return train, test, dataclasses.replace(info, name=name)
 
@@ -291,9 +285,9 @@ def load(
     >>> batches = train.shuffle(2048, seed=0).batch(64)
     >>> train, test, info = tfgenaug.data.load("folder:~/flowers", image_size=(48, 32))
     """
-    _check_args(name, image_size, test_fraction)
+    size = _check_args(name, image_size, test_fraction)
     if name == "digits":
-        return _load_digits(image_size, split_seed, test_fraction)
+        return _load_digits(size, split_seed, test_fraction)
     if _user_data(name) is not None:
-        return _load_user_data(name, image_size, split_seed, test_fraction)
-    return _load_tfds(name, image_size, data_dir, split_seed, test_fraction)
+        return _load_user_data(name, size, split_seed, test_fraction)
+    return _load_tfds(name, size, data_dir, split_seed, test_fraction)

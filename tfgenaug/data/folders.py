@@ -20,12 +20,16 @@ import re
 import numpy as np
 import tensorflow as tf
 
+from tfgenaug.data import batch_checks
 from tfgenaug.data.info import MIN_SIDE
 from tfgenaug.data.info import DatasetInfo
 from tfgenaug.data.info import datasets_from_arrays
+from tfgenaug.data.info import file_safe
 from tfgenaug.data.info import parse_image_size
 from tfgenaug.data.info import to_model_images
+from tfgenaug.data.value_range import check_value_range
 from tfgenaug.data.value_range import from_model_range
+from tfgenaug.data.value_range import range_text
 from tfgenaug.data.value_range import to_model_range
 from tfgenaug.validation import check_choice
 from tfgenaug.validation import check_interval
@@ -284,8 +288,10 @@ def to_directory(
         `path`, as a str.
 
     Raises:
-        ValueError: If `path` exists and is not an empty folder, or the arrays do not
-            match (shapes, channels, labels outside the classes).
+        ValueError: If `path` exists and is not an empty folder, or the batch fails the
+            checks every batch gets (`tfgenaug.data.batch_checks`: shapes, label dtype
+            and range, finite images within `value_range`) or has other than 1 or 3
+            channels.
 
     Example:
 
@@ -317,19 +323,22 @@ def to_directory(
 
 
 def _checked_output(images, labels, class_names, value_range):
-    images = np.asarray(images)
-    labels = np.asarray(labels).reshape(-1)
-    names = [re.sub(r"[^A-Za-z0-9._-]+", "_", str(name)) or "_" for name in class_names]
-    if images.ndim != 4 or images.shape[-1] not in (1, 3):
-        raise ValueError(f"images must be (N, H, W, C) with C 1 or 3; got shape {images.shape}")
-    if len(labels) != len(images):
-        raise ValueError(f"labels must have one class id per image; got {len(labels)} labels "
-                         f"for {len(images)} images")
-    if len(labels) and (labels.min() < 0 or labels.max() >= len(names)):
-        raise ValueError(f"labels must be class ids in [0, {len(names)}) (one per class "
-                         f"name); got values from {labels.min()} to {labels.max()}")
+    """`(uint8 pixels, int labels, folder names)`, the batch checked as every batch is."""
+    names = [file_safe(str(name)) or "_" for name in class_names]
     if len(set(names)) != len(names):
         raise ValueError(f"class_names must give distinct folder names; got {list(class_names)}")
+    value_range = check_value_range(value_range)
+    spec = batch_checks.BatchSpec(
+        "to_directory", labels=batch_checks.CLASS_IDS, num_classes=len(names),
+        value_range=value_range, range_name=f"value_range={range_text(value_range)}",
+        range_fix="pass the range your images use as value_range", range_off=None,
+    )
+    images, labels = np.asarray(images), np.asarray(labels)
+    batch_checks.check_static(spec, images, labels)
+    batch_checks.checked(spec, images, labels)
+    if images.shape[-1] not in (1, 3):
+        raise ValueError(f"images must be (N, H, W, C) with C 1 or 3; got shape {images.shape}")
+    labels = labels.reshape(-1)
     unit = from_model_range(to_model_range(images, value_range), (0, 255))
     pixels = np.clip(np.rint(unit), 0, 255).astype(np.uint8)
     return pixels, labels.astype(int), names

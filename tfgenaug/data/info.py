@@ -6,6 +6,7 @@ Shared by `tfgenaug.data.datasets` (digits, tfds), `tfgenaug.data.folders` and
 
 import dataclasses
 import numbers
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -43,8 +44,13 @@ class DatasetInfo:
 
 
 def class_counts_of(labels: np.ndarray, num_classes: int) -> tuple[int, ...]:
+    """Images of each class among int class ids `labels`, zeros included."""
     return tuple(int(n) for n in np.bincount(labels, minlength=num_classes))
 
+
+def file_safe(text: str) -> str:
+    """`text` with every run of characters other than letters, digits, `.`, `-`, `_` as `_`."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", text)
 
 
 def parse_image_size(image_size) -> tuple[int, int] | None:
