@@ -411,7 +411,8 @@ def test_every_layer_rejects_0_255_pixels_and_string_labels(name, trainer):
 @pytest.mark.parametrize("name", sorted(LAYERS))
 def test_every_layer_range_check_turns_off(name, trainer):
     layer = LAYERS[name](trainer, range_check=False)
-    out_images, _ = layer((images(4, value=255.0), labels(0, 1, 2, 0)))
+    assert layer.get_config()["range_check"] is False
+    out_images, _ = layer((images(4, value=255.0), labels(0, 1, 2, 0)))  # no error
     assert out_images.shape == (4, *IMAGE_SHAPE)
 
 
