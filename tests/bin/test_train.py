@@ -50,7 +50,8 @@ def test_bad_flags_fail_with_a_message(tmp_path):
         ([*TINY, "--steps=-1", model_dir], "--steps must be a positive integer; got -1"),
         ([*TINY, "--trainer=vae", model_dir], "flag --trainer=vae: value should be one of"),
         ([*TINY, "--image_size=4", model_dir],
-         "image_size must be None (keep the native size), an int >= 8"),
+         "--image_size must be 'auto' (16 for digits and tfds, native for folder: and npz:), "
+         "'native' (or 0), a side >= 8"),
         ([*TINY, "--count=1000", model_dir], "count=1000 is larger than the smallest class"),
         ([*TINY, "--dataset=no_such_dataset_xyz", model_dir],
          "dataset='no_such_dataset_xyz' cannot be loaded"),

@@ -39,10 +39,11 @@ def write_folder(root, per_class=6, shape=(28, 28, 1)):
 def test_folder_dataset_trains_exports_and_generates_a_folder_at_its_native_28x28(tmp_path):
     folder = write_folder(tmp_path / "parts")
     model_dir, export_dir = tmp_path / "run", tmp_path / "exports"
-    run("tfgenaug.bin.train", f"--dataset=folder:{folder}", "--image_size=0", *TINY,
+    run("tfgenaug.bin.train", f"--dataset=folder:{folder}", *TINY,  # --image_size=auto: native
         f"--model_dir={model_dir}", f"--export_dir={export_dir}")
     config = json.loads((model_dir / "config.json").read_text())
     assert config["train_config"]["dataset"] == f"folder:{folder}"
+    assert config["dataset"]["image_shape"] == [28, 28, 1]  # "auto": native for folders
     assert os.path.exists(model_dir / "samples.png")
 
     generated = str(tmp_path / "generated") + "/"
@@ -59,7 +60,8 @@ def test_npz_dataset_trains(tmp_path):
     np.savez(path, images=rng.integers(0, 256, (18, 12, 20), dtype=np.uint8),
              labels=np.arange(18) % 3)
     model_dir = tmp_path / "run"
-    run("tfgenaug.bin.train", f"--dataset=npz:{path}", "--image_size=16", *TINY,
+    run("tfgenaug.bin.train", f"--dataset=npz:{path}", "--image_size=24x16", *TINY,
         f"--model_dir={model_dir}")
     config = json.loads((model_dir / "config.json").read_text())
     assert config["train_config"]["dataset"] == f"npz:{path}"
+    assert config["dataset"]["image_shape"] == [24, 16, 1]  # --image_size=HEIGHTxWIDTH

@@ -4,6 +4,7 @@ and load("npz:..."), DatasetInfo."""
 import collections
 import dataclasses
 import os
+import re
 
 import numpy as np
 import pytest
@@ -16,6 +17,7 @@ from tfgenaug.data import as_numpy
 from tfgenaug.data import from_directory
 from tfgenaug.data import from_npz
 from tfgenaug.data import load
+from tfgenaug.data import parse_image_size_text
 
 TRAIN_ONLY_IMAGES = np.random.default_rng(0).integers(0, 256, (60, 8, 8, 3), dtype=np.uint8)
 
@@ -277,7 +279,9 @@ def test_load_folder_passes_image_size_and_split(gray_folder):
 
 
 @pytest.mark.parametrize(
-    "kwargs, shape", [({}, (16, 16, 1)), ({"image_size": 12}, (12, 12, 1))], ids=["default", "12"]
+    "kwargs, shape",
+    [({}, (28, 28, 1)), ({"image_size": "auto"}, (28, 28, 1)), ({"image_size": 12}, (12, 12, 1))],
+    ids=["default-native", "auto-native", "12"],
 )
 def test_load_folder_sizes(gray_folder, kwargs, shape):
     assert load(f"folder:{gray_folder}", **kwargs)[2].image_shape == shape
@@ -291,7 +295,7 @@ def test_load_folder_expands_home(gray_folder, monkeypatch):
 
 def test_load_folder_errors_come_from_from_directory(tmp_path, gray_folder):
     with pytest.raises(ValueError, match=r"image_size must be None \(keep the native size\), an "
-                                         r"int >= 8 \(square images\) .*; got 4$"):
+                                         r"int >= 8 \(square images\) .*; got 4 \(or 'auto'"):
         load(f"folder:{gray_folder}", image_size=4)
     missing = str(tmp_path / "nowhere")
     with pytest.raises(ValueError, match=rf"path='{missing}' does not exist"):
@@ -331,6 +335,27 @@ def test_load_bare_path_says_which_prefix_to_write(tmp_path, path):
     assert message.startswith(f"name={path!r} is a path, not a dataset: load takes 'digits' ")
     assert f"write name='folder:{path}' for a folder with one sub-folder of images per " in message
     assert f"class, or name='npz:{path}' for a .npz file of images and labels" in message
+
+
+def test_auto_size_is_16_for_digits_and_tfds():
+    assert load("digits")[2].image_shape == (16, 16, 1)
+    assert load("digits", image_size="auto")[2].image_shape == (16, 16, 1)
+
+
+@pytest.mark.parametrize(
+    "text, size",
+    [("auto", "auto"), ("AUTO", "auto"), ("native", None), ("0", None), ("28", 28),
+     ("100x60", (100, 60)), (" 8X9 ", (8, 9))],
+)
+def test_image_size_flag_text(text, size):
+    assert parse_image_size_text(text) == size
+
+
+@pytest.mark.parametrize("text", ["4", "7x100", "100x", "x", "-8", "28.0", "big", ""])
+def test_bad_image_size_flag_text_names_the_forms(text):
+    with pytest.raises(ValueError, match=r"image_size must be 'auto' .*HEIGHTxWIDTH \(e.g. "
+                                         rf"100x60\); got {re.escape(repr(text))}$"):
+        parse_image_size_text(text)
 
 
 @pytest.mark.parametrize("image_size,shape", [((16, 16), (16, 16, 1)), (12, (12, 12, 1)),

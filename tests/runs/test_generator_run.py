@@ -95,7 +95,8 @@ def test_few_shot_count_too_large(tmp_path):
         ({"count": -1}, "count must be an integer >= 0"),
         ({"strategy": "tpu_pod"}, "strategy must be one of"),
         ({"learning_rate": 0.0}, "learning_rate must be > 0"),
-        ({"image_size": 4}, "image_size must be None .*, an int >= 8"),
+        ({"image_size": 4}, r"image_size must be 'auto' .*, 0 or None \(native\), an int >= 8"),
+        ({"image_size": "28"}, r"image_size must be 'auto' .*; got '28'"),
         ({"dataset": "no_such_dataset_xyz"}, "dataset=.no_such_dataset_xyz. cannot be loaded"),
         ({"diffaugment": "color,blur"}, r"diffaugment must be a comma-separated subset of "
                                         r"\['color', 'cutout', 'translation'\]"),

@@ -42,8 +42,10 @@ flags.DEFINE_string("dataset", _DEFAULTS.dataset,
                     "'digits' (bundled, offline) or a TensorFlow Datasets name prepared in "
                     "--data_dir (e.g. mnist, cifar10, svhn_cropped).")
 flags.DEFINE_string("data_dir", None, "TensorFlow Datasets data directory.")
-flags.DEFINE_integer("image_size", _DEFAULTS.image_size,
-                     "Image side, any int >= 8; 0 keeps the native size.")
+flags.DEFINE_string("image_size", _DEFAULTS.image_size,
+                    "Image size: a side >= 8 (e.g. 28), HEIGHTxWIDTH (e.g. 100x60), 'native' "
+                    "(or 0), or 'auto': 16 for digits and tfds, native for folder: and npz: "
+                    "(dfg: a side, 'auto' = 16).")
 flags.DEFINE_integer("count", _DEFAULTS.count,
                      "Images per class to train on (few-shot); 0 uses the whole train pool.")
 flags.DEFINE_list("minority_classes", [],
@@ -160,6 +162,25 @@ def _class_ids(name: str) -> tuple[int, ...]:
     return tuple(ids)
 
 
+def _image_size(name: str):
+    """`--image_size` as `TrainConfig.image_size`: "auto", None (native), a side or (h, w)."""
+    try:
+        return data.parse_image_size_text(getattr(FLAGS, name))
+    except ValueError as error:
+        raise app.UsageError(f"--{error}") from error
+
+
+def _dfg_image_size(name: str) -> int:
+    """`--image_size` for `--trainer=dfg`: a square's side ("auto" is DFGConfig's default)."""
+    size = _image_size(name)
+    if size == data.AUTO_SIZE:
+        return _DFG_DEFAULTS.image_size
+    if not isinstance(size, int):
+        raise app.UsageError(f"--image_size must be one side (square images) for "
+                             f"--trainer=dfg, e.g. 32; got {getattr(FLAGS, name)!r}")
+    return size
+
+
 def _ids(name: str) -> tuple[int, ...]:
     """Class ids of a list flag of plain ids."""
     try:
@@ -208,7 +229,7 @@ GENERATOR_RUN = RunKind(
     model_dir=lambda given: (f"runs/{FLAGS.trainer}_{data.short_name(FLAGS.dataset)}"
                              if given is None else given),
     refusal="--{flag} applies only to --trainer=dfg",
-    parsers={"minority_classes": _ids},
+    parsers={"minority_classes": _ids, "image_size": _image_size},
 )
 DFG_RUN = RunKind(
     config_class=runs.DFGConfig, run=runs.run_dfg,
@@ -216,7 +237,8 @@ DFG_RUN = RunKind(
                              or f"runs/dfg_{FLAGS.dfg_method}_{data.short_name(FLAGS.dataset)}"),
     refusal="--{flag} does not apply to --trainer=dfg",
     flag_names={"method": "dfg_method"},
-    parsers={"source_classes": _class_ids, "target_classes": _class_ids},
+    parsers={"source_classes": _class_ids, "target_classes": _class_ids,
+             "image_size": _dfg_image_size},
     hints={"count": _USE_DFG_IMBALANCE, "minority_classes": _USE_DFG_IMBALANCE},
 )
 

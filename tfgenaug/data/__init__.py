@@ -16,7 +16,11 @@ from tfgenaug.data.datasets import load
 from tfgenaug.data.datasets import short_name
 from tfgenaug.data.folders import from_directory
 from tfgenaug.data.folders import to_directory
+from tfgenaug.data.info import AUTO_SIZE
 from tfgenaug.data.info import DatasetInfo
+from tfgenaug.data.info import parse_image_size
+from tfgenaug.data.info import parse_image_size_text
+from tfgenaug.data.info import resolve_image_size
 from tfgenaug.data.sampling import as_numpy
 from tfgenaug.data.sampling import class_counts
 from tfgenaug.data.sampling import few_shot
@@ -27,6 +31,7 @@ from tfgenaug.data.value_range import from_model_range
 from tfgenaug.data.value_range import to_model_range
 
 __all__ = [
+    "AUTO_SIZE",
     "CountTooLargeError",
     "DataCase",
     "DatasetInfo",
@@ -41,6 +46,9 @@ __all__ = [
     "from_model_range",
     "from_npz",
     "imbalance",
+    "parse_image_size",
+    "parse_image_size_text",
+    "resolve_image_size",
     "load",
     "load_case",
     "select",

@@ -36,8 +36,10 @@ class DataCase:
     """Which images a run trains on.
 
     Attributes:
-        dataset: "digits" or a TensorFlow Datasets name prepared in `data_dir`.
-        image_size: side of the square images (any int >= 8), or None for the native size.
+        dataset: a name `tfgenaug.data.load` takes ("digits", "folder:<path>",
+            "npz:<path>" or a TensorFlow Datasets name prepared in `data_dir`).
+        image_size: `load`'s `image_size`: an int >= 8 (squares), `(height, width)`,
+            None for the native size, or "auto" (the kind's default).
         data_dir: tfds data directory, or None for tfds' default.
         count: images per class to keep (few-shot); 0 keeps all.
         minority_classes: classes made rare (ids after the `classes` relabelling); empty
@@ -58,7 +60,7 @@ class DataCase:
     """
 
     dataset: str = "digits"
-    image_size: int | None = 16
+    image_size: int | tuple[int, int] | str | None = 16
     data_dir: str | None = None
     count: int = 0
     minority_classes: tuple[int, ...] = ()
@@ -71,6 +73,8 @@ class DataCase:
         # Lists from configs and flags become tuples: a case is hashable and compares equal.
         object.__setattr__(self, "minority_classes", _as_tuple(self.minority_classes))
         object.__setattr__(self, "classes", _as_tuple(self.classes))
+        if isinstance(self.image_size, list):
+            object.__setattr__(self, "image_size", tuple(self.image_size))
 
     @property
     def num_classes_kept(self) -> int | None:

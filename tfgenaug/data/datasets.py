@@ -15,10 +15,12 @@ import tensorflow as tf
 
 from tfgenaug.data.arrays import from_npz
 from tfgenaug.data.folders import from_directory
+from tfgenaug.data.info import AUTO_SIZE
 from tfgenaug.data.info import DatasetInfo
 from tfgenaug.data.info import class_counts_of
 from tfgenaug.data.info import file_safe
 from tfgenaug.data.info import parse_image_size
+from tfgenaug.data.info import resolve_image_size
 from tfgenaug.data.sampling import _labels
 from tfgenaug.data.sampling import _select
 from tfgenaug.data.sampling import _stratified_test_mask
@@ -75,7 +77,10 @@ def _check_args(name: str, image_size, test_fraction: float) -> tuple[int, int] 
             "file of images and labels"
         )
     check_interval(test_fraction, "test_fraction", 0, 1, include_low=False, include_high=False)
-    return parse_image_size(image_size)
+    try:
+        return parse_image_size(resolve_image_size(image_size, user_data is not None))
+    except ValueError as error:
+        raise ValueError(f"{error} (or {AUTO_SIZE!r}: the kind's default)") from None
 
 
 def _looks_like_a_path(name: str) -> bool:
@@ -229,7 +234,7 @@ def _load_user_data(name, size, split_seed, test_fraction):
 
 def load(
     name: str = "digits",
-    image_size: int | tuple[int, int] | None = 16,
+    image_size: int | tuple[int, int] | str | None = AUTO_SIZE,
     data_dir: str | None = None,
     split_seed: int = 0,
     test_fraction: float = 0.3,
@@ -259,8 +264,8 @@ def load(
             Datasets builder, e.g. `"mnist"`. A bare path is refused (write the prefix).
         image_size: Size of the images returned: an int >= 8 (a square) or
             `(height, width)` with both >= 8 (every default network takes any such size);
-            None keeps the native size. Note that the default, 16, resizes `"folder:"`
-            and `"npz:"` data too.
+            None keeps the native size; `"auto"` (the default) is 16 for digits and
+            tfds datasets and the native size for `"folder:"` and `"npz:"` data.
         data_dir: TensorFlow Datasets directory holding the prepared dataset (unused for
             the other kinds); None means the TFDS default (`~/tensorflow_datasets`).
         split_seed: Seed of the train/test split when it is made here.

@@ -18,6 +18,13 @@ from tfgenaug.data.value_range import to_model_range
 MIN_SIDE = 8
 """The smallest image side of users' data (`"folder:"`, `"npz:"`), in pixels."""
 
+AUTO_SIZE = "auto"
+"""`image_size` meaning each kind's default: `STANDARD_SIDE` for digits and tfds, native for
+users' folders and arrays."""
+
+STANDARD_SIDE = 16
+"""The side digits and tfds datasets are resized to by default."""
+
 _RESIZE_CHUNK = 512
 
 
@@ -69,6 +76,36 @@ def parse_image_size(image_size) -> tuple[int, int] | None:
         if bad or side < MIN_SIDE:
             raise ValueError(message)
     return int(sides[0]), int(sides[1])
+
+
+def parse_image_size_text(text: str) -> int | tuple[int, int] | str | None:
+    """A flag's text as an `image_size`: `"auto"`, `"native"`/`"0"` (None), `"28"`, `"100x60"`.
+
+    Raises:
+        ValueError: naming `image_size` and the forms it takes.
+    """
+    cleaned = str(text).strip().lower()
+    if cleaned == AUTO_SIZE:
+        return AUTO_SIZE
+    if cleaned in ("native", "0", "none"):
+        return None
+    match = re.fullmatch(r"(\d+)(?:x(\d+))?", cleaned)
+    size = None if match is None else (
+        int(match[1]) if match[2] is None else (int(match[1]), int(match[2])))
+    if size is None or min([size] if isinstance(size, int) else size) < MIN_SIDE:
+        raise ValueError(
+            f"image_size must be 'auto' (16 for digits and tfds, native for folder: and npz:), "
+            f"'native' (or 0), a side >= {MIN_SIDE} (e.g. 28) or HEIGHTxWIDTH (e.g. 100x60); "
+            f"got {text!r}"
+        )
+    return size
+
+
+def resolve_image_size(image_size, users_data: bool):
+    """`image_size` with `"auto"` replaced by the kind's default (native for users' data)."""
+    if isinstance(image_size, str) and image_size == AUTO_SIZE:
+        return None if users_data else STANDARD_SIDE
+    return image_size
 
 
 def to_model_images(images: np.ndarray, value_range, size: tuple[int, int] | None) -> np.ndarray:

@@ -19,8 +19,10 @@ class TrainConfig:
         trainer: name in `tfgenaug.trainers.TRAINERS` ("wgan_gp", "dcgan", "dada").
         dataset: "digits" or a TensorFlow Datasets name prepared in `data_dir`.
         data_dir: tfds data directory, or None for tfds' default.
-        image_size: side of the (square) images, any int >= 8; 0 keeps the data's
-            native size (e.g. 100x60 images of a `folder:` dataset stay 100x60).
+        image_size: size of the images: an int >= 8 (squares), `(height, width)` with
+            both >= 8, 0 or None for the data's native size (e.g. 100x60 images of a
+            `folder:` dataset stay 100x60), or "auto": 16 for digits and tfds datasets,
+            native for `folder:` and `npz:` data (see `tfgenaug.data.load`).
         count: images per class to train on (few-shot); 0 uses the whole train pool.
         minority_classes: classes made rare before training (DFG's imbalance protocol);
             empty keeps the data balanced.
@@ -79,7 +81,7 @@ class TrainConfig:
     trainer: str = "wgan_gp"
     dataset: str = "digits"
     data_dir: str | None = None
-    image_size: int = 16
+    image_size: int | tuple[int, int] | str | None = data.AUTO_SIZE
     count: int = 0
     minority_classes: tuple[int, ...] = ()
     imbalance_ratio: float = 0.05
@@ -110,6 +112,13 @@ class TrainConfig:
     def validate(self) -> None:
         """Raises a ValueError naming the first bad field and its expected form."""
         trainers.get(self.trainer)
+        try:
+            data.parse_image_size(data.resolve_image_size(self.native_if_zero(), False))
+        except ValueError:
+            raise ValueError(
+                f"image_size must be 'auto' (16 for digits and tfds, native for folder: and "
+                f"npz:), 0 or None (native), an int >= 8 or (height, width) with both >= 8; "
+                f"got {self.image_size!r}") from None
         for name in ("batch_size", "steps", "checkpoint_every", "width", "critic_width",
                      "noise_dim", "agreement_per_class", "epochs"):
             check_positive_int(getattr(self, name), name)
@@ -141,10 +150,16 @@ class TrainConfig:
         if not isinstance(self.deterministic, bool):
             raise ValueError(f"deterministic must be True or False; got {self.deterministic!r}")
 
+    def native_if_zero(self):
+        """`image_size` as `load` takes it: 0 is None (native), a list a tuple."""
+        if self.image_size == 0:
+            return None
+        return tuple(self.image_size) if isinstance(self.image_size, list) else self.image_size
+
     def data_case(self) -> data.DataCase:
         """The `DataCase` this run trains on (the same images as every run of that case)."""
         return data.DataCase(
-            dataset=self.dataset, image_size=self.image_size or None, data_dir=self.data_dir,
+            dataset=self.dataset, image_size=self.native_if_zero(), data_dir=self.data_dir,
             count=self.count, minority_classes=self.minority_classes,
             imbalance_ratio=self.imbalance_ratio, seed=self.seed,
         )
