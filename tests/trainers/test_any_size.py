@@ -12,8 +12,10 @@ import tensorflow as tf
 
 from tfgenaug import savedmodels
 from tfgenaug.layers import GANAugment
+from tfgenaug.networks import conditional_critic
 from tfgenaug.networks import sizes
 from tfgenaug.networks.dfg_networks import lenet5_split
+from tfgenaug.networks.spectral_norm import spectral_layers
 from tfgenaug.trainers import DADA
 from tfgenaug.trainers import DCGAN
 from tfgenaug.trainers import WGANGP
@@ -92,19 +94,24 @@ def test_sides_below_8_and_other_channels_are_refused():
         DCGAN((28, 28, 4), K, **TINY_GAN)
 
 
-def test_wgan_gp_at_128x128_under_xla_and_mixed_precision():
+def test_wgan_gp_with_a_spectral_norm_critic_at_128x128_under_xla_and_mixed_precision():
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy("mixed_float16")
     try:
         shape = (128, 128, 3)
-        trainer = WGANGP(shape, K, n_critic=1, **TINY_GAN)
+        critic = conditional_critic(shape, K, width=TINY_GAN["critic_width"], spectral_norm=True)
+        trainer = WGANGP(shape, K, n_critic=1, discriminator=critic, **TINY_GAN)
         trainer.compile(jit_compile=True)
+        u_before = [np.asarray(layer.u) for layer in spectral_layers([critic])]
         assert trainer.jit_compile
         history = trainer.fit(batches(shape), epochs=1, verbose=0).history
         # Dynamic loss scaling skips a step whose float16 gradients overflow (the first
         # scale, 2**15, often does): the step counter counts the applied ones.
         assert trainer.train_steps >= 1
         assert all(np.isfinite(values).all() for values in history.values())
+        moved = [not np.allclose(layer.u, u) for layer, u in
+                 zip(spectral_layers([critic]), u_before, strict=True)]
+        assert len(moved) == 5 and all(moved)  # 128 -> 4: five spectral convolutions
         samples = trainer.sample([0, 1, 2])
         assert tuple(samples.shape) == (3, *shape) and samples.dtype == "float32"
     finally:

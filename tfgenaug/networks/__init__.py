@@ -7,11 +7,15 @@ from tfgenaug.networks.dada_networks import dada_generator
 from tfgenaug.networks.discriminators import ProjectionHead
 from tfgenaug.networks.discriminators import conditional_critic
 from tfgenaug.networks.generators import conditional_generator
+from tfgenaug.networks.spectral_norm import SpectralNormalization
+from tfgenaug.networks.spectral_norm import SpectralNormUpdate
 from tfgenaug.networks.weight_norm import WeightNormalization
 from tfgenaug.networks.weight_norm import data_dependent_init
 
 __all__ = [
     "ProjectionHead",
+    "SpectralNormUpdate",
+    "SpectralNormalization",
     "WeightNormalization",
     "conditional_critic",
     "conditional_generator",

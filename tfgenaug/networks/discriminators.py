@@ -7,6 +7,7 @@ from keras import layers
 from keras import ops
 
 from tfgenaug.networks import sizes
+from tfgenaug.networks.spectral_norm import SpectralNormalization
 from tfgenaug.networks.validation import check_image_shape
 from tfgenaug.networks.validation import check_normalization
 from tfgenaug.validation import check_positive_int
@@ -63,6 +64,7 @@ def conditional_critic(
     normalization: str = "none",
     aux_classifier: bool = False,
     dropout: float = 0.0,
+    spectral_norm: bool = False,
     name: str = "critic",
 ) -> keras.Model:
     """Builds a class-conditional convolutional critic (WGAN) or discriminator (GAN).
@@ -85,6 +87,10 @@ def conditional_critic(
             the first. Defaults to `"none"`.
         aux_classifier: bool. Add a K-way class head. Defaults to `False`.
         dropout: float. Dropout rate after each convolution. Defaults to 0.
+        spectral_norm: bool. Wrap every convolution and the class head in
+            `tfgenaug.networks.SpectralNormalization` (Miyato et al. 2018; the usual
+            critic of 128x128 GANs); a trainer's `fit` keeps the estimates moving.
+            Defaults to `False`.
         name: str. Model name. Defaults to `"critic"`.
 
     Returns:
@@ -111,7 +117,8 @@ def conditional_critic(
     x = images
     for i in range(num_downsamplings):
         filters = sizes.channels(width, i)
-        x = layers.Conv2D(filters, 4, strides=2, padding="same", name=f"down{i}")(x)
+        conv = layers.Conv2D(filters, 4, strides=2, padding="same", name=f"down{i}")
+        x = (SpectralNormalization(conv, name=f"down{i}_sn") if spectral_norm else conv)(x)
         if i > 0:
             x = _critic_norm(x, normalization, f"down{i}_norm")
         x = layers.LeakyReLU(0.2, name=f"down{i}_lrelu")(x)
@@ -120,7 +127,9 @@ def conditional_critic(
     features = layers.Flatten(name="features")(x)
     outputs = {"logits": ProjectionHead(num_classes, name="projection")([features, labels])}
     if aux_classifier:
-        outputs["class_logits"] = layers.Dense(num_classes, name="class_logits")(features)
+        head = layers.Dense(num_classes, name="class_logits")
+        head = SpectralNormalization(head, name="class_logits_sn") if spectral_norm else head
+        outputs["class_logits"] = head(features)
     return keras.Model([images, labels], outputs, name=name)
 
 

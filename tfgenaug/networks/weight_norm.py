@@ -14,7 +14,7 @@ from keras import ops
 _SUPPORTED = "Dense, Conv1D, Conv2D, Conv3D, Conv2DTranspose or Conv3DTranspose"
 
 
-def _output_axis(layer: keras.layers.Layer) -> int:
+def output_axis(layer: keras.layers.Layer) -> int:
     """Axis of the output channels in `layer.kernel`."""
     # Transposed convolutions store kernels as (*spatial, out, in); the others as
     # (..., in, out).
@@ -23,7 +23,7 @@ def _output_axis(layer: keras.layers.Layer) -> int:
     return -1
 
 
-def _check_wrappable(layer) -> None:
+def check_wrappable(layer) -> None:
     if not isinstance(layer, keras.layers.Layer):
         raise ValueError(f"layer must be a keras.layers.Layer ({_SUPPORTED}); got {layer!r}")
     supported = (
@@ -75,7 +75,7 @@ class WeightNormalization(keras.layers.Wrapper):
     """
 
     def __init__(self, layer, init_scale: float = 1.0, epsilon: float = 1e-6, **kwargs):
-        _check_wrappable(layer)
+        check_wrappable(layer)
         if not init_scale > 0:
             raise ValueError(f"init_scale must be > 0; got {init_scale}")
         if not epsilon >= 0:
@@ -94,7 +94,7 @@ class WeightNormalization(keras.layers.Wrapper):
                 f"WeightNormalization needs a {_SUPPORTED} layer"
             )
         rank = len(kernel.shape)
-        self._axis = rank + _output_axis(self.layer)
+        self._axis = rank + output_axis(self.layer)
         self._norm_axes = tuple(a for a in range(rank) if a != self._axis)
         self.g = self.add_weight(
             shape=(kernel.shape[self._axis],), initializer="ones", name="g"
@@ -116,33 +116,10 @@ class WeightNormalization(keras.layers.Wrapper):
 
     def _linear(self, inputs, kernel):
         """The wrapped layer's operation with `kernel`, without bias and activation."""
-        layer = self.layer
-        if isinstance(layer, keras.layers.Dense):
-            return ops.matmul(inputs, kernel)
-        if isinstance(layer, keras.layers.Conv2DTranspose | keras.layers.Conv3DTranspose):
-            return ops.conv_transpose(
-                inputs, kernel, strides=list(layer.strides), padding=layer.padding,
-                output_padding=layer.output_padding, dilation_rate=layer.dilation_rate,
-                data_format=layer.data_format,
-            )
-        return layer.convolution_op(inputs, kernel)
-
-    def _channel_shape(self, rank: int) -> list[int]:
-        shape = [1] * rank
-        channels_first = getattr(self.layer, "data_format", "channels_last") == "channels_first"
-        shape[1 if channels_first and rank > 2 else -1] = -1
-        return shape
+        return linear_op(self.layer, inputs, kernel)
 
     def call(self, inputs):
-        inputs = ops.cast(inputs, self.compute_dtype)
-        kernel = ops.cast(self.normalized_kernel(), self.compute_dtype)
-        outputs = self._linear(inputs, kernel)
-        if self.layer.use_bias:
-            bias = ops.cast(self.layer.bias, outputs.dtype)
-            outputs = outputs + ops.reshape(bias, self._channel_shape(len(outputs.shape)))
-        if self.layer.activation is not None:
-            outputs = self.layer.activation(outputs)
-        return outputs
+        return call_with_kernel(self, inputs, self.normalized_kernel())
 
     def compute_output_shape(self, input_shape):
         return self.layer.compute_output_shape(input_shape)
@@ -172,6 +149,34 @@ class WeightNormalization(keras.layers.Wrapper):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "init_scale": self.init_scale, "epsilon": self.epsilon}
+
+
+def linear_op(layer: keras.layers.Layer, inputs, kernel):
+    """`layer`'s own operation (matmul or convolution) with `kernel`: no bias, activation."""
+    if isinstance(layer, keras.layers.Dense):
+        return ops.matmul(inputs, kernel)
+    if isinstance(layer, keras.layers.Conv2DTranspose | keras.layers.Conv3DTranspose):
+        return ops.conv_transpose(
+            inputs, kernel, strides=list(layer.strides), padding=layer.padding,
+            output_padding=layer.output_padding, dilation_rate=layer.dilation_rate,
+            data_format=layer.data_format,
+        )
+    return layer.convolution_op(inputs, kernel)
+
+
+def call_with_kernel(wrapper: keras.layers.Wrapper, inputs, kernel):
+    """What `wrapper.layer` computes on `inputs` with `kernel` in place of its own."""
+    layer = wrapper.layer
+    inputs = ops.cast(inputs, wrapper.compute_dtype)
+    outputs = linear_op(layer, inputs, ops.cast(kernel, wrapper.compute_dtype))
+    if layer.use_bias:
+        shape = [1] * len(outputs.shape)
+        channels_first = getattr(layer, "data_format", "channels_last") == "channels_first"
+        shape[1 if channels_first and len(shape) > 2 else -1] = -1
+        outputs = outputs + ops.reshape(ops.cast(layer.bias, outputs.dtype), shape)
+    if layer.activation is not None:
+        outputs = layer.activation(outputs)
+    return outputs
 
 
 def data_dependent_init(model: keras.Model, inputs) -> int:

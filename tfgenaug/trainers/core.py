@@ -47,6 +47,7 @@ import tensorflow as tf
 from absl import logging
 
 from tfgenaug.data import batch_checks
+from tfgenaug.networks import spectral_norm
 from tfgenaug.trainers import portable_random
 from tfgenaug.trainers import precision
 from tfgenaug.validation import check_seed
@@ -387,6 +388,8 @@ class Trainer(keras.Model):
         elif isinstance(x, np.ndarray | tf.Tensor | list):
             arrays = (np.asarray(x),) if y is None else (np.asarray(x), np.asarray(y))
             self.checked_batch(arrays, spec)
+        kwargs["callbacks"] = spectral_norm.with_estimate_updates(  # pure forward passes
+            self.networks(), kwargs.get("callbacks"))
         return super().fit(x, y, **kwargs)
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
