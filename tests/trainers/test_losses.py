@@ -72,3 +72,36 @@ def test_minimax_loss_with_smoothed_real_target():
         losses.minimax_discriminator_loss(tf.constant([2.0]), fake, real_target=0.9),
         [-(0.9 * np.log(s) + 0.1 * np.log(1 - s))], rtol=1e-5,
     )
+
+
+def test_semi_supervised_labelled_loss_is_cross_entropy_among_the_real_classes():
+    logits = np.array([[2.0, 0.0, -1.0], [0.0, 0.0, 0.0]], "float32")
+    expected = [np.log(np.exp(2) + 1 + np.exp(-1)) - 2.0, np.log(3.0)]
+    np.testing.assert_allclose(
+        losses.semi_supervised_labelled_loss(tf.constant([0, 2]), logits), expected, rtol=1e-6)
+
+
+def test_semi_supervised_unlabelled_loss_by_hand_with_the_fake_logit_at_zero():
+    real = np.array([[1.0, 0.0], [-3.0, -3.0]], "float32")
+    fake = np.array([[0.0, 0.0], [2.0, -1.0]], "float32")
+
+    def p_real(logits):  # Z / (Z + exp(0)), the fake class's logit fixed at 0
+        z = np.exp(logits).sum(axis=1)
+        return z / (z + 1.0)
+
+    expected = -np.log(p_real(real)) - np.log(1.0 - p_real(fake))
+    np.testing.assert_allclose(losses.semi_supervised_unlabelled_loss(real, fake), expected,
+                               rtol=1e-5)
+
+
+def test_semi_supervised_unlabelled_loss_is_finite_for_huge_logits():
+    big = tf.constant([[500.0, -500.0]])
+    values = losses.semi_supervised_unlabelled_loss(big, -big)
+    assert np.isfinite(values).all()
+    np.testing.assert_allclose(values, [500.0], rtol=1e-6)  # softplus(lse(-big)) = 500
+
+
+def test_feature_matching_loss_is_the_mean_squared_gap_of_mean_features():
+    real = tf.constant([1.0, 2.0, 3.0, 4.0])
+    fake = tf.constant([1.0, 0.0, 3.0, 8.0])
+    np.testing.assert_allclose(losses.feature_matching_loss(real, fake), (4 + 16) / 4)

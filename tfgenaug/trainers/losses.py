@@ -118,3 +118,65 @@ def auxiliary_classifier_loss(labels: tf.Tensor, class_logits: tf.Tensor) -> tf.
     return tf.nn.sparse_softmax_cross_entropy_with_logits(
         labels=tf.cast(labels, tf.int32), logits=tf.cast(class_logits, tf.float32)
     )
+
+
+def semi_supervised_labelled_loss(labels: tf.Tensor, class_logits: tf.Tensor) -> tf.Tensor:
+    """Per-example loss of a K-logit discriminator on labelled real images.
+
+    The discriminator of Salimans et al. (2016) has K class logits `l` and an implicit
+    fake class whose logit is fixed at 0, so `p(y | x) = softmax(l)_y` among the real
+    classes: the loss is the cross-entropy `logsumexp(l) - l_y`.
+
+    Args:
+        labels: `(N,)` int class ids in `[0, K)`.
+        class_logits: `(N, K)` logits of the real classes.
+
+    Returns:
+        `(N,)` float tensor.
+    """
+    return tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=tf.cast(labels, tf.int32), logits=class_logits
+    )
+
+
+def semi_supervised_unlabelled_loss(
+    real_class_logits: tf.Tensor, fake_class_logits: tf.Tensor
+) -> tf.Tensor:
+    """Per-example real-vs-fake loss of a K-logit discriminator, from `logsumexp`.
+
+    With the fake class's logit at 0, `D(x) = p(real | x) = Z / (Z + 1)` where
+    `Z = sum_k exp(l_k)`, so `-log D(x) = softplus(-logsumexp(l))` on an unlabelled real
+    image and `-log(1 - D(G(z))) = softplus(logsumexp(l))` on a generated one (the
+    unlabelled term of Improved-GAN, equation 5, written stably). The two halves are
+    summed pairwise, so both batches must have the same size N.
+
+    Args:
+        real_class_logits: `(N, K)` logits of unlabelled real images.
+        fake_class_logits: `(N, K)` logits of generated images.
+
+    Returns:
+        `(N,)` float tensor.
+    """
+    real = tf.nn.softplus(-tf.reduce_logsumexp(real_class_logits, axis=-1))
+    fake = tf.nn.softplus(tf.reduce_logsumexp(fake_class_logits, axis=-1))
+    return real + fake
+
+
+def feature_matching_loss(
+    real_feature_mean: tf.Tensor, fake_feature_mean: tf.Tensor
+) -> tf.Tensor:
+    """Feature matching: the squared distance between mean features (Salimans et al. 2016).
+
+    The generator makes the mean of an intermediate discriminator layer over its
+    samples match that over real images, `||E f(x) - E f(G(z))||^2 / F`. It is a loss of
+    the batch, not of each example: under `tf.distribute` pass means over the global
+    batch (each replica's sum divided by the global batch, all-reduced).
+
+    Args:
+        real_feature_mean: `(F,)` mean features of real images.
+        fake_feature_mean: `(F,)` mean features of generated images.
+
+    Returns:
+        A scalar.
+    """
+    return tf.reduce_mean(tf.square(real_feature_mean - fake_feature_mean))
