@@ -104,4 +104,4 @@ def test_semi_supervised_unlabelled_loss_is_finite_for_huge_logits():
 def test_feature_matching_loss_is_the_mean_squared_gap_of_mean_features():
     real = tf.constant([1.0, 2.0, 3.0, 4.0])
     fake = tf.constant([1.0, 0.0, 3.0, 8.0])
-    np.testing.assert_allclose(losses.feature_matching_loss(real, fake), (4 + 16) / 4)
+    np.testing.assert_allclose(losses.squared_feature_matching_loss(real, fake), (4 + 16) / 4)

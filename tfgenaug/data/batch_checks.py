@@ -38,6 +38,9 @@ CLASS_IDS = "int class ids of shape (batch,) or (batch, 1)"
 CLASS_IDS_OR_ONE_HOT = "class ids (batch,) or (batch, 1), or one-hot (batch, num_classes)"
 TARGETS = "numbers of shape (batch,) or (batch, D)"
 
+UNLABELLED = -1
+"""The class id of an unlabelled image (scikit-learn's convention for semi-supervised data)."""
+
 TO_MODEL_RANGE = (
     "convert them first, e.g. tfgenaug.data.to_model_range(images, (0, 255)) for 0..255 "
     "pixels (or keras.layers.Rescaling(1 / 127.5, offset=-1))"
@@ -69,6 +72,8 @@ class BatchSpec:
         range_fix: what to do about images outside it.
         range_off: how to turn the range check off, e.g. `"fit(..., range_check=False)"`,
             or `None` where it cannot be.
+        unlabelled: whether class id `UNLABELLED` (-1) marks an unlabelled image
+            (semi-supervised trainers).
     """
 
     owner: str
@@ -80,6 +85,7 @@ class BatchSpec:
     range_name: str | None = "[-1, 1]"
     range_fix: str = TO_MODEL_RANGE
     range_off: str | None = "range_check=False"
+    unlabelled: bool = False
 
 
 def images_and_labels(batch) -> tuple:
@@ -238,17 +244,19 @@ def _labels_guard(spec: BatchSpec, labels: tf.Tensor) -> list:
     smallest = tf.where(empty, tf.constant(0, tf.int64), tf.reduce_min(ids))
     largest = tf.where(empty, tf.constant(0, tf.int64), tf.reduce_max(ids))
     return _require(
-        tf.logical_and(smallest >= 0, largest < spec.num_classes),
-        _class_ids_message(spec.owner, spec.num_classes),
+        tf.logical_and(smallest >= (UNLABELLED if spec.unlabelled else 0),
+                       largest < spec.num_classes),
+        _class_ids_message(spec.owner, spec.num_classes, spec.unlabelled),
         smallest,
         largest,
     )
 
 
-def _class_ids_message(owner: str | None, num_classes: int) -> str:
+def _class_ids_message(owner: str | None, num_classes: int, unlabelled: bool = False) -> str:
     """The class-id range error, with a `{}` for the smallest and the largest label seen."""
     prefix = f"{owner}: " if owner else ""
-    return (f"{prefix}labels must be class ids in [0, {num_classes}) "
+    marker = f" or {UNLABELLED} (unlabelled)" if unlabelled else ""
+    return (f"{prefix}labels must be class ids in [0, {num_classes}){marker} "
             f"(num_classes={num_classes}); got values from {{}} to {{}}")
 
 

@@ -132,6 +132,7 @@ def dada_discriminator(
     gaussian_noise: float = 0.2,
     dropout: float = 0.5,
     name: str = "discriminator",
+    logits_per_class: int = 2,
 ) -> keras.Model:
     """Builds DADA's discriminator with 2K logits: a real and a fake logit per class.
 
@@ -156,10 +157,14 @@ def dada_discriminator(
             Defaults to 0.2.
         dropout: float. Dropout rate after each block; 0 disables it. Defaults to 0.5.
         name: str. Model name. Defaults to `"discriminator"`.
+        logits_per_class: int. 2 for DADA's real and fake logit per class; 1 for the K
+            class logits of Improved-GAN's semi-supervised discriminator (its fake
+            class's logit fixed at 0; see `semi_supervised_discriminator`). Defaults
+            to 2.
 
     Returns:
         A functional `keras.Model` from images `(N, *image_shape)` to a dict
-        `{"logits": (N, 2K), "features": (N, 192m)}`.
+        `{"logits": (N, logits_per_class * K), "features": (N, 192m)}`.
 
     Example:
     ```python
@@ -174,6 +179,8 @@ def dada_discriminator(
         raise ValueError(f"gaussian_noise must be >= 0; got {gaussian_noise}")
     if not 0.0 <= dropout < 1.0:
         raise ValueError(f"dropout must be in [0, 1); got {dropout}")
+    if logits_per_class not in (1, 2):
+        raise ValueError(f"logits_per_class must be 1 or 2; got {logits_per_class!r}")
     narrow, wide = _scaled(96, width_multiplier), _scaled(192, width_multiplier)
 
     images = keras.Input(tuple(image_shape), name="images")
@@ -192,10 +199,46 @@ def dada_discriminator(
     x = _conv(x, wide, 1, strides=1, padding="valid", name="nin1")
     features = layers.GlobalAveragePooling2D(name="features")(x)
     logits = WeightNormalization(
-        layers.Dense(2 * num_classes, name="dense_logits"), init_scale=0.1, name="logits"
+        layers.Dense(logits_per_class * num_classes, name="dense_logits"), init_scale=0.1,
+        name="logits"
     )(features)
     logits = layers.Activation("linear", dtype="float32", name="logits_float32")(logits)
     return keras.Model(images, {"logits": logits, "features": features}, name=name)
+
+
+def semi_supervised_discriminator(
+    image_shape: Sequence[int],
+    num_classes: int,
+    width_multiplier: float = 1.0,
+    gaussian_noise: float = 0.2,
+    dropout: float = 0.5,
+    name: str = "discriminator",
+) -> keras.Model:
+    """Improved-GAN's discriminator (Salimans et al. 2016): DADA's network with K logits.
+
+    The same weight-normalized network-in-network as `dada_discriminator` (its
+    `"features"` are what the generator's feature matching uses), with one logit per
+    class; the fake class's logit is the constant 0 (see
+    `tfgenaug.trainers.losses.semi_supervised_unlabelled_loss`).
+
+    Args:
+        image_shape: `(height, width, channels)`, height and width >= 8.
+        num_classes: int. Number of classes K.
+        width_multiplier: float. Multiplies every width (96, 192). Defaults to 1.
+        gaussian_noise: float. Standard deviation of the input noise. Defaults to 0.2.
+        dropout: float. Dropout rate after each block. Defaults to 0.5.
+        name: str. Model name. Defaults to `"discriminator"`.
+
+    Returns:
+        A functional `keras.Model` from images to `{"logits": (N, K), "features": (N, F)}`.
+
+    Example:
+    ```python
+    discriminator = semi_supervised_discriminator((8, 8, 1), 10, width_multiplier=0.25)
+    ```
+    """
+    return dada_discriminator(image_shape, num_classes, width_multiplier, gaussian_noise,
+                              dropout, name=name, logits_per_class=1)
 
 
 def _conv(x, filters: int, kernel_size: int, strides: int, padding: str, name: str):

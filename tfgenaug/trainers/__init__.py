@@ -3,8 +3,8 @@
 `Trainer` (`core.py`) is the kernel they all stand on; `TRAINERS` holds the
 class-conditional GAN trainers the train binary runs by name (`register`);
 `AdversarialTrainer` wraps a classifier for adversarial-example training,
-`StyleDecoderTrainer` trains ST-DA's AdaIN decoder and `DFG` generates features (not
-images) for imbalanced classes.
+`StyleDecoderTrainer` trains ST-DA's AdaIN decoder, `DFG` generates features (not
+images) for imbalanced classes and `SemiSupervisedGAN` learns from unlabelled images.
 """
 
 from tfgenaug.trainers.adversarial import AdversarialTrainer
@@ -19,6 +19,7 @@ from tfgenaug.trainers.registry import TRAINERS
 from tfgenaug.trainers.registry import get
 from tfgenaug.trainers.registry import register
 from tfgenaug.trainers.registry import unregister
+from tfgenaug.trainers.ssgan import SemiSupervisedGAN
 from tfgenaug.trainers.style_decoder import StyleDecoderTrainer
 from tfgenaug.trainers.wgan_gp import WGANGP
 
@@ -31,6 +32,7 @@ __all__ = [
     "AdversarialTrainer",
     "AttentionUpdate",
     "ConditionalGANTrainer",
+    "SemiSupervisedGAN",
     "StyleDecoderTrainer",
     "Trainer",
     "get",

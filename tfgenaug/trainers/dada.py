@@ -26,17 +26,17 @@ neither XLA nor `MirroredStrategy`'s merge calls would accept).
 from collections.abc import Sequence
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from tfgenaug.networks.dada_networks import dada_discriminator
 from tfgenaug.networks.dada_networks import dada_generator
-from tfgenaug.networks.weight_norm import data_dependent_init
+from tfgenaug.trainers import cross_replica
 from tfgenaug.trainers import dada_augment
 from tfgenaug.trainers import dada_heads
 from tfgenaug.trainers import ema
 from tfgenaug.trainers.base import ConditionalGANTrainer
 from tfgenaug.trainers.core import compiled_per_replica
+from tfgenaug.trainers.ema_classifier import EMAClassifierMixin
 from tfgenaug.trainers.registry import register
 from tfgenaug.validation import check_positive_int
 
@@ -46,7 +46,7 @@ CLASSIFIER_STAGE = 2
 
 @register("dada")
 @keras.saving.register_keras_serializable(package="tfgenaug")
-class DADA(ConditionalGANTrainer):
+class DADA(EMAClassifierMixin, ConditionalGANTrainer):
     """Deep Adversarial Data Augmentation: a GAN stage, then D trained as a classifier.
 
     One train step is one discriminator update. In stage 1 (steps `0..gan_steps-1`)
@@ -225,15 +225,6 @@ class DADA(ConditionalGANTrainer):
         return tf.minimum(labels, self.num_classes - 1)
 
     # ----------------------------------------------------------------- stage 1
-    def global_batch_mean(self, values: tf.Tensor) -> tf.Tensor:
-        """Mean over the *global* batch: all-reduced across replicas, differentiably."""
-        context = tf.distribute.get_replica_context()
-        if context is None or context.num_replicas_in_sync == 1:
-            return tf.reduce_mean(values, axis=0)
-        total = context.all_reduce(tf.distribute.ReduceOp.SUM, tf.reduce_sum(values, axis=0))
-        count = tf.cast(tf.shape(values)[0] * context.num_replicas_in_sync, values.dtype)
-        return total / count
-
     def discriminator_gan_maths(self, images, labels, noise, fake_labels):
         """Stage-1 discriminator loss (source head), batch accuracy and gradients."""
         batch = tf.shape(images)[0]
@@ -254,7 +245,8 @@ class DADA(ConditionalGANTrainer):
         batch = tf.shape(labels)[0]
         num_replicas = self.distribute_strategy.num_replicas_in_sync
         real_features = self.discriminator(images, training=True)["features"]
-        real_mean = tf.stop_gradient(self.global_batch_mean(tf.cast(real_features, tf.float32)))
+        real_features = tf.cast(real_features, tf.float32)
+        real_mean = tf.stop_gradient(cross_replica.global_batch_mean(real_features))
         with tf.GradientTape() as tape:
             fake = self.generator([noise, labels], training=True)
             outputs = self.discriminator(fake, training=True)
@@ -263,7 +255,8 @@ class DADA(ConditionalGANTrainer):
             )
             loss = self.average_loss(per_example, batch)
             if self.feature_matching_weight:
-                fake_mean = self.global_batch_mean(tf.cast(outputs["features"], tf.float32))
+                fake_features = tf.cast(outputs["features"], tf.float32)
+                fake_mean = cross_replica.global_batch_mean(fake_features)
                 # The same global value on every replica; its gradient is all-reduced
                 # back to each replica's features, so each replica adds 1/R of it.
                 matching = dada_heads.feature_matching_loss(real_mean, fake_mean)
@@ -336,40 +329,6 @@ class DADA(ConditionalGANTrainer):
         self.update_ema()
         return self.update_trackers({**terms, "stage": self.replica_share(CLASSIFIER_STAGE)})
 
-    # ----------------------------------------------------------------- EMA
-    @property
-    def ema_weights(self) -> list:
-        """The EMA of D's trainable weights, in `discriminator.trainable_variables` order."""
-        return list(self.ema.averages)
-
-    def current_ema_decay(self) -> tf.Tensor:
-        """`min(ema_decay, (1 + t) / (10 + t))` with `t` the D updates done so far."""
-        return ema.warmup_decay(self.ema_decay, self.d_optimizer.iterations)
-
-    def update_ema(self) -> None:
-        """`ema = d * ema + (1 - d) * weights` for D's trainable weights (see class doc)."""
-        ema.update(self.ema_weights, self.discriminator.trainable_variables,
-                   self.current_ema_decay())
-
-    def reset_ema(self) -> None:
-        """Sets the EMA to D's current weights."""
-        ema.reset(self.ema_weights, self.discriminator.trainable_variables)
-
-    def initialize(self, images) -> int:
-        """Data-dependent weight-norm initialisation of D (as the reference), then EMA.
-
-        Args:
-            images: a batch of real training images in [-1, 1] (the reference uses
-                500).
-
-        Returns:
-            The number of weight-normalized layers initialised.
-        """
-        images = tf.cast(tf.convert_to_tensor(images), tf.float32)
-        count = data_dependent_init(self.discriminator, images)
-        self.reset_ema()
-        return count
-
     # ----------------------------------------------------------------- classifier
     def classifier(self) -> keras.Model:
         """A `keras.Model` mapping images in [-1, 1] to K class logits, with EMA weights.
@@ -383,36 +342,10 @@ class DADA(ConditionalGANTrainer):
         logits = trainer.classifier().predict(test_images)
         ```
         """
-        copy = keras.Model.from_config(self.discriminator.get_config())
-        copy.set_weights(self.discriminator.get_weights())
-        for target, average in zip(copy.trainable_variables, self.ema_weights, strict=True):
-            target.assign(np.asarray(average))
         images = keras.Input(self.image_shape, name="images")
-        logits = copy(images, training=False)["logits"]
+        logits = self.ema_discriminator()(images, training=False)["logits"]
         class_logits = dada_heads.ClassHead(self.num_classes, name="class_logits")(logits)
         return keras.Model(images, class_logits, name="dada_classifier")
-
-    def classify(self, images, batch_size: int = 256) -> np.ndarray:
-        """Class ids predicted by the EMA discriminator for images in [-1, 1].
-
-        Args:
-            images: float array `(N, *image_shape)` in [-1, 1].
-            batch_size: int. Defaults to 256.
-
-        Returns:
-            int `np.ndarray` `(N,)`.
-
-        Raises:
-            ValueError: images of the wrong shape.
-        """
-        images = np.asarray(images, dtype=np.float32)
-        if images.ndim != 4 or tuple(images.shape[1:]) != self.image_shape:
-            raise ValueError(
-                f"images must have shape (N, {', '.join(map(str, self.image_shape))}); got "
-                f"{images.shape}"
-            )
-        logits = self.classifier().predict(images, batch_size=batch_size, verbose=0)
-        return np.argmax(logits, axis=-1).astype(np.int32)
 
     # ----------------------------------------------------------------- config
     def get_config(self) -> dict:

@@ -147,16 +147,25 @@ class ClassHead(keras.layers.Layer):
         return {**super().get_config(), "num_classes": self.num_classes}
 
 
-def check_discriminator(discriminator: keras.Model, num_classes: int) -> None:
-    """Raises a ValueError naming `discriminator` unless it gives 2K logits and features."""
-    outputs = discriminator.output
+def check_discriminator(discriminator: keras.Model, num_classes: int,
+                        logits_per_class: int = 2) -> None:
+    """Raises a ValueError naming `discriminator` unless it gives the logits and features.
+
+    DADA's has 2K logits (`logits_per_class=2`); the semi-supervised GAN's K.
+    """
+    width = "2K" if logits_per_class == 2 else "K"
+    try:
+        outputs = discriminator.output
+    except (AttributeError, ValueError):  # a model never called: nothing to read yet
+        outputs = None
     if not isinstance(outputs, dict) or not {"logits", "features"} <= set(outputs):
         raise ValueError(
-            "discriminator must map images to a dict with 'logits' (N, 2K) and "
+            f"discriminator must map images to a dict with 'logits' (N, {width}) and "
             f"'features' (N, F); got outputs {outputs!r}"
         )
-    if outputs["logits"].shape[-1] != 2 * num_classes:
+    expected = logits_per_class * num_classes
+    if outputs["logits"].shape[-1] != expected:
         raise ValueError(
-            f"discriminator must output 2 * num_classes = {2 * num_classes} logits; got "
-            f"{outputs['logits'].shape[-1]}"
+            f"discriminator must output {logits_per_class} * num_classes = {expected} logits; "
+            f"got {outputs['logits'].shape[-1]}"
         )

@@ -162,10 +162,12 @@ def semi_supervised_unlabelled_loss(
     return real + fake
 
 
-def feature_matching_loss(
+def squared_feature_matching_loss(
     real_feature_mean: tf.Tensor, fake_feature_mean: tf.Tensor
 ) -> tf.Tensor:
     """Feature matching: the squared distance between mean features (Salimans et al. 2016).
+
+    (DADA's reference matches with the L1 distance instead: `dada_heads.feature_matching_loss`.)
 
     The generator makes the mean of an intermediate discriminator layer over its
     samples match that over real images, `||E f(x) - E f(G(z))||^2 / F`. It is a loss of
