@@ -5,6 +5,7 @@ Images are float32 NHWC in `[-1, 1]` and labels int32 class ids (see DESIGN.md, 
 
 from tfgenaug.data.arrays import from_arrays
 from tfgenaug.data.arrays import from_npz
+from tfgenaug.data.batch_checks import UNLABELLED
 from tfgenaug.data.case import CountTooLargeError
 from tfgenaug.data.case import DataCase
 from tfgenaug.data.case import Selection
@@ -25,6 +26,7 @@ from tfgenaug.data.sampling import as_numpy
 from tfgenaug.data.sampling import class_counts
 from tfgenaug.data.sampling import few_shot
 from tfgenaug.data.sampling import imbalance
+from tfgenaug.data.semi_supervised import semi_supervised_batches
 from tfgenaug.data.value_range import assert_in_value_range
 from tfgenaug.data.value_range import check_value_range
 from tfgenaug.data.value_range import from_model_range
@@ -36,6 +38,7 @@ __all__ = [
     "DataCase",
     "DatasetInfo",
     "Selection",
+    "UNLABELLED",
     "as_numpy",
     "assert_in_value_range",
     "check_value_range",
@@ -49,6 +52,7 @@ __all__ = [
     "parse_image_size",
     "parse_image_size_text",
     "resolve_image_size",
+    "semi_supervised_batches",
     "load",
     "load_case",
     "select",
