@@ -158,3 +158,28 @@ def test_a_supervised_trainer_refuses_the_unlabelled_id():
     with pytest.raises(ValueError, match=r"labels must be class ids in \[0, 3\) "
                                          r"\(num_classes=3\); got values from -1"):
         trainer.fit(images, labels, epochs=1, verbose=0)
+
+
+def test_checkpoint_resume_ends_where_a_straight_run_ends(tmp_path):
+    def build():
+        keras.utils.set_random_seed(0)
+        trainer = make(gaussian_noise=0.0, dropout=0.0)
+        trainer.compile(jit_compile=False, run_eagerly=True)  # nothing to trace: fast
+        return trainer
+
+    batches = semi_supervised_batches(3)
+    straight = build()
+    straight.fit(batches, epochs=1, verbose=0)
+    first = build()
+    first.fit(batches.take(2), epochs=1, verbose=0)
+    path = tf.train.Checkpoint(trainer=first).save(str(tmp_path / "ckpt"))
+    resumed = build()
+    tf.train.Checkpoint(trainer=resumed).restore(path).assert_existing_objects_matched()
+    assert resumed.train_steps == 2
+    for one, two in zip(first.ema_weights, resumed.ema_weights, strict=True):
+        np.testing.assert_array_equal(np.array(one), np.array(two))
+    resumed.fit(batches.skip(2), epochs=1, verbose=0)
+    for one, two in zip(straight.weights, resumed.weights, strict=True):
+        np.testing.assert_allclose(np.array(two), np.array(one), atol=1e-5, err_msg=one.path)
+    for one, two in zip(straight.ema_weights, resumed.ema_weights, strict=True):
+        np.testing.assert_allclose(np.array(two), np.array(one), atol=1e-5)
