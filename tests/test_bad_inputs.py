@@ -451,7 +451,8 @@ BINARY_CASES = {
         (["--count=-1"], "--count must be an integer >= 0 (0 = all images); got -1"),
         (["--minority_classes=a,b"], "--minority_classes must be comma-separated class ids"),
         (["--checkpoint_every=0"], "--checkpoint_every must be a positive integer; got 0"),
-        (["--image_size=4"], "image_size must be None (keep the native size), an int >= 8"),
+        (["--image_size=4"], "--image_size must be 'auto' (16 for digits and tfds, native "
+                              "for folder: and npz:), 'native' (or 0), a side >= 8"),
     ],
     "tfgenaug.bin.export": [
         ([], "--model_dir is required: the output directory of tfgenaug.bin.train"),
