@@ -17,6 +17,7 @@ from tfgenaug.evaluation.classifier import train_on_batches
 from tfgenaug.evaluation.conditions import dada
 from tfgenaug.evaluation.conditions import filtered
 from tfgenaug.evaluation.conditions import self_training
+from tfgenaug.evaluation.conditions import ssgan
 from tfgenaug.evaluation.conditions import stda
 from tfgenaug.evaluation.conditions.adversarial import AdversarialWrap
 from tfgenaug.evaluation.registry import IMBALANCE
@@ -74,6 +75,11 @@ register(Condition(
     "the classifier (`tfgenaug.selftrain.self_train`); each fit is a plain one.",
     train=self_training.train_self_training, batches=PLAIN, needs_pool=True,
     module="tfgenaug.evaluation.conditions.self_training"))
+register(Condition(
+    "ssgan", "No classifier is trained on batches: the EMA discriminator of a semi-supervised "
+    "GAN (Improved-GAN) trained on the labelled images and, unlabelled, the whole train pool.",
+    train=ssgan.train_ssgan, needs_pool=True, benchmark_cases=_LOW_DATA_ONLY,
+    module="tfgenaug.evaluation.conditions.ssgan"))
 register(Condition(
     "wgan_gp_diffaug", "Like `wgan_gp`, with a generator whose critic saw DiffAugment'ed "
     "images (`diffaugment=\"color,translation,cutout\"`, Zhao et al. 2020).",
