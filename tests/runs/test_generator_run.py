@@ -104,11 +104,26 @@ def test_few_shot_count_too_large(tmp_path):
         ({"ada_target": 1.5}, r"ada_target must be a number in \(0, 1\) or None; got 1.5"),
         ({"ada_speed": 0}, r"ada_speed must be a positive int \(images\); got 0"),
         ({"trainer": "dada", "ada_target": 0.6}, "ada_target applies to wgan_gp and dcgan"),
+        ({"trainer": "dada", "spectral_norm": True},
+         "spectral_norm applies to wgan_gp and dcgan; got trainer='dada'"),
     ],
 )
 def test_bad_config(tmp_path, overrides, match):
     with pytest.raises(ValueError, match=match):
         train_generator(tiny_config(tmp_path, **overrides), verbose=0)
+
+
+@pytest.mark.parametrize("trainer", ["wgan_gp", "dcgan"])
+def test_spectral_norm_reaches_the_critic(tmp_path, trainer):
+    from tfgenaug.networks.spectral_norm import spectral_layers
+
+    config = tiny_config(tmp_path, trainer=trainer, spectral_norm=True)
+    _, _, info = data.load("digits", image_size=config.image_size)
+    built = build_trainer(config, info)
+    assert built.get_config()["spectral_norm"] is True
+    assert len(spectral_layers([built.discriminator])) == 1  # 8x8: one strided convolution
+    plain = build_trainer(tiny_config(tmp_path, trainer=trainer), info)
+    assert spectral_layers([plain.discriminator]) == []
 
 
 @pytest.mark.parametrize("trainer", ["wgan_gp", "dcgan"])

@@ -46,6 +46,9 @@ flags.DEFINE_string("image_size", _DEFAULTS.image_size,
                     "Image size: a side >= 8 (e.g. 28), HEIGHTxWIDTH (e.g. 100x60), 'native' "
                     "(or 0), or 'auto': 16 for digits and tfds, native for folder: and npz: "
                     "(dfg: a side, 'auto' = 16).")
+flags.DEFINE_bool("spectral_norm", _DEFAULTS.spectral_norm,
+                  "wgan_gp/dcgan: spectral normalization of every critic layer instead of "
+                  "layer normalization (for large images, e.g. --image_size=128).")
 flags.DEFINE_integer("count", _DEFAULTS.count,
                      "Images per class to train on (few-shot); 0 uses the whole train pool.")
 flags.DEFINE_list("minority_classes", [],

@@ -76,6 +76,8 @@ class TrainConfig:
             checkpoint ends with exactly the weights of an uninterrupted one. Ops
             without a deterministic kernel raise instead of running. Without it, a
             resumed run matches an uninterrupted one only up to float rounding.
+        spectral_norm: wgan_gp/dcgan only: spectral normalization of every critic layer
+            instead of layer normalization (for large images, e.g. 128x128).
     """
 
     trainer: str = "wgan_gp"
@@ -108,6 +110,7 @@ class TrainConfig:
     ada_target: float | None = None
     ada_speed: int = 10_000
     deterministic: bool = False
+    spectral_norm: bool = False
 
     def validate(self) -> None:
         """Raises a ValueError naming the first bad field and its expected form."""
@@ -146,6 +149,9 @@ class TrainConfig:
         ada.check_options(self.ada_target, self.ada_speed)
         if self.ada_target is not None and not recipe.critic_augmentation:
             raise ValueError(f"ada_target applies to wgan_gp and dcgan; got trainer="
+                             f"{self.trainer!r}")
+        if self.spectral_norm and not recipe.critic_augmentation:
+            raise ValueError(f"spectral_norm applies to wgan_gp and dcgan; got trainer="
                              f"{self.trainer!r}")
         if not isinstance(self.deterministic, bool):
             raise ValueError(f"deterministic must be True or False; got {self.deterministic!r}")

@@ -48,6 +48,7 @@ def _gan_arguments(config: "TrainConfig", gan_steps: int | None) -> dict:
         "diffaugment": config.diffaugment or None,
         "ada_target": config.ada_target,
         "ada_speed": config.ada_speed,
+        "spectral_norm": config.spectral_norm,
     }
 
 
@@ -85,7 +86,8 @@ class TrainerRecipe:
         prepare: `(trainer, selection) -> None`, run in the strategy scope after the
             build (before any checkpoint is restored), or None.
         report: `(trainer, selection) -> dict` of extra metrics on the chief, or None.
-        critic_augmentation: takes `diffaugment` and `ada_target`.
+        critic_augmentation: takes `diffaugment`, `ada_target` and `spectral_norm`
+            (a critic of `networks.conditional_critic`).
         augmentation_hint: appended to the error refusing `diffaugment`.
     """
 

@@ -249,12 +249,14 @@ def default_networks(
     discriminator: keras.Model | None = None,
     aux_classifier: bool = False,
     critic_name: str = "critic",
+    spectral_norm: bool = False,
 ) -> tuple[keras.Model, keras.Model]:
     """Returns `(generator, discriminator)`, building the default for any not given.
 
     The defaults are `networks.conditional_generator` (batch norm) and
     `networks.conditional_critic` with layer normalization, which keeps a gradient
-    penalty per example.
+    penalty per example; with `spectral_norm`, spectral normalization of every critic
+    layer instead (Miyato et al. 2018, for large images).
 
     Raises:
         ValueError: `image_shape` is missing while a network must be built.
@@ -267,7 +269,8 @@ def default_networks(
         generator = conditional_generator(image_shape, num_classes, noise_dim, width)
     if discriminator is None:
         discriminator = conditional_critic(
-            image_shape, num_classes, critic_width, normalization="layer",
-            aux_classifier=aux_classifier, name=critic_name,
+            image_shape, num_classes, critic_width,
+            normalization="none" if spectral_norm else "layer",
+            aux_classifier=aux_classifier, spectral_norm=spectral_norm, name=critic_name,
         )
     return generator, discriminator

@@ -43,6 +43,9 @@ class DCGAN(ConditionalGANTrainer):
         diffaugment: optional DiffAugment policy, e.g. `"color,translation,cutout"`
             (see `tfgenaug.trainers.diffaugment`): the real and generated images the
             discriminator sees are augmented in both steps. Defaults to `None`.
+        spectral_norm: bool. Build the default critic with spectral normalization of
+            every layer instead of layer normalization (`networks.conditional_critic`),
+            the usual critic of 128x128 GANs. Defaults to `False`.
         seed: int. Seed of the training randomness. Defaults to 0.
         **kwargs: passed to `ConditionalGANTrainer`.
 
@@ -67,6 +70,7 @@ class DCGAN(ConditionalGANTrainer):
         generator: keras.Model | None = None,
         discriminator: keras.Model | None = None,
         diffaugment: str | None = None,
+        spectral_norm: bool = False,
         seed: int = 0,
         **kwargs,
     ):
@@ -78,12 +82,14 @@ class DCGAN(ConditionalGANTrainer):
         generator, discriminator = default_networks(
             image_shape, num_classes, noise_dim, width, critic_width, generator, discriminator,
             critic_name="discriminator",
+            spectral_norm=bool(spectral_norm),
         )
         super().__init__(generator, discriminator, num_classes, noise_dim, seed=seed, **kwargs)
         self.label_smoothing = float(label_smoothing)
         self.width = width
         self.critic_width = critic_width
         self.diffaugment = policy
+        self.spectral_norm = bool(spectral_norm)
 
     def discriminator_maths(self, images, labels, noise, real_augment=None, fake_augment=None):
         """Discriminator loss, accuracies and gradients for one replica.
@@ -148,4 +154,5 @@ class DCGAN(ConditionalGANTrainer):
     def get_config(self) -> dict:
         return {**super().get_config(), "label_smoothing": self.label_smoothing,
                 "width": self.width, "critic_width": self.critic_width,
-                "diffaugment": ",".join(self.diffaugment) or None}
+                "diffaugment": ",".join(self.diffaugment) or None,
+                "spectral_norm": self.spectral_norm}

@@ -51,6 +51,9 @@ class WGANGP(ConditionalGANTrainer):
             (see `tfgenaug.trainers.diffaugment`): the real and generated images the
             critic sees are augmented in the critic and the generator steps, and the
             gradient penalty interpolates the augmented images. Defaults to `None`.
+        spectral_norm: bool. Build the default critic with spectral normalization of
+            every layer instead of layer normalization (`networks.conditional_critic`),
+            the usual critic of 128x128 GANs. Defaults to `False`.
         seed: int. Seed of the training randomness. Defaults to 0.
         **kwargs: passed to `ConditionalGANTrainer`.
 
@@ -80,6 +83,7 @@ class WGANGP(ConditionalGANTrainer):
         generator: keras.Model | None = None,
         discriminator: keras.Model | None = None,
         diffaugment: str | None = None,
+        spectral_norm: bool = False,
         seed: int = 0,
         **kwargs,
     ):
@@ -94,6 +98,7 @@ class WGANGP(ConditionalGANTrainer):
         generator, discriminator = default_networks(
             image_shape, num_classes, noise_dim, width, critic_width, generator, discriminator,
             aux_classifier=aux_weight > 0,
+            spectral_norm=bool(spectral_norm),
         )
         super().__init__(generator, discriminator, num_classes, noise_dim, seed=seed, **kwargs)
         self.n_critic = n_critic
@@ -102,6 +107,7 @@ class WGANGP(ConditionalGANTrainer):
         self.width = width
         self.critic_width = critic_width
         self.diffaugment = policy
+        self.spectral_norm = bool(spectral_norm)
 
     def critic_maths(self, images, labels, noise, alpha, real_augment=None, fake_augment=None):
         """Critic loss terms and gradients for one critic step on one replica.
@@ -188,4 +194,5 @@ class WGANGP(ConditionalGANTrainer):
             "width": self.width,
             "critic_width": self.critic_width,
             "diffaugment": ",".join(self.diffaugment) or None,
+            "spectral_norm": self.spectral_norm,
         }
