@@ -90,9 +90,11 @@ def _train_wgan_gp(strategy, steps=3):
     return trainer, before
 
 
-def test_fit_moves_the_estimates_once_per_step_under_xla_and_mirrored_is_one_device():
+def test_fit_moves_the_estimates_once_per_step_under_xla_and_two_replicas_match_one(
+        mirrored_strategy):
     alone, before = _train_wgan_gp(tf.distribute.get_strategy())
-    mirrored, _ = _train_wgan_gp(tf.distribute.MirroredStrategy(["/cpu:0"]))
+    mirrored, _ = _train_wgan_gp(mirrored_strategy)
+    assert mirrored.distribute_strategy.num_replicas_in_sync == 2
     for layer, u_before in zip(spectral_layers([alone.discriminator]), before, strict=True):
         assert not np.allclose(np.asarray(layer.u), u_before)  # the callback moved it
     for a, b in zip(spectral_layers([alone.discriminator]),
