@@ -42,14 +42,15 @@ def _dada_steps(config: "TrainConfig", train_size: int) -> tuple[int | None, int
 
 
 def _gan_arguments(config: "TrainConfig", gan_steps: int | None) -> dict:
-    return {
+    arguments = {
         "width": config.width,
         "critic_width": config.critic_width,
         "diffaugment": config.diffaugment or None,
         "ada_target": config.ada_target,
         "ada_speed": config.ada_speed,
-        "spectral_norm": config.spectral_norm,
     }
+    # Only when asked: a trainer registered by a user (default recipe) need not know it.
+    return {**arguments, "spectral_norm": True} if config.spectral_norm else arguments
 
 
 def _dada_arguments(config: "TrainConfig", gan_steps: int | None) -> dict:
