@@ -135,6 +135,13 @@ class ConditionalGANTrainer(Trainer):
             return self.replica_uniforms(local_batch, self.noise_dim, draw)
         return self.replica_normals(local_batch, self.noise_dim, draw)
 
+    def replica_random_labels(self, local_batch: tf.Tensor, draw: int,
+                              step: tf.Tensor | None = None) -> tf.Tensor:
+        """Uniform random class ids `(local_batch,)`: this replica's slice of the global draw."""
+        u = self.replica_uniforms(local_batch, 1, draw, step)[:, 0]
+        labels = tf.cast(tf.floor(u * self.num_classes), tf.int32)
+        return tf.minimum(labels, self.num_classes - 1)
+
     def diffaugment_draws(self, local_batch: tf.Tensor, first_draw: int, count: int) -> list:
         """`count` DiffAugment uniform matrices, or `[]` without a DiffAugment policy.
 

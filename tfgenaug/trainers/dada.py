@@ -220,9 +220,7 @@ class DADA(EMAClassifierMixin, ConditionalGANTrainer):
         return self.replica_uniforms(local_batch, self.noise_dim, draw, step)
 
     def _random_labels(self, step, local_batch, draw: int) -> tf.Tensor:
-        u = self.replica_uniforms(local_batch, 1, draw, step)[:, 0]
-        labels = tf.cast(tf.floor(u * self.num_classes), tf.int32)
-        return tf.minimum(labels, self.num_classes - 1)
+        return self.replica_random_labels(local_batch, draw, step)
 
     # ----------------------------------------------------------------- stage 1
     def discriminator_gan_maths(self, images, labels, noise, fake_labels):

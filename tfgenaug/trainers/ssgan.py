@@ -145,11 +145,6 @@ class SemiSupervisedGAN(EMAClassifierMixin, ConditionalGANTrainer):
         return dataclasses.replace(super().batch_spec(range_check), unlabelled=True)
 
     # ----------------------------------------------------------------- maths
-    def _random_labels(self, local_batch, draw: int) -> tf.Tensor:
-        u = self.replica_uniforms(local_batch, 1, draw)[:, 0]
-        labels = tf.cast(tf.floor(u * self.num_classes), tf.int32)
-        return tf.minimum(labels, self.num_classes - 1)
-
     def discriminator_maths(self, images, labels, noise, fake_labels):
         """D's loss over labelled, unlabelled and generated images, and its gradients."""
         batch = tf.shape(images)[0]
@@ -194,13 +189,13 @@ class SemiSupervisedGAN(EMAClassifierMixin, ConditionalGANTrainer):
         images, labels = self.unpack_batch(data)
         batch = tf.shape(images)[0]
         noise = self.replica_noise(batch, draw=0)
-        fake_labels = self._random_labels(batch, draw=1)
+        fake_labels = self.replica_random_labels(batch, draw=1)
         terms, grads = self.xla_maths(self.discriminator_maths)(images, labels, noise,
                                                                  fake_labels)
         self.apply_update(self.d_optimizer, grads, self.discriminator)
         self.update_ema()
         g_loss, g_grads = self.xla_maths(self.generator_maths)(
-            images, self.replica_noise(batch, draw=2), self._random_labels(batch, draw=3))
+            images, self.replica_noise(batch, draw=2), self.replica_random_labels(batch, draw=3))
         self.apply_update(self.g_optimizer, g_grads, self.generator)
         return self.update_trackers({**terms, "g_loss": g_loss})
 
