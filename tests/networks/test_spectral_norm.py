@@ -26,10 +26,13 @@ def top_singular_value(kernel, axis=-1):
     ids=["dense", "conv", "conv_transpose"],
 )
 def test_sigma_converges_to_the_top_singular_value_and_normalizes_the_kernel(layer, inputs):
+    # Power iteration converges as (s2 / s1)^t: a fixed seed and enough steps make the
+    # check independent of the gap a random kernel happens to have.
+    keras.utils.set_random_seed(0)
     wrapped = SpectralNormalization(layer)
     wrapped(np.zeros(inputs, "float32"))
     axis = -2 if isinstance(layer, keras.layers.Conv2DTranspose) else -1
-    for _ in range(60):
+    for _ in range(300):
         wrapped.update_estimate()
     expected = top_singular_value(layer.kernel, axis)
     np.testing.assert_allclose(float(wrapped.sigma()), expected, rtol=1e-3)
