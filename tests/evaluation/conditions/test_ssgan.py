@@ -1,18 +1,51 @@
 """The ssgan condition: a SemiSupervisedGAN's EMA classifier, on the labelled and the pool."""
 
+import dataclasses
+
+import numpy as np
+
 from tfgenaug.evaluation import EvalConfig
 from tfgenaug.evaluation import evaluate_condition
+from tfgenaug.evaluation import registry
 from tfgenaug.evaluation.conditions import ssgan
+
+TINY = ssgan.SSGANRecipe(width_multiplier=0.05, batch_size=20)
 
 
 def test_the_condition_trains_on_labels_and_the_whole_pool_and_reports_the_classifier(
         monkeypatch):
-    monkeypatch.setattr(ssgan, "SSGAN_WIDTH_MULTIPLIER", 0.05)
-    monkeypatch.setattr(ssgan, "SSGAN_BATCH_SIZE", 20)
+    monkeypatch.setattr(ssgan, "DEFAULT_RECIPE", TINY)
     report = evaluate_condition(EvalConfig(condition="ssgan", count=2, seed=0, image_size=8,
                                            steps=2, width=4, batch_size=16))
     details = report["ssgan"]
-    assert details["steps"] == 2 * ssgan.SSGAN_STEPS_PER
+    assert details["steps"] == 2 * TINY.steps_per
     assert details["unlabelled_images"] == 1258  # the 20 labelled and the 1238 left out
     assert set(details["final_losses"]) >= {"labelled_loss", "unlabelled_loss", "g_loss"}
+    assert details["recipe"] == dataclasses.asdict(TINY)  # not the row's recipe
     assert 0.0 <= report["accuracy"] <= 1.0 and len(report["confusion_matrix"]) == 10
+
+
+def _training_set(rng):
+    images = rng.uniform(-1, 1, (6, 8, 8, 1)).astype(np.float32)
+    pool = rng.uniform(-1, 1, (14, 8, 8, 1)).astype(np.float32)
+    return registry.TrainingSet(images, np.array([0, 1, 2, 0, 1, 2]), 3,
+                                (pool, np.zeros(14, np.int64)))
+
+
+def test_augment_real_changes_the_images_and_keeps_the_labels():
+    training = _training_set(np.random.default_rng(0))
+    plain = next(iter(ssgan.ssgan_batches(training, TINY, seed=0)))
+    augmented = next(iter(ssgan.ssgan_batches(
+        training, dataclasses.replace(TINY, augment_real=True), seed=0)))
+    np.testing.assert_array_equal(plain[1], augmented[1])
+    assert plain[0].shape == augmented[0].shape == (20, 8, 8, 1)
+    assert np.abs(plain[0].numpy() - augmented[0].numpy()).max() > 0.1
+
+
+def test_a_recipe_other_than_the_default_is_recorded_in_the_cell():
+    training = _training_set(np.random.default_rng(1))
+    recipe = dataclasses.replace(TINY, steps_per=1, unlabelled_weight=1.0, init_images=10)
+    config = EvalConfig(condition="ssgan", count=2, seed=0, image_size=8, steps=2)
+    details = ssgan.train_ssgan(config, training, recipe).details["ssgan"]
+    assert details["recipe"] == dataclasses.asdict(recipe)
+    assert details["steps"] == 2 and details["unlabelled_images"] == 20

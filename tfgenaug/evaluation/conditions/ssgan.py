@@ -3,40 +3,90 @@
 No classifier is trained on batches here: a `tfgenaug.trainers.SemiSupervisedGAN` learns
 from the selection's labelled images and, unlabelled, every train image (the selection's
 and the rest of the pool, as Improved-GAN's reference uses the whole train set), and its
-EMA discriminator is the classifier reported. Its budget is its own (`SSGAN_STEPS_PER`
-train steps per classifier step of the cell, batches of `SSGAN_BATCH_SIZE`, half
+EMA discriminator is the classifier reported. Its budget is its own (`SSGANRecipe`:
+`steps_per` train steps per classifier step of the cell, batches of `batch_size`, half
 labelled), as DADA's runs have theirs; the section `"ssgan"` of the cell records it.
+`benchmarks/ssgan_recipe.py` measures what each field of the recipe does.
 """
+
+import dataclasses
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from tfgenaug import data
+from tfgenaug.evaluation import batches as eval_batches
 from tfgenaug.evaluation import registry
 from tfgenaug.trainers import SemiSupervisedGAN
 
-SSGAN_STEPS_PER = 2  # 3000 SSGAN steps for the cells' 1500 classifier steps
-SSGAN_BATCH_SIZE = 100  # the reference's labelled and unlabelled batches of 100, together
-SSGAN_WIDTH_MULTIPLIER = 0.5
-SSGAN_INIT_IMAGES = 500  # the reference's data-dependent initialisation batch
+
+@dataclasses.dataclass(frozen=True)
+class SSGANRecipe:
+    """How the `ssgan` condition trains its `SemiSupervisedGAN`.
+
+    Attributes:
+        steps_per: SSGAN train steps per classifier step of the cell (2: 3000 for 1500).
+        batch_size: images per batch, half labelled (the reference's 100 and 100).
+        width_multiplier: of the default networks.
+        init_images: images of the data-dependent weight-norm initialisation (500, as
+            the reference).
+        unlabelled_weight: the trainer's weight of the real-vs-fake term.
+        augment_real: apply the benchmark's classic augmentation
+            (`tfgenaug.evaluation.batches.classic_augmentation`) to every real image of
+            a batch, labelled or not, before the discriminator sees it.
+    """
+
+    steps_per: int = 2
+    batch_size: int = 100
+    width_multiplier: float = 0.5
+    init_images: int = 500
+    unlabelled_weight: float = 0.5
+    augment_real: bool = False
 
 
-def train_ssgan(config, training: registry.TrainingSet) -> registry.Trained:
-    """A `Condition.train`: a `SemiSupervisedGAN`'s EMA classifier (see the module doc)."""
-    keras.utils.set_random_seed(config.seed)
+DEFAULT_RECIPE = SSGANRecipe()
+
+
+def unlabelled_images(training: registry.TrainingSet) -> np.ndarray:
+    """Every train image of `training`, the selection's and the pool's, as float32."""
     pool_images = training.pool[0] if training.pool is not None else training.images[:0]
-    unlabelled = np.concatenate([training.images, pool_images]).astype(np.float32)
-    steps = SSGAN_STEPS_PER * config.steps
-    trainer = SemiSupervisedGAN(training.images.shape[1:], training.num_classes,
-                                width_multiplier=SSGAN_WIDTH_MULTIPLIER, seed=config.seed)
-    trainer.initialize(unlabelled[:SSGAN_INIT_IMAGES])
-    trainer.compile(jit_compile=True)
-    batches = data.semi_supervised_batches(
+    return np.concatenate([training.images, pool_images]).astype(np.float32)
+
+
+def ssgan_batches(training: registry.TrainingSet, recipe: SSGANRecipe,
+                  seed: int) -> tf.data.Dataset:
+    """The endless semi-supervised stream of `training` (labelled + every image unlabelled)."""
+    unlabelled = unlabelled_images(training)
+    stream = data.semi_supervised_batches(
         tf.data.Dataset.from_tensor_slices((training.images, training.labels)),
-        tf.data.Dataset.from_tensor_slices(unlabelled), SSGAN_BATCH_SIZE, seed=config.seed)
-    history = trainer.fit(batches, steps_per_epoch=steps, epochs=1, verbose=0).history
-    details = {"steps": steps, "batch_size": SSGAN_BATCH_SIZE,
-               "width_multiplier": SSGAN_WIDTH_MULTIPLIER, "unlabelled_images": len(unlabelled),
+        tf.data.Dataset.from_tensor_slices(unlabelled), recipe.batch_size, seed=seed)
+    if not recipe.augment_real:
+        return stream
+    augment = eval_batches.classic_augmentation(seed=seed)
+    return stream.map(lambda images, labels: (augment(images, training=True), labels))
+
+
+def train_ssgan(config, training: registry.TrainingSet,
+                recipe: SSGANRecipe | None = None) -> registry.Trained:
+    """A `Condition.train`: a `SemiSupervisedGAN`'s EMA classifier (see the module doc).
+
+    `recipe` defaults to `DEFAULT_RECIPE`, the benchmark row's.
+    """
+    recipe = DEFAULT_RECIPE if recipe is None else recipe
+    keras.utils.set_random_seed(config.seed)
+    unlabelled = unlabelled_images(training)
+    steps = recipe.steps_per * config.steps
+    trainer = SemiSupervisedGAN(training.images.shape[1:], training.num_classes,
+                                width_multiplier=recipe.width_multiplier,
+                                unlabelled_weight=recipe.unlabelled_weight, seed=config.seed)
+    trainer.initialize(unlabelled[:recipe.init_images])
+    trainer.compile(jit_compile=True)
+    history = trainer.fit(ssgan_batches(training, recipe, config.seed), steps_per_epoch=steps,
+                          epochs=1, verbose=0).history
+    details = {"steps": steps, "batch_size": recipe.batch_size,
+               "width_multiplier": recipe.width_multiplier, "unlabelled_images": len(unlabelled),
                "final_losses": {k: float(v[-1]) for k, v in history.items()}}
+    if recipe != SSGANRecipe():  # the cached cells of the row's recipe have no section
+        details["recipe"] = dataclasses.asdict(recipe)
     return registry.Trained(trainer.classifier(), {"ssgan": details})
