@@ -71,6 +71,11 @@ BAD = [
     (["--trainer=dfg", "--source_steps=0"], "--source_steps=0 skips source pretraining"),
     (["--trainer=wgan_gp", "--source_classes=1,2"],
      "--source_classes applies only to --trainer=dfg"),
+    (["--trainer=dfg", "--unlabelled=rest"], "--unlabelled does not apply to --trainer=dfg"),
+    (["--trainer=wgan_gp", "--unlabelled=rest"],
+     "--unlabelled applies to semi-supervised trainers (ssgan); got trainer='wgan_gp'"),
+    (["--trainer=ssgan", "--export_dir=/tmp/never"],
+     "--export_dir: trainer='ssgan''s generator does not follow the labels"),
 ]
 
 

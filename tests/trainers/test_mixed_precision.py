@@ -17,12 +17,15 @@ from tests.trainers.conftest import tiny_dataset
 from tfgenaug.trainers import DADA
 from tfgenaug.trainers import DCGAN
 from tfgenaug.trainers import WGANGP
+from tfgenaug.trainers import SemiSupervisedGAN
 
 TRAINERS = {
     "wgan_gp": lambda: WGANGP(IMAGE_SHAPE, NUM_CLASSES, **TINY, n_critic=2),
     "dcgan": lambda: DCGAN(IMAGE_SHAPE, NUM_CLASSES, **TINY),
     "dada": lambda: DADA(IMAGE_SHAPE, NUM_CLASSES, noise_dim=8, width_multiplier=0.05,
                          gan_steps=100),
+    "ssgan": lambda: SemiSupervisedGAN(IMAGE_SHAPE, NUM_CLASSES, noise_dim=8,
+                                       width_multiplier=0.05),
 }
 
 
@@ -55,6 +58,8 @@ def test_bfloat16_steps_give_finite_float32_losses_and_samples(name, policy):
         terms, _ = trainer.critic_maths(images, labels, noise, tf.fill([8], 0.5))
     elif name == "dcgan":
         terms, _ = trainer.discriminator_maths(images, labels, noise)
+    elif name == "ssgan":
+        terms, _ = trainer.discriminator_maths(images, labels, noise, labels)
     else:
         terms, _ = trainer.discriminator_gan_maths(images, labels, noise, labels)
     for key, value in terms.items():

@@ -5,6 +5,8 @@ Example:
         --model_dir=runs/wgan_gp_digits
     python -m tfgenaug.bin.train --trainer=dada --batch_size=100 --dataset=digits \
         --count=10 --aug
+    python -m tfgenaug.bin.train --trainer=ssgan --count=5 --unlabelled=rest \
+        --batch_size=100 --steps=3000 --width_multiplier=0.5
     python -m tfgenaug.bin.train --trainer=dfg --dataset=digits --source_classes=0-4 \
         --target_classes=5-9 --minor_class_num=2 --imbalance_ratio=0.05 \
         --dfg_method=dfg --steps=1500 --model_dir=runs/dfg_digits
@@ -13,6 +15,9 @@ Example:
 E and C are pretrained on `--source_classes` (of `--source_dataset`, default
 `--dataset`), then trained on the imbalanced `--target_classes` by `--dfg_method`
 (original, delta or dfg); it reports accuracy, balanced accuracy and minority recall.
+
+`--trainer=ssgan` trains Improved-GAN's semi-supervised GAN on the labelled `--count`
+images and the `--unlabelled` ones, and reports its EMA discriminator's test accuracy.
 
 A run whose losses become NaN or infinite stops with exit status 1 and a message naming
 the loss and the step; its newest checkpoint is then the last one with finite weights.
@@ -49,6 +54,11 @@ flags.DEFINE_string("image_size", _DEFAULTS.image_size,
 flags.DEFINE_bool("spectral_norm", _DEFAULTS.spectral_norm,
                   "wgan_gp/dcgan: spectral normalization of every critic layer instead of "
                   "layer normalization (for large images, e.g. --image_size=128).")
+flags.DEFINE_string("unlabelled", _DEFAULTS.unlabelled,
+                    "ssgan: unlabelled images to learn from besides the labelled ones: 'rest' "
+                    "(the train images --count left out), a dataset name as --dataset takes "
+                    "(folder:<path>, npz:<path>, a tfds name; labels ignored), or '' for "
+                    "none.")
 flags.DEFINE_integer("count", _DEFAULTS.count,
                      "Images per class to train on (few-shot); 0 uses the whole train pool.")
 flags.DEFINE_list("minority_classes", [],
@@ -80,7 +90,7 @@ flags.DEFINE_integer("width", _DEFAULTS.width, "Width of the generator.")
 flags.DEFINE_integer("critic_width", _DEFAULTS.critic_width, "Width of the critic.")
 flags.DEFINE_integer("noise_dim", _DEFAULTS.noise_dim, "Size of the noise vector.")
 flags.DEFINE_float("learning_rate", _DEFAULTS.learning_rate,
-                   "Adam learning rate; defaults to 5e-4 (wgan_gp, dcgan) or 3e-4 (dada).")
+                   "Adam learning rate; defaults to 5e-4 (wgan_gp, dcgan) or 3e-4 (dada, ssgan).")
 flags.DEFINE_integer("judge_epochs", _DEFAULTS.judge_epochs,
                      "Epochs of the real-data classifier measuring label agreement (0 skips).")
 flags.DEFINE_integer("agreement_per_class", _DEFAULTS.agreement_per_class,
@@ -96,7 +106,7 @@ flags.DEFINE_integer("epochs", _DEFAULTS.epochs,
                      "dada: total epochs over the training set (an epoch is "
                      "max(1, train size // batch size) steps).")
 flags.DEFINE_float("width_multiplier", _DEFAULTS.width_multiplier,
-                   "dada: multiplies the reference's network widths (1 = the paper's).")
+                   "dada, ssgan: multiplies the reference's network widths (1 = the paper's).")
 flags.DEFINE_bool("aug", _DEFAULTS.aug,
                   "dada: rotate (20 degrees) and shift (0.1) real images in the classifier "
                   "stage.")

@@ -18,6 +18,7 @@ from tfgenaug.evaluation.conditions import dada
 from tfgenaug.evaluation.conditions import filtered
 from tfgenaug.evaluation.conditions import self_training
 from tfgenaug.evaluation.conditions import ssgan
+from tfgenaug.evaluation.conditions import ssgan_self_training
 from tfgenaug.evaluation.conditions import stda
 from tfgenaug.evaluation.conditions.adversarial import AdversarialWrap
 from tfgenaug.evaluation.registry import IMBALANCE
@@ -80,6 +81,12 @@ register(Condition(
     "GAN (Improved-GAN) trained on the labelled images and, unlabelled, the whole train pool.",
     train=ssgan.train_ssgan, needs_pool=True, benchmark_cases=_LOW_DATA_ONLY,
     module="tfgenaug.evaluation.conditions.ssgan"))
+register(Condition(
+    "ssgan_self_training", "Like `classic`, on the labelled images and the pool images the "
+    "`ssgan` row's EMA classifier labels with probability >= 0.95 (class-balanced).",
+    train=ssgan_self_training.train_ssgan_self_training, needs_pool=True,
+    benchmark_cases=_LOW_DATA_ONLY,
+    module="tfgenaug.evaluation.conditions.ssgan_self_training"))
 register(Condition(
     "wgan_gp_diffaug", "Like `wgan_gp`, with a generator whose critic saw DiffAugment'ed "
     "images (`diffaugment=\"color,translation,cutout\"`, Zhao et al. 2020).",

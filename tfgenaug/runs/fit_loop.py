@@ -84,6 +84,10 @@ class FitPlan:
         non_finite_advice: if set, a diverged run's error names the newest checkpoint and
             ends with this advice.
         log_resume: also log the resume line with absl.
+        stream: optional `start_step -> tf.data.Dataset`, the batches from `start_step`
+            on, instead of `training_stream(train, batch_size, seed, start_step)` (e.g.
+            a semi-supervised run's mixed batches); it must be a pure function of the
+            run, so that a resumed run sees the batches of an uninterrupted one.
     """
 
     train: tf.data.Dataset
@@ -101,6 +105,7 @@ class FitPlan:
     on_fresh_start: Callable | None = None
     non_finite_advice: str | None = None
     log_resume: bool = False
+    stream: Callable[[int], tf.data.Dataset] | None = None
 
 
 def restore(trainer, plan: FitPlan) -> tuple[callbacks.TrainingCheckpoint, int]:
@@ -143,7 +148,8 @@ def fit_run(trainer, plan: FitPlan, verbose="auto") -> int:
     every = plan.checkpoint_every
     try:
         trainer.fit(
-            training_stream(plan.train, plan.batch_size, plan.seed, start),
+            (plan.stream(start) if plan.stream is not None
+             else training_stream(plan.train, plan.batch_size, plan.seed, start)),
             steps_per_epoch=every,
             epochs=math.ceil(plan.steps / every),
             initial_epoch=start // every,

@@ -16,7 +16,10 @@ class TrainConfig:
     """What to train, on what, and where to write it.
 
     Attributes:
-        trainer: name in `tfgenaug.trainers.TRAINERS` ("wgan_gp", "dcgan", "dada").
+        trainer: name in `tfgenaug.trainers.TRAINERS` ("wgan_gp", "dcgan", "dada",
+            "ssgan": Improved-GAN's semi-supervised GAN, whose product is its EMA
+            discriminator as a classifier; it reports its test accuracy and is not
+            judged by label agreement).
         dataset: "digits" or a TensorFlow Datasets name prepared in `data_dir`.
         data_dir: tfds data directory, or None for tfds' default.
         image_size: size of the images: an int >= 8 (squares), `(height, width)` with
@@ -56,7 +59,7 @@ class TrainConfig:
         epochs: DADA only: total epochs over the training set. One epoch is
             `max(1, train_size // batch_size)` train steps, as the reference's
             `int(len(trainx) / batch_size)` batches.
-        width_multiplier: DADA only: multiplies the reference's network widths.
+        width_multiplier: dada and ssgan only: multiplies the reference's network widths.
         aug: DADA only: classic augmentation (rotation 20 degrees, shift 0.1) of the
             real images in the classifier stage.
         aug_flip: DADA only: with `aug`, also flip horizontally (natural images).
@@ -78,6 +81,12 @@ class TrainConfig:
             resumed run matches an uninterrupted one only up to float rounding.
         spectral_norm: wgan_gp/dcgan only: spectral normalization of every critic layer
             instead of layer normalization (for large images, e.g. 128x128).
+        unlabelled: ssgan only: unlabelled images to learn from besides the labelled
+            selection: "rest" (the train images the selection left out), a dataset
+            name `tfgenaug.data.load` takes ("folder:<path>", "npz:<path>", a tfds
+            name; its train images, labels ignored), or "" for none (the labelled
+            images only). Batches are then half labelled, half unlabelled (see
+            `tfgenaug.runs.unlabelled`).
     """
 
     trainer: str = "wgan_gp"
@@ -111,6 +120,7 @@ class TrainConfig:
     ada_speed: int = 10_000
     deterministic: bool = False
     spectral_norm: bool = False
+    unlabelled: str = ""
 
     def validate(self) -> None:
         """Raises a ValueError naming the first bad field and its expected form."""
@@ -153,6 +163,17 @@ class TrainConfig:
         if self.spectral_norm and not recipe.critic_augmentation:
             raise ValueError(f"spectral_norm applies to wgan_gp and dcgan; got trainer="
                              f"{self.trainer!r}")
+        if not isinstance(self.unlabelled, str):
+            raise ValueError(f"unlabelled must be 'rest', a dataset name or ''; got "
+                             f"{self.unlabelled!r}")
+        if self.unlabelled and not recipe.semi_supervised:
+            raise ValueError(f"unlabelled applies to semi-supervised trainers (ssgan); got "
+                             f"trainer={self.trainer!r}")
+        if self.export_dir and not recipe.class_faithful:
+            raise ValueError(f"export_dir: trainer={self.trainer!r}'s generator does not "
+                             "follow the labels it is given (its product is its classifier, "
+                             "`trainer.classifier()`), so it is not exported as a "
+                             "class-conditional generator")
         if not isinstance(self.deterministic, bool):
             raise ValueError(f"deterministic must be True or False; got {self.deterministic!r}")
 

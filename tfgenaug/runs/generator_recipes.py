@@ -62,17 +62,22 @@ def _dada_arguments(config: "TrainConfig", gan_steps: int | None) -> dict:
     }
 
 
-def _dada_initialize(trainer, selection: data.Selection) -> None:
+def _weight_norm_initialize(trainer, images: np.ndarray) -> None:
     # The reference's data-dependent weight-norm initialisation of D, on up to 500
     # training images; a resumed run then overwrites it from the checkpoint.
-    trainer.initialize(selection.train_arrays[0][:500])
+    trainer.initialize(images[:500])
 
 
-def _dada_report(trainer, selection: data.Selection) -> dict:
+def _classifier_report(trainer, selection: data.Selection) -> dict:
     test_images, test_labels = selection.test_arrays
     accuracy = float(np.mean(trainer.classify(test_images) == test_labels))
-    print(f"DADA EMA discriminator as classifier: test accuracy {accuracy:.4f}", flush=True)
+    print(f"{type(trainer).__name__}'s EMA discriminator as classifier: test accuracy "
+          f"{accuracy:.4f}", flush=True)
     return {"classifier_test_accuracy": accuracy}
+
+
+def _ssgan_arguments(config: "TrainConfig", gan_steps: int | None) -> dict:
+    return {"width_multiplier": config.width_multiplier}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,12 +89,17 @@ class TrainerRecipe:
             arguments (besides image shape, classes, noise size and seed).
         learning_rate: Adam learning rate when `TrainConfig.learning_rate` is None.
         schedule: `(config, train_size) -> (gan_steps or None, steps to reach)`.
-        prepare: `(trainer, selection) -> None`, run in the strategy scope after the
-            build (before any checkpoint is restored), or None.
+        prepare: `(trainer, images) -> None`, run in the strategy scope after the
+            build (before any checkpoint is restored) with the run's training images
+            (its unlabelled ones for a semi-supervised run), or None.
         report: `(trainer, selection) -> dict` of extra metrics on the chief, or None.
         critic_augmentation: takes `diffaugment`, `ada_target` and `spectral_norm`
             (a critic of `networks.conditional_critic`).
         augmentation_hint: appended to the error refusing `diffaugment`.
+        semi_supervised: trains on `TrainConfig.unlabelled` images too (batches of
+            labelled images and unlabelled ones, label -1; see `runs.unlabelled`).
+        class_faithful: its samples follow the labels asked for, so label agreement
+            measures it; a trainer whose product is its classifier is not.
     """
 
     arguments: Callable[["TrainConfig", int | None], dict]
@@ -99,15 +109,23 @@ class TrainerRecipe:
     report: Callable | None = None
     critic_augmentation: bool = True
     augmentation_hint: str = ""
+    semi_supervised: bool = False
+    class_faithful: bool = True
 
 
 GAN_RECIPE = TrainerRecipe(arguments=_gan_arguments)
 DADA_RECIPE = TrainerRecipe(
     arguments=_dada_arguments, learning_rate=3e-4, schedule=_dada_steps,
-    prepare=_dada_initialize, report=_dada_report, critic_augmentation=False,
+    prepare=_weight_norm_initialize, report=_classifier_report, critic_augmentation=False,
     augmentation_hint=" (DADA augments with --aug)",
 )
-RECIPES = {"wgan_gp": GAN_RECIPE, "dcgan": GAN_RECIPE, "dada": DADA_RECIPE}
+SSGAN_RECIPE = TrainerRecipe(
+    arguments=_ssgan_arguments, learning_rate=3e-4, prepare=_weight_norm_initialize,
+    report=_classifier_report, critic_augmentation=False, semi_supervised=True,
+    class_faithful=False,
+)
+RECIPES = {"wgan_gp": GAN_RECIPE, "dcgan": GAN_RECIPE, "dada": DADA_RECIPE,
+           "ssgan": SSGAN_RECIPE}
 # Adam learning rate when `TrainConfig.learning_rate` is None: the measured default of
 # the textbook GANs here, and the reference's for DADA.
 DEFAULT_LEARNING_RATES = {name: recipe.learning_rate for name, recipe in RECIPES.items()}

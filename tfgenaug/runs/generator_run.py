@@ -16,6 +16,7 @@ from tfgenaug import strategies
 from tfgenaug.runs import fit_loop
 from tfgenaug.runs import label_agreement
 from tfgenaug.runs import model_dir
+from tfgenaug.runs import unlabelled
 from tfgenaug.runs.generator_config import TrainConfig
 from tfgenaug.runs.generator_recipes import build_trainer
 from tfgenaug.runs.generator_recipes import recipe_for
@@ -53,13 +54,22 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
     """
     config.validate()
     strategy = fit_loop.begin_run(config.seed, config.strategy, config.deterministic)
-    selection = data.select(config.data_case())
     recipe = recipe_for(config.trainer)
+    selection = data.select(config.data_case(), with_pool=config.unlabelled == unlabelled.REST)
+    stream, images = None, selection.train_arrays[0]
+    if recipe.semi_supervised:
+        images = unlabelled.unlabelled_images(config.unlabelled, selection, config.data_dir)
+        print(f"{len(images)} unlabelled images (the {len(selection.train_arrays[0])} "
+              f"labelled ones among them)", flush=True)
+
+        def stream(start_step):
+            return unlabelled.semi_supervised_stream(selection, images, config.batch_size,
+                                                     config.seed, start_step)
     gan_steps, total_steps = recipe.schedule(config, sum(selection.training_counts))
     with strategy.scope():
         trainer = build_trainer(config, selection.info, gan_steps=gan_steps)
         if recipe.prepare is not None:
-            recipe.prepare(trainer, selection)
+            recipe.prepare(trainer, images)
     chief = strategies.is_chief(strategy)
     out_dir = strategies.write_dir(config.model_dir, strategy)
     log_dir = os.path.join(out_dir, "logs")
@@ -72,7 +82,7 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
             callbacks.SampleGrid(out_dir, log_dir=log_dir, keep_all=False),
             keras.callbacks.TensorBoard(log_dir=log_dir),
         ],
-        non_finite_advice=NON_FINITE_ADVICE, log_resume=True,
+        non_finite_advice=NON_FINITE_ADVICE, log_resume=True, stream=stream,
     )
     report = {"step": fit_loop.fit_run(trainer, plan, verbose=verbose)}
     if not chief:  # the chief evaluates, exports and keeps the files
@@ -80,7 +90,10 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
         return report
     if recipe.report is not None:
         report.update(recipe.report(trainer, selection))
-    if config.judge_epochs:
+    if config.judge_epochs and not recipe.class_faithful:
+        print(f"No label agreement: {config.trainer}'s samples do not follow their labels",
+              flush=True)
+    elif config.judge_epochs:
         report.update(label_agreement.measure_label_agreement(
             trainer, selection.train_split, selection.test, selection.info, config))
         print(f"Label agreement: {report['label_agreement']:.4f} "

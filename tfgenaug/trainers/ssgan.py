@@ -35,10 +35,12 @@ from tfgenaug.trainers import ema
 from tfgenaug.trainers import losses
 from tfgenaug.trainers.base import ConditionalGANTrainer
 from tfgenaug.trainers.ema_classifier import EMAClassifierMixin
+from tfgenaug.trainers.registry import register
 
 _TINY = 1e-8
 
 
+@register("ssgan")
 @keras.saving.register_keras_serializable(package="tfgenaug")
 class SemiSupervisedGAN(EMAClassifierMixin, ConditionalGANTrainer):
     """Semi-supervised GAN whose K-logit discriminator is the classifier (Improved-GAN).

@@ -49,3 +49,18 @@ def test_a_recipe_other_than_the_default_is_recorded_in_the_cell():
     details = ssgan.train_ssgan(config, training, recipe).details["ssgan"]
     assert details["recipe"] == dataclasses.asdict(recipe)
     assert details["steps"] == 2 and details["unlabelled_images"] == 20
+
+
+def test_ssgan_self_training_fits_a_student_on_the_teachers_pseudo_labels(monkeypatch):
+    from tfgenaug.evaluation.conditions import ssgan_self_training
+
+    monkeypatch.setattr(ssgan, "DEFAULT_RECIPE", TINY)
+    monkeypatch.setattr(ssgan_self_training, "PSEUDO_LABEL_THRESHOLD", 0.0)
+    report = evaluate_condition(EvalConfig(condition="ssgan_self_training", count=2, seed=0,
+                                           image_size=8, steps=2, width=4, batch_size=16))
+    details = report["ssgan_self_training"]
+    assert details["added"] % 10 == 0 and details["added"] <= 1238  # class-balanced, the pool
+    assert (details["pseudo_label_accuracy"] is None) == (details["added"] == 0)
+    assert 0.0 <= details["teacher_test_accuracy"] <= 1.0
+    assert details["teacher"]["steps"] == 2 * TINY.steps_per
+    assert report["training_counts"] == [2] * 10  # the labelled selection, as every row

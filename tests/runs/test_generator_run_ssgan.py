@@ -1,0 +1,41 @@
+"""`tfgenaug.runs.train_generator` with the semi-supervised GAN: unlabelled data, resume."""
+
+import json
+
+import pytest
+
+from tfgenaug.runs import TrainConfig
+from tfgenaug.runs import train_generator
+
+
+def tiny_ssgan_config(tmp_path, **overrides) -> TrainConfig:
+    values = dict(trainer="ssgan", image_size=8, count=2, unlabelled="rest", batch_size=20,
+                  steps=2, checkpoint_every=2, width_multiplier=0.05, noise_dim=8,
+                  jit_compile=False, model_dir=str(tmp_path / "run"))
+    values.update(overrides)
+    return TrainConfig(**values)
+
+
+def test_ssgan_trains_on_the_pool_reports_its_classifier_and_resumes(tmp_path):
+    report = train_generator(tiny_ssgan_config(tmp_path), verbose=0)
+    assert report["step"] == 2 and 0.0 <= report["classifier_test_accuracy"] <= 1.0
+    assert "label_agreement" not in report
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["trainer_config"]["width_multiplier"] == 0.05
+    report = train_generator(tiny_ssgan_config(tmp_path, steps=4), verbose=0)
+    assert report["step"] == 4
+    checkpoints = sorted(p.name for p in (tmp_path / "run" / "checkpoints").glob("*.index"))
+    assert "ckpt-4.index" in checkpoints
+
+
+@pytest.mark.parametrize("overrides,match", [
+    ({"trainer": "dada", "unlabelled": "rest"},
+     "unlabelled applies to semi-supervised trainers"),
+    ({"unlabelled": 3}, "unlabelled must be 'rest', a dataset name or ''"),
+    ({"export_dir": "exports"}, "export_dir: trainer='ssgan''s generator does not follow"),
+    ({"unlabelled": "npz:/no/such/file.npz"}, "no/such/file.npz"),
+])
+def test_bad_semi_supervised_config(tmp_path, overrides, match):
+    with pytest.raises(ValueError, match=match):
+        train_generator(tiny_ssgan_config(tmp_path, **overrides), verbose=0)
+    assert not (tmp_path / "run" / "checkpoints").exists()
