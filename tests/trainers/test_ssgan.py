@@ -183,3 +183,25 @@ def test_checkpoint_resume_ends_where_a_straight_run_ends(tmp_path):
         np.testing.assert_allclose(np.array(two), np.array(one), atol=1e-5, err_msg=one.path)
     for one, two in zip(straight.ema_weights, resumed.ema_weights, strict=True):
         np.testing.assert_allclose(np.array(two), np.array(one), atol=1e-5)
+
+
+def test_classifier_parts_chain_to_the_ema_classifier():
+    trainer = make()
+    images, _ = tiny_batches(1, 0)
+    trainer.initialize(images)
+    trainer.compile(jit_compile=False)
+    trainer.fit(semi_supervised_batches(1), epochs=1, verbose=0)
+    extractor, head = trainer.classifier_parts()
+    assert len(extractor.output_shape) == 4 and head.output_shape == (None, NUM_CLASSES)
+    np.testing.assert_allclose(head(extractor(images)).numpy(),
+                               trainer.classifier()(images).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_classifier_parts_name_the_layers_a_custom_discriminator_lacks():
+    images = keras.Input(IMAGE_SHAPE)
+    pooled = keras.layers.GlobalAveragePooling2D()(images)
+    custom = keras.Model(images, {"logits": keras.layers.Dense(NUM_CLASSES)(pooled),
+                                  "features": pooled})
+    trainer = make(discriminator=custom)
+    with pytest.raises(ValueError, match="this discriminator has no layers"):
+        trainer.classifier_parts()

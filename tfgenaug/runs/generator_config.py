@@ -87,6 +87,9 @@ class TrainConfig:
             name; its train images, labels ignored), or "" for none (the labelled
             images only). Batches are then half labelled, half unlabelled (see
             `tfgenaug.runs.unlabelled`).
+
+    For ssgan, `export_dir` receives the EMA classifier as a classifier SavedModel
+    (its generator ignores the labels it is given, so it is not exported).
     """
 
     trainer: str = "wgan_gp"
@@ -169,11 +172,6 @@ class TrainConfig:
         if self.unlabelled and not recipe.semi_supervised:
             raise ValueError(f"unlabelled applies to semi-supervised trainers (ssgan); got "
                              f"trainer={self.trainer!r}")
-        if self.export_dir and not recipe.class_faithful:
-            raise ValueError(f"export_dir: trainer={self.trainer!r}'s generator does not "
-                             "follow the labels it is given (its product is its classifier, "
-                             "`trainer.classifier()`), so it is not exported as a "
-                             "class-conditional generator")
         if not isinstance(self.deterministic, bool):
             raise ValueError(f"deterministic must be True or False; got {self.deterministic!r}")
 

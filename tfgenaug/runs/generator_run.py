@@ -104,6 +104,7 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
         report["export_path"] = model_dir.export_from_model_dir(
             config.model_dir, config.export_dir
         )
-        print(f"Exported the generator to {report['export_path']}", flush=True)
+        product = "generator" if recipe.class_faithful else "classifier"
+        print(f"Exported the {product} to {report['export_path']}", flush=True)
     jsonio.write_json(os.path.join(config.model_dir, "metrics.json"), report)
     return report

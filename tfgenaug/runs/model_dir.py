@@ -19,6 +19,7 @@ from absl import logging
 from tfgenaug import jsonio
 from tfgenaug import trainers
 from tfgenaug.savedmodels.export import export
+from tfgenaug.savedmodels.feature_export import export_classifier
 from tfgenaug.trainers.base import ConditionalGANTrainer
 
 CONFIG_FILE = "config.json"
@@ -152,9 +153,12 @@ def export_from_model_dir(
 ) -> str:
     """Exports the generator of a train run with its class names and data summary.
 
-    The metadata's `training_data.train_counts` are the training counts the run
-    recorded in `config.json` (its data case after few-shot and imbalance);
-    `pool_train_counts` those of the whole train split.
+    A run whose product is a classifier (`--trainer=ssgan`: a trainer with
+    `classifier_parts()`) exports that classifier instead, as a classifier SavedModel
+    (`tfgenaug.savedmodels.export_classifier`: images in [0, 1] to logits,
+    probabilities and classes). The metadata's `training_data.train_counts` are the
+    training counts the run recorded in `config.json` (its data case after few-shot
+    and imbalance); `pool_train_counts` those of the whole train split.
 
     Args:
         model_dir: str. Output directory of `tfgenaug.bin.train`.
@@ -187,7 +191,9 @@ def export_from_model_dir(
         "steps": int(trainer.g_optimizer.iterations),
         "model_dir": str(model_dir),
     }
-    return export(
-        trainer, base_dir, version=version, class_names=dataset.get("class_names"),
-        metadata={"training_data": training_data, "train_config": train_config},
-    )
+    metadata = {"training_data": training_data, "train_config": train_config}
+    if hasattr(trainer, "classifier_parts"):
+        return export_classifier(*trainer.classifier_parts(), base_dir, version=version,
+                                 class_names=dataset.get("class_names"), metadata=metadata)
+    return export(trainer, base_dir, version=version, class_names=dataset.get("class_names"),
+                  metadata=metadata)

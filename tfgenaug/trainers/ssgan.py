@@ -38,6 +38,10 @@ from tfgenaug.trainers.ema_classifier import EMAClassifierMixin
 from tfgenaug.trainers.registry import register
 
 _TINY = 1e-8
+# Where `classifier_parts` splits `semi_supervised_discriminator`: its last feature maps,
+# then global pooling, the weight-normalized logits and their float32 cast.
+_FEATURE_MAPS = "nin1_lrelu"
+_HEAD = ("features", "logits", "logits_float32")
 
 
 @register("ssgan")
@@ -216,6 +220,43 @@ class SemiSupervisedGAN(EMAClassifierMixin, ConditionalGANTrainer):
         images = keras.Input(self.image_shape, name="images")
         logits = self.ema_discriminator()(images, training=False)["logits"]
         return keras.Model(images, logits, name="ssgan_classifier")
+
+    def classifier_parts(self) -> tuple[keras.Model, keras.Model]:
+        """The EMA classifier as a feature extractor E and a head C, for a SavedModel.
+
+        E maps images in [-1, 1] to the discriminator's last feature maps, C maps them
+        to K class logits (pooling and the logit layer); both hold the EMA weights at
+        the time of the call, in inference mode. This is the split
+        `tfgenaug.savedmodels.export_classifier` takes.
+
+        Returns:
+            `(extractor, head)`, two `keras.Model`s.
+
+        Raises:
+            ValueError: the discriminator is not `semi_supervised_discriminator`'s
+                (it lacks the layers the split is made at).
+
+        Example:
+        ```python
+        extractor, head = trainer.classifier_parts()
+        tfgenaug.savedmodels.export_classifier(extractor, head, "exports/classifier")
+        ```
+        """
+        copy = self.ema_discriminator()
+        try:
+            maps = copy.get_layer(_FEATURE_MAPS).output
+            head_layers = [copy.get_layer(name) for name in _HEAD]
+        except ValueError:
+            raise ValueError(
+                f"classifier_parts splits the default discriminator "
+                f"(networks.semi_supervised_discriminator) at its layer {_FEATURE_MAPS!r}; "
+                f"this discriminator has no layers {[_FEATURE_MAPS, *_HEAD]}") from None
+        extractor = keras.Model(copy.input, maps, name="ssgan_extractor")
+        feature_maps = keras.Input(tuple(maps.shape[1:]), name="feature_maps")
+        x = feature_maps
+        for layer in head_layers:
+            x = layer(x, training=False) if layer.name == "logits" else layer(x)
+        return extractor, keras.Model(feature_maps, x, name="ssgan_head")
 
     def get_config(self) -> dict:
         return {**super().get_config(), "unlabelled_weight": self.unlabelled_weight,
