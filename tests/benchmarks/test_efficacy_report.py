@@ -173,3 +173,17 @@ def test_dada_readout_compares_its_discriminator_with_its_network_trained_plainl
         "n10: (readout) DADA's D ahead of its network trained plainly"]
     assert goal["met"] is True
     assert goal["measured"].startswith("dada_classifier_aug − dada_network_plain = +6.0")
+
+
+def test_semi_supervised_goals_take_the_best_row_an_absolute_bar_and_self_training():
+    rows = {"self_training": (0.94, 0.95, 0.94), "ssgan": (0.93, 0.92, 0.93),
+            "ssgan_self_training": (0.965, 0.97, 0.966)}
+    cells = cells_of(*(cell("n5", name, seed, accuracy=value)
+                       for name, values in rows.items() for seed, value in enumerate(values)))
+    goals = by_goal(report.goals(cells, ["n5"]))
+    bar = goals["n5: best semi-supervised row ≥ 96.5 %"]
+    assert bar["measured"].startswith("ssgan_self_training: 96.7 ± 0.3 %") and bar["met"]
+    above = goals["n5: best semi-supervised row beats self_training"]
+    assert "ssgan_self_training − self_training = +2.4" in above["measured"] and above["met"]
+    missing = by_goal(report.goals(cells_of(cell("n10", "plain", 0, accuracy=0.9)), ["n10"]))
+    assert missing["n10: best semi-supervised row ≥ 97.5 %"]["met"] is None
