@@ -23,6 +23,7 @@ neither XLA nor `MirroredStrategy`'s merge calls would accept).
   kernel.
 """
 
+import dataclasses
 from collections.abc import Sequence
 
 import keras
@@ -98,6 +99,14 @@ class DADA(EMAClassifierMixin, ConditionalGANTrainer):
         gaussian_noise: float. Input noise of the default discriminator. Defaults
             to 0.2.
         dropout: float. Dropout rate of the default discriminator. Defaults to 0.5.
+        semi_supervised: bool. Accept unlabelled images in the batches (label -1,
+            `tfgenaug.data.UNLABELLED`; e.g. `tfgenaug.data.semi_supervised_batches`),
+            an extension beyond the paper: in stage 1 an unlabelled image's real term
+            is `dada_heads.unlabelled_source_loss` (the K real logits' log-sum-exp
+            against the K fake ones), the generator draws random classes in its place
+            and feature matching uses every real image; in stage 2 only labelled
+            images enter the class loss (its mean over the labelled images of the
+            global batch). Without it, -1 is refused. Defaults to `False`.
         generator: optional generator `keras.Model` (`[noise, labels] -> images`).
         discriminator: optional `keras.Model` from images to `{"logits": (N, 2K),
             "features": (N, F)}`.
@@ -133,6 +142,7 @@ class DADA(EMAClassifierMixin, ConditionalGANTrainer):
         translation: float = 0.1,
         gaussian_noise: float = 0.2,
         dropout: float = 0.5,
+        semi_supervised: bool = False,
         generator: keras.Model | None = None,
         discriminator: keras.Model | None = None,
         seed: int = 0,
@@ -176,6 +186,7 @@ class DADA(EMAClassifierMixin, ConditionalGANTrainer):
         self.translation = float(translation)
         self.gaussian_noise = float(gaussian_noise)
         self.dropout = float(dropout)
+        self.semi_supervised = bool(semi_supervised)
         # The EMA copies only D's trainable weights, as the reference does.
         self.ema = ema.averages_of(self.discriminator.trainable_variables)
 
@@ -195,7 +206,23 @@ class DADA(EMAClassifierMixin, ConditionalGANTrainer):
         if self.feature_matching_weight:
             return ("Feature matching (stage 1) all-reduces batch means across replicas, "
                     "which XLA cannot compile per replica")
+        if self.semi_supervised:
+            return ("semi_supervised losses all-reduce the labelled share of the batch, "
+                    "which XLA cannot compile per replica")
         return super().per_replica_xla_blocker()
+
+    def batch_spec(self, range_check: bool = True):
+        """`fit`'s batches: class ids in `[0, K)`; with `semi_supervised`, or -1."""
+        spec = super().batch_spec(range_check)
+        return dataclasses.replace(spec, unlabelled=True) if self.semi_supervised else spec
+
+    def _labelled(self, labels):
+        """1.0 for labelled images, the labelled share of the global batch, the ids."""
+        labelled = tf.cast(labels >= 0, tf.float32)
+        if not self.semi_supervised:
+            return labelled, tf.constant(1.0), labels
+        share = tf.maximum(cross_replica.global_batch_mean(labelled), 1e-8)
+        return labelled, share, tf.maximum(labels, 0)
 
     # ----------------------------------------------------------------- stages
     @property
@@ -227,16 +254,20 @@ class DADA(EMAClassifierMixin, ConditionalGANTrainer):
         """Stage-1 discriminator loss (source head), batch accuracy and gradients."""
         batch = tf.shape(images)[0]
         k = self.num_classes
+        labelled, share, class_ids = self._labelled(labels)
         fake = self.generator([noise, fake_labels], training=True)
         with tf.GradientTape() as tape:
             real_logits = self.discriminator(images, training=True)["logits"]
             fake_logits = self.discriminator(fake, training=True)["logits"]
-            per_example = dada_heads.source_loss(real_logits, labels, k, real=True)
+            per_example = dada_heads.source_loss(real_logits, class_ids, k, real=True)
+            if self.semi_supervised:
+                unknown = dada_heads.unlabelled_source_loss(real_logits, k)
+                per_example = labelled * per_example + (1.0 - labelled) * unknown
             per_example += dada_heads.source_loss(fake_logits, fake_labels, k, real=False)
             loss = self.average_loss(per_example, batch)
         grads = self.gradients(tape, loss, self.discriminator, self.d_optimizer)
-        accuracy = self.average_loss(dada_heads.class_correct(real_logits, labels, k), batch)
-        return {"d_loss": loss, "accuracy": accuracy}, grads
+        correct = dada_heads.class_correct(real_logits, class_ids, k) * labelled
+        return {"d_loss": loss, "accuracy": self.average_loss(correct, batch) / share}, grads
 
     def generator_maths(self, images, labels, noise):
         """Stage-1 generator loss (source head toward "real" + feature matching)."""
@@ -274,6 +305,8 @@ class DADA(EMAClassifierMixin, ConditionalGANTrainer):
         self.apply_update(self.d_optimizer, grads, self.discriminator)
         self.update_ema()
         generator_maths = self.xla_maths(self.generator_maths)
+        if self.semi_supervised:  # G makes images of random classes for unlabelled rows
+            labels = tf.where(labels >= 0, labels, fake_labels)
         for i in range(self.generator_steps):
             g_loss, g_grads = generator_maths(images, labels, self._noise(step, batch, 2 + i))
             self.apply_update(self.g_optimizer, g_grads, self.generator)
@@ -286,21 +319,25 @@ class DADA(EMAClassifierMixin, ConditionalGANTrainer):
         """Stage-2 discriminator loss (class head on real + generated) and gradients."""
         batch = tf.shape(images)[0]
         k = self.num_classes
+        labelled, share, class_ids = self._labelled(labels)
         fake = self.generator([noise, fake_labels], training=False)
         with tf.GradientTape() as tape:
             real_logits = self.discriminator(images, training=True)["logits"]
             fake_logits = self.discriminator(fake, training=True)["logits"]
-            per_example = dada_heads.class_loss(real_logits, labels, k)
-            per_example += dada_heads.class_loss(fake_logits, fake_labels, k)
-            loss = self.average_loss(per_example, batch)
+            real_loss = dada_heads.class_loss(real_logits, class_ids, k) * labelled
+            loss = (self.average_loss(real_loss, batch) / share
+                    + self.average_loss(dada_heads.class_loss(fake_logits, fake_labels, k),
+                                        batch))
         grads = self.gradients(tape, loss, self.discriminator, self.d_optimizer)
-        accuracy = self.average_loss(dada_heads.class_correct(real_logits, labels, k), batch)
-        return {"d_loss": loss, "accuracy": accuracy}, grads
+        correct = dada_heads.class_correct(real_logits, class_ids, k) * labelled
+        return {"d_loss": loss, "accuracy": self.average_loss(correct, batch) / share}, grads
 
     def classifier_stage_maths(self):
         """`classifier_maths`, compiled with XLA whenever asked (on one device too)."""
+        multi_replica = self.distribute_strategy.num_replicas_in_sync > 1
         return compiled_per_replica(self.classifier_maths, self._compiled_cache,
-                                    self.jit_requested)
+                                    self.jit_requested and not (
+                                        self.semi_supervised and multi_replica))
 
     def classic_augment(self, images: tf.Tensor, step: tf.Tensor) -> tf.Tensor:
         """Random rotation, shift (and flip) of real images, keyed by the step.
@@ -360,4 +397,5 @@ class DADA(EMAClassifierMixin, ConditionalGANTrainer):
             "translation": self.translation,
             "gaussian_noise": self.gaussian_noise,
             "dropout": self.dropout,
+            "semi_supervised": self.semi_supervised,
         }

@@ -88,6 +88,32 @@ def source_loss(logits: tf.Tensor, labels: tf.Tensor, num_classes: int, real: bo
     return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=target, logits=pair)
 
 
+def unlabelled_source_loss(logits: tf.Tensor, num_classes: int) -> tf.Tensor:
+    """Per-example cross-entropy toward "real" of a real image whose class is unknown.
+
+    The source head marginalised over the classes: `P(real | x) = sum_k exp(l_r,k) /
+    sum_k (exp(l_r,k) + exp(l_f,k))`, so the loss is
+    `softplus(logsumexp(l_f) - logsumexp(l_r))`. An extension of DADA beyond the paper
+    (Improved-GAN's unlabelled term, on the 2K-class discriminator).
+
+    Args:
+        logits: `(N, 2K)` discriminator logits.
+        num_classes: int. K.
+
+    Returns:
+        `(N,)` float32 tensor.
+
+    Example:
+    ```python
+    unlabelled_source_loss([[0., 0., 0., 0.]], num_classes=2)  # [log 2]
+    ```
+    """
+    pairs = tf.cast(split_logits(logits, num_classes), tf.float32)
+    real = tf.reduce_logsumexp(pairs[:, 0], axis=-1)
+    fake = tf.reduce_logsumexp(pairs[:, 1], axis=-1)
+    return tf.nn.softplus(fake - real)
+
+
 def class_loss(logits: tf.Tensor, labels: tf.Tensor, num_classes: int) -> tf.Tensor:
     """Per-example cross-entropy of the class head.
 
