@@ -73,7 +73,7 @@ BAD = [
      "--source_classes applies only to --trainer=dfg"),
     (["--trainer=dfg", "--unlabelled=rest"], "--unlabelled does not apply to --trainer=dfg"),
     (["--trainer=wgan_gp", "--unlabelled=rest"],
-     "--unlabelled applies to semi-supervised trainers (ssgan); got trainer='wgan_gp'"),
+     "--unlabelled applies to ssgan and dada; got trainer='wgan_gp'"),
 ]
 
 

@@ -60,3 +60,12 @@ def test_dada_schedule_counts_epochs_over_the_training_set():
 def test_bad_dada_config(tmp_path, overrides, match):
     with pytest.raises(ValueError, match=match):
         train_generator(tiny_dada_config(tmp_path, **overrides), verbose=0)
+
+
+def test_dada_with_unlabelled_rest_trains_semi_supervised_on_mixed_batches(tmp_path, capsys):
+    report = train_generator(tiny_dada_config(tmp_path, unlabelled="rest", aug=False,
+                                              epochs=1, gan_epochs=1), verbose=0)
+    assert report["step"] == 3 and 0.0 <= report["classifier_test_accuracy"] <= 1.0
+    assert "1258 unlabelled images (the 50 labelled ones among them)" in capsys.readouterr().out
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["trainer_config"]["semi_supervised"] is True

@@ -42,8 +42,7 @@ def test_ssgan_trains_on_the_pool_reports_and_exports_its_classifier_and_resumes
 
 
 @pytest.mark.parametrize("overrides,match", [
-    ({"trainer": "dada", "unlabelled": "rest"},
-     "unlabelled applies to semi-supervised trainers"),
+    ({"trainer": "dcgan", "unlabelled": "rest"}, "unlabelled applies to ssgan and dada"),
     ({"unlabelled": 3}, "unlabelled must be 'rest', a dataset name or ''"),
     ({"unlabelled": "npz:/no/such/file.npz"}, "no/such/file.npz"),
 ])

@@ -55,7 +55,8 @@ flags.DEFINE_bool("spectral_norm", _DEFAULTS.spectral_norm,
                   "wgan_gp/dcgan: spectral normalization of every critic layer instead of "
                   "layer normalization (for large images, e.g. --image_size=128).")
 flags.DEFINE_string("unlabelled", _DEFAULTS.unlabelled,
-                    "ssgan: unlabelled images to learn from besides the labelled ones: 'rest' "
+                    "ssgan, dada: unlabelled images to learn from besides the labelled ones "
+                    "(dada: its semi_supervised extension): 'rest' "
                     "(the train images --count left out), a dataset name as --dataset takes "
                     "(folder:<path>, npz:<path>, a tfds name; labels ignored), or '' for "
                     "none.")

@@ -81,12 +81,13 @@ class TrainConfig:
             resumed run matches an uninterrupted one only up to float rounding.
         spectral_norm: wgan_gp/dcgan only: spectral normalization of every critic layer
             instead of layer normalization (for large images, e.g. 128x128).
-        unlabelled: ssgan only: unlabelled images to learn from besides the labelled
+        unlabelled: ssgan and dada only: unlabelled images to learn from besides the labelled
             selection: "rest" (the train images the selection left out), a dataset
             name `tfgenaug.data.load` takes ("folder:<path>", "npz:<path>", a tfds
             name; its train images, labels ignored), or "" for none (the labelled
             images only). Batches are then half labelled, half unlabelled (see
-            `tfgenaug.runs.unlabelled`).
+            `tfgenaug.runs.unlabelled`); dada then trains with
+            `semi_supervised=True` (an extension beyond the paper).
 
     For ssgan, `export_dir` receives the EMA classifier as a classifier SavedModel
     (its generator ignores the labels it is given, so it is not exported).
@@ -169,8 +170,8 @@ class TrainConfig:
         if not isinstance(self.unlabelled, str):
             raise ValueError(f"unlabelled must be 'rest', a dataset name or ''; got "
                              f"{self.unlabelled!r}")
-        if self.unlabelled and not recipe.semi_supervised:
-            raise ValueError(f"unlabelled applies to semi-supervised trainers (ssgan); got "
+        if self.unlabelled and not recipe.takes_unlabelled:
+            raise ValueError(f"unlabelled applies to ssgan and dada; got "
                              f"trainer={self.trainer!r}")
         if not isinstance(self.deterministic, bool):
             raise ValueError(f"deterministic must be True or False; got {self.deterministic!r}")

@@ -59,6 +59,7 @@ def _dada_arguments(config: "TrainConfig", gan_steps: int | None) -> dict:
         "width_multiplier": config.width_multiplier,
         "aug": config.aug,
         "aug_flip": config.aug_flip,
+        "semi_supervised": bool(config.unlabelled),
     }
 
 
@@ -96,8 +97,10 @@ class TrainerRecipe:
         critic_augmentation: takes `diffaugment`, `ada_target` and `spectral_norm`
             (a critic of `networks.conditional_critic`).
         augmentation_hint: appended to the error refusing `diffaugment`.
-        semi_supervised: trains on `TrainConfig.unlabelled` images too (batches of
-            labelled images and unlabelled ones, label -1; see `runs.unlabelled`).
+        takes_unlabelled: accepts `TrainConfig.unlabelled` images (batches of labelled
+            images and unlabelled ones, label -1; see `runs.unlabelled`).
+        always_mixed: trains on such mixed batches even without `unlabelled` (its
+            labelled images are then its unlabelled ones too).
         class_faithful: its samples follow the labels asked for, so label agreement
             measures it; a trainer whose product is its classifier is not.
     """
@@ -109,19 +112,25 @@ class TrainerRecipe:
     report: Callable | None = None
     critic_augmentation: bool = True
     augmentation_hint: str = ""
-    semi_supervised: bool = False
+    takes_unlabelled: bool = False
+    always_mixed: bool = False
     class_faithful: bool = True
+
+    def mixed_batches(self, config: "TrainConfig") -> bool:
+        """Whether a run of `config` trains on labelled + unlabelled batches."""
+        return self.always_mixed or (self.takes_unlabelled and bool(config.unlabelled))
 
 
 GAN_RECIPE = TrainerRecipe(arguments=_gan_arguments)
 DADA_RECIPE = TrainerRecipe(
     arguments=_dada_arguments, learning_rate=3e-4, schedule=_dada_steps,
     prepare=_weight_norm_initialize, report=_classifier_report, critic_augmentation=False,
-    augmentation_hint=" (DADA augments with --aug)",
+    augmentation_hint=" (DADA augments with --aug)", takes_unlabelled=True,
 )
 SSGAN_RECIPE = TrainerRecipe(
     arguments=_ssgan_arguments, learning_rate=3e-4, prepare=_weight_norm_initialize,
-    report=_classifier_report, critic_augmentation=False, semi_supervised=True,
+    report=_classifier_report, critic_augmentation=False, takes_unlabelled=True,
+    always_mixed=True,
     class_faithful=False,
 )
 RECIPES = {"wgan_gp": GAN_RECIPE, "dcgan": GAN_RECIPE, "dada": DADA_RECIPE,

@@ -57,7 +57,7 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
     recipe = recipe_for(config.trainer)
     selection = data.select(config.data_case(), with_pool=config.unlabelled == unlabelled.REST)
     stream, images = None, selection.train_arrays[0]
-    if recipe.semi_supervised:
+    if recipe.mixed_batches(config):
         images = unlabelled.unlabelled_images(config.unlabelled, selection, config.data_dir)
         print(f"{len(images)} unlabelled images (the {len(selection.train_arrays[0])} "
               f"labelled ones among them)", flush=True)
