@@ -37,9 +37,11 @@ _BASE = ssgan.DEFAULT_RECIPE
 VARIANTS = {
     "default": _BASE,
     "augment": dataclasses.replace(_BASE, augment_real=True),
-    "augment_weight1": dataclasses.replace(_BASE, augment_real=True, unlabelled_weight=1.0),
-    "augment_steps2x": dataclasses.replace(_BASE, augment_real=True,
-                                           steps_per=2 * _BASE.steps_per),
+    "weight1": dataclasses.replace(_BASE, unlabelled_weight=1.0),
+    "steps2x": dataclasses.replace(_BASE, steps_per=2 * _BASE.steps_per),
+    # The pool-size ablation: how the accuracy grows with the unlabelled images.
+    "pool_quarter": dataclasses.replace(_BASE, pool_fraction=0.25),
+    "pool_half": dataclasses.replace(_BASE, pool_fraction=0.5),
 }
 BASELINES = ("default", "self_training")
 

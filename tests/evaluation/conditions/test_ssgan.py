@@ -3,6 +3,7 @@
 import dataclasses
 
 import numpy as np
+import pytest
 
 from tfgenaug.evaluation import EvalConfig
 from tfgenaug.evaluation import evaluate_condition
@@ -64,3 +65,17 @@ def test_ssgan_self_training_fits_a_student_on_the_teachers_pseudo_labels(monkey
     assert 0.0 <= details["teacher_test_accuracy"] <= 1.0
     assert details["teacher"]["steps"] == 2 * TINY.steps_per
     assert report["training_counts"] == [2] * 10  # the labelled selection, as every row
+
+
+def test_pool_fraction_keeps_a_seeded_share_of_the_pool_after_the_labelled_images():
+    training = _training_set(np.random.default_rng(2))
+    half = ssgan.unlabelled_images(training, 0.5, seed=0)
+    assert half.shape == (6 + 7, 8, 8, 1)
+    np.testing.assert_array_equal(half[:6], training.images)
+    pool = training.pool[0].reshape(14, -1)
+    assert all(any(np.array_equal(row, p) for p in pool) for row in half[6:].reshape(7, -1))
+    np.testing.assert_array_equal(half, ssgan.unlabelled_images(training, 0.5, seed=0))
+    assert not np.array_equal(half, ssgan.unlabelled_images(training, 0.5, seed=1))
+    assert ssgan.unlabelled_images(training).shape == (20, 8, 8, 1)
+    with pytest.raises(ValueError, match="pool_fraction must be in"):
+        ssgan.unlabelled_images(training, 0.0)

@@ -35,6 +35,8 @@ class SSGANRecipe:
         augment_real: apply the benchmark's classic augmentation
             (`tfgenaug.evaluation.batches.classic_augmentation`) to every real image of
             a batch, labelled or not, before the discriminator sees it.
+        pool_fraction: share of the rest of the pool (a seeded choice) that joins the
+            labelled images as unlabelled ones, in (0, 1]: the pool-size ablation.
     """
 
     steps_per: int = 2
@@ -43,21 +45,29 @@ class SSGANRecipe:
     init_images: int = 500
     unlabelled_weight: float = 0.5
     augment_real: bool = False
+    pool_fraction: float = 1.0
 
 
 DEFAULT_RECIPE = SSGANRecipe()
 
 
-def unlabelled_images(training: registry.TrainingSet) -> np.ndarray:
-    """Every train image of `training`, the selection's and the pool's, as float32."""
+def unlabelled_images(training: registry.TrainingSet, pool_fraction: float = 1.0,
+                      seed: int = 0) -> np.ndarray:
+    """The selection's images, then `pool_fraction` of the pool's (seeded), as float32."""
+    if not 0.0 < pool_fraction <= 1.0:
+        raise ValueError(f"pool_fraction must be in (0, 1]; got {pool_fraction!r}")
     pool_images = training.pool[0] if training.pool is not None else training.images[:0]
+    if pool_fraction < 1.0:
+        keep = int(round(pool_fraction * len(pool_images)))
+        rows = np.sort(np.random.default_rng(seed).permutation(len(pool_images))[:keep])
+        pool_images = pool_images[rows]
     return np.concatenate([training.images, pool_images]).astype(np.float32)
 
 
 def ssgan_batches(training: registry.TrainingSet, recipe: SSGANRecipe,
                   seed: int) -> tf.data.Dataset:
     """The endless semi-supervised stream of `training` (labelled + every image unlabelled)."""
-    unlabelled = unlabelled_images(training)
+    unlabelled = unlabelled_images(training, recipe.pool_fraction, seed)
     stream = data.semi_supervised_batches(
         tf.data.Dataset.from_tensor_slices((training.images, training.labels)),
         tf.data.Dataset.from_tensor_slices(unlabelled), recipe.batch_size, seed=seed)
@@ -75,7 +85,7 @@ def train_ssgan(config, training: registry.TrainingSet,
     """
     recipe = DEFAULT_RECIPE if recipe is None else recipe
     keras.utils.set_random_seed(config.seed)
-    unlabelled = unlabelled_images(training)
+    unlabelled = unlabelled_images(training, recipe.pool_fraction, config.seed)
     steps = recipe.steps_per * config.steps
     trainer = SemiSupervisedGAN(training.images.shape[1:], training.num_classes,
                                 width_multiplier=recipe.width_multiplier,
