@@ -131,7 +131,10 @@ def report_markdown(cells: dict, cases, command: str) -> str:
         lines.append("")
     machines = sorted({cell.get("machine", "").rsplit(",", 1)[0] for runs_of in cells.values()
                        for cell in runs_of.values() if cell.get("machine")})
-    lines += ["Machines: " + ("; ".join(machines) or "(efficacy cells only)"), ""]
+    dates = sorted(cell["machine"].rsplit(",", 1)[1].strip()[:10] for runs_of in cells.values()
+                   for cell in runs_of.values() if cell.get("machine"))
+    when = f" (this benchmark's cells run {dates[0]} to {dates[-1]})" if dates else ""
+    lines += ["Machines: " + ("; ".join(machines) or "(efficacy cells only)") + when, ""]
     return "\n".join(lines)
 
 

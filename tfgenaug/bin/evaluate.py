@@ -51,6 +51,10 @@ flags.DEFINE_bool("recalibrate_bn", _DEFAULTS.recalibrate_bn,
 flags.DEFINE_float("dada_width_multiplier", _DEFAULTS.dada_width_multiplier,
                    "dada_network_plain: width multiplier of DADA's discriminator network "
                    "(1.0 is the reference's width).")
+flags.DEFINE_string("unlabelled", _DEFAULTS.unlabelled,
+                    "self_training and the ssgan conditions: the unlabelled images: 'rest' "
+                    "(the train images --count left out) or a dataset as --dataset takes "
+                    "(folder:<path>, npz:<path>, a tfds name), its labels ignored.")
 flags.DEFINE_string("generator", None,
                     "GAN conditions: a SavedModel (version or base directory) or the model_dir "
                     "of a tfgenaug.bin.train run. Default: train one first.")

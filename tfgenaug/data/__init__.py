@@ -26,6 +26,7 @@ from tfgenaug.data.sampling import as_numpy
 from tfgenaug.data.sampling import class_counts
 from tfgenaug.data.sampling import few_shot
 from tfgenaug.data.sampling import imbalance
+from tfgenaug.data.semi_supervised import load_unlabelled
 from tfgenaug.data.semi_supervised import semi_supervised_batches
 from tfgenaug.data.value_range import assert_in_value_range
 from tfgenaug.data.value_range import check_value_range
@@ -52,6 +53,7 @@ __all__ = [
     "parse_image_size",
     "parse_image_size_text",
     "resolve_image_size",
+    "load_unlabelled",
     "semi_supervised_batches",
     "load",
     "load_case",

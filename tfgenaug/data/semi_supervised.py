@@ -13,6 +13,8 @@ import numpy as np
 import tensorflow as tf
 
 from tfgenaug.data.batch_checks import UNLABELLED
+from tfgenaug.data.case import to_channels
+from tfgenaug.data.datasets import load
 from tfgenaug.data.sampling import as_numpy
 
 
@@ -31,6 +33,39 @@ def _images_of(ds: tf.data.Dataset, name: str) -> np.ndarray:
         raise ValueError(f"{name} must hold unbatched (H, W, C) images (or (image, label) "
                          f"pairs, labels ignored); got {spec}")
     return images.astype(np.float32)
+
+
+def load_unlabelled(name: str, image_shape, data_dir: str | None = None) -> np.ndarray:
+    """The train images of dataset `name`, labels dropped, as another set's unlabelled pool.
+
+    Args:
+        name: a dataset `tfgenaug.data.load` takes: `"folder:<path>"` (one sub-folder
+            of images is enough), `"npz:<path>"`, a TensorFlow Datasets name, `"digits"`.
+        image_shape: `(H, W, C)` of the labelled images: the pool is resized to `(H, W)`
+            and converted to `C` channels (1 or 3).
+        data_dir: tfds data directory.
+
+    Returns:
+        float32 images `(N, H, W, C)` in [-1, 1].
+
+    Raises:
+        ValueError: naming `unlabelled`: the dataset cannot be read or has no train image.
+
+    Example:
+    ```python
+    pool = tfgenaug.data.load_unlabelled("folder:/data/unlabelled_scans", (64, 64, 1))
+    ```
+    """
+    height, width, channels = (int(d) for d in image_shape)
+    try:
+        train, _, _ = load(name, image_size=(height, width), data_dir=data_dir)
+    except (ValueError, FileNotFoundError) as error:
+        raise ValueError(f"unlabelled={name!r} cannot be read: {error}") from error
+    train = to_channels(train, channels)
+    images = np.asarray([image for image, _ in train.as_numpy_iterator()], np.float32)
+    if len(images) == 0:
+        raise ValueError(f"unlabelled={name!r} has no train images")
+    return images
 
 
 def semi_supervised_batches(

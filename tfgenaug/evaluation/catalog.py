@@ -18,6 +18,7 @@ from tfgenaug.evaluation.conditions import dada
 from tfgenaug.evaluation.conditions import filtered
 from tfgenaug.evaluation.conditions import self_training
 from tfgenaug.evaluation.conditions import ssgan
+from tfgenaug.evaluation.conditions import ssgan_augment
 from tfgenaug.evaluation.conditions import ssgan_self_training
 from tfgenaug.evaluation.conditions import stda
 from tfgenaug.evaluation.conditions.adversarial import AdversarialWrap
@@ -87,6 +88,11 @@ register(Condition(
     train=ssgan_self_training.train_ssgan_self_training, needs_pool=True,
     benchmark_cases=_LOW_DATA_ONLY,
     module="tfgenaug.evaluation.conditions.ssgan_self_training"))
+register(Condition(
+    "ssgan_augment", "Like `classic+wgan_gp` on `ssgan_self_training`'s images: `GANAugment` "
+    "from a WGAN-GP trained on the labelled and the ssgan-pseudo-labelled images.",
+    train=ssgan_augment.train_ssgan_augment, needs_pool=True, benchmark_cases=_LOW_DATA_ONLY,
+    module="tfgenaug.evaluation.conditions.ssgan_augment"))
 register(Condition(
     "wgan_gp_diffaug", "Like `wgan_gp`, with a generator whose critic saw DiffAugment'ed "
     "images (`diffaugment=\"color,translation,cutout\"`, Zhao et al. 2020).",

@@ -33,6 +33,12 @@ class EvalConfig:
         dada_width_multiplier: `dada_network_plain` only: the width multiplier of DADA's
             discriminator network (0.25, the efficacy benchmark's DADA runs on digits;
             1.0 is the reference's width, as on CIFAR-10).
+        unlabelled: the unlabelled images of the conditions that use them
+            (`self_training`, `ssgan`, `ssgan_self_training`, `ssgan_augment`): "rest"
+            (the train images the selection left out, whose labels then score the
+            pseudo-labels) or a
+            dataset `tfgenaug.data.load` takes (`"folder:<path>"`, `"npz:<path>"`, a
+            tfds name), whose train images are used without their labels.
         generator: for the GAN conditions: a SavedModel path (version or base
             directory), a trainer, or a generator model; for `dada_classifier*`: the
             `model_dir` of a DADA train run on the same images (a str) or the trainer.
@@ -53,6 +59,7 @@ class EvalConfig:
     gan_rate: float = 0.5
     recalibrate_bn: bool = True
     dada_width_multiplier: float = 0.25
+    unlabelled: str = "rest"
     generator: object = None
 
     def validate(self) -> None:
@@ -72,6 +79,13 @@ class EvalConfig:
         ) or not self.dada_width_multiplier > 0:
             raise ValueError("dada_width_multiplier must be a number > 0; got "
                              f"{self.dada_width_multiplier!r}")
+        if not isinstance(self.unlabelled, str) or not self.unlabelled:
+            raise ValueError(f"unlabelled must be 'rest' or a dataset name; got "
+                             f"{self.unlabelled!r}")
+        if self.unlabelled != "rest" and not entry.needs_pool:
+            raise ValueError(f"unlabelled applies to the conditions that use unlabelled "
+                             f"images ({', '.join(registry.pool_conditions())}); got "
+                             f"condition={self.condition!r}")
         if entry.generator_run and self.generator is None:
             raise ValueError(
                 f"condition={self.condition!r} needs generator= (a SavedModel path or a "

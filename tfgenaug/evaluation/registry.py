@@ -131,6 +131,11 @@ def names() -> tuple[str, ...]:
     return tuple(_REGISTRY)
 
 
+def pool_conditions() -> tuple[str, ...]:
+    """The conditions that learn from unlabelled images (`needs_pool`)."""
+    return tuple(name for name, entry in _REGISTRY.items() if entry.needs_pool)
+
+
 def check_condition(condition: str) -> str:
     """Returns `condition` if registered; otherwise raises a ValueError listing the known ones."""
     if condition not in _REGISTRY:

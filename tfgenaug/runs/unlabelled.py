@@ -40,12 +40,7 @@ def unlabelled_images(unlabelled: str, selection: data.Selection,
                              "data.select(case, with_pool=True)")
         extra = selection.pool[0]
     else:
-        height, width, _ = selection.info.image_shape
-        train, _, info = data.load(unlabelled, image_size=(height, width), data_dir=data_dir)
-        train = data.to_channels(train, selection.info.image_shape[-1])
-        extra = np.asarray([image for image, _ in train.as_numpy_iterator()], np.float32)
-        if len(extra) == 0:
-            raise ValueError(f"unlabelled dataset {unlabelled!r} has no train images")
+        extra = data.load_unlabelled(unlabelled, labelled.shape[1:], data_dir)
     if len(extra) and tuple(extra.shape[1:]) != tuple(labelled.shape[1:]):
         raise ValueError(f"unlabelled images of {unlabelled!r} are {tuple(extra.shape[1:])}; "
                          f"the run's are {tuple(labelled.shape[1:])}")

@@ -53,10 +53,10 @@ def test_a_recipe_other_than_the_default_is_recorded_in_the_cell():
 
 
 def test_ssgan_self_training_fits_a_student_on_the_teachers_pseudo_labels(monkeypatch):
-    from tfgenaug.evaluation.conditions import ssgan_self_training
+    from tfgenaug.evaluation.conditions import pseudo_labels
 
     monkeypatch.setattr(ssgan, "DEFAULT_RECIPE", TINY)
-    monkeypatch.setattr(ssgan_self_training, "PSEUDO_LABEL_THRESHOLD", 0.0)
+    monkeypatch.setattr(pseudo_labels, "PSEUDO_LABEL_THRESHOLD", 0.0)
     report = evaluate_condition(EvalConfig(condition="ssgan_self_training", count=2, seed=0,
                                            image_size=8, steps=2, width=4, batch_size=16))
     details = report["ssgan_self_training"]
