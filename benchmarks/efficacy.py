@@ -145,9 +145,10 @@ def ensure_run(trainer: str, case: str, seed: int, budget: Budget, out_dir: str,
     start = time.perf_counter()
     print(f"[efficacy] training {name} for {case} seed {seed}", flush=True)
     fields = generator_run_fields(trainer, budget.gan_steps)
-    if trainer == "dada":
+    if fields["trainer"] == "dada":  # the reference's schedule; dada_semi adds unlabelled
         fields = {"trainer": "dada", "batch_size": 100, "epochs": budget.dada_epochs,
-                  "gan_epochs": budget.dada_gan_epochs, "aug": aug}
+                  "gan_epochs": budget.dada_gan_epochs, "aug": aug,
+                  **{k: v for k, v in fields.items() if k == "unlabelled"}}
     config = runs.TrainConfig(
         image_size=budget.image_size,
         checkpoint_every=budget.gan_checkpoint_every, model_dir=model_dir, seed=seed,

@@ -50,3 +50,22 @@ def test_unknown_case_is_a_usage_error(tmp_path):
     completed = run("--cases=n7", f"--out_dir={tmp_path}")
     assert completed.returncode == 2
     assert "--cases must be a subset of n5,n10,n20,imbalance20; got 'n7'" in completed.stderr
+
+
+def test_the_dada_semi_run_is_dadas_reference_schedule_on_the_unlabelled_pool(tmp_path,
+                                                                              monkeypatch):
+    seen = {}
+
+    def fake_train_generator(config, verbose=0):
+        seen["config"] = config
+        return {"step": 1}
+
+    monkeypatch.setattr(efficacy.runs, "train_generator", fake_train_generator)
+    model_dir = efficacy.ensure_run("dada_semi", "n5", 0, efficacy.FULL, str(tmp_path / "out"),
+                                    str(tmp_path / "work"), aug=True)
+    config = seen["config"]
+    assert (config.trainer, config.unlabelled, config.aug, config.count) == (
+        "dada", "rest", True, 5)
+    assert (config.batch_size, config.epochs, config.gan_epochs) == (
+        100, efficacy.FULL.dada_epochs, efficacy.FULL.dada_gan_epochs)
+    assert model_dir.endswith("n5/dada_semi_aug/seed0")

@@ -122,6 +122,12 @@ register(Condition(
     run_options={"aug": True}, benchmark_cases=_LOW_DATA_ONLY,
     module="tfgenaug.evaluation.conditions.dada"))
 register(Condition(
+    "dada_semi", "Like `dada_classifier_aug`, with a DADA run that also learns from the rest "
+    "of the train pool, unlabelled (`DADA(semi_supervised=True)`, beyond the paper).",
+    train=dada.train_dada_classifier, generator_run="dada_semi", reads_run=True,
+    run_options={"aug": True}, benchmark_cases=_LOW_DATA_ONLY,
+    module="tfgenaug.evaluation.conditions.dada"))
+register(Condition(
     "dada_network_plain", "DADA's discriminator network (its widths, weight-norm "
     "initialisation, class head, Adam(3e-4, 0.5)) trained as a plain classifier.",
     train=train_on_batches, batches=PLAIN, network=dada.dada_network,

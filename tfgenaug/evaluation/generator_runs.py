@@ -11,6 +11,8 @@ GENERATOR_RUNS = {
     "wgan_gp": {"trainer": "wgan_gp"},
     "dcgan": {"trainer": "dcgan"},
     "dada": {"trainer": "dada"},
+    # DADA's semi-supervised extension: the rest of the train pool, unlabelled (issue 20).
+    "dada_semi": {"trainer": "dada", "unlabelled": "rest"},
     "wgan_gp_diffaug": {"trainer": "wgan_gp", "diffaugment": DIFFAUGMENT_POLICY},
     # Longer GAN training: do 4x the generator steps make better samples?
     "wgan_gp_long": {"trainer": "wgan_gp", "steps_multiplier": LONG_STEPS_MULTIPLIER},
