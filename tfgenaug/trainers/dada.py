@@ -29,8 +29,6 @@ from collections.abc import Sequence
 import keras
 import tensorflow as tf
 
-from tfgenaug.networks.dada_networks import dada_discriminator
-from tfgenaug.networks.dada_networks import dada_generator
 from tfgenaug.trainers import cross_replica
 from tfgenaug.trainers import dada_augment
 from tfgenaug.trainers import dada_heads
@@ -38,6 +36,8 @@ from tfgenaug.trainers import ema
 from tfgenaug.trainers.base import ConditionalGANTrainer
 from tfgenaug.trainers.core import compiled_per_replica
 from tfgenaug.trainers.ema_classifier import EMAClassifierMixin
+from tfgenaug.trainers.ema_classifier import check_ema_decay
+from tfgenaug.trainers.ema_classifier import weight_norm_networks
 from tfgenaug.trainers.registry import register
 from tfgenaug.validation import check_positive_int
 
@@ -155,30 +155,20 @@ class DADA(EMAClassifierMixin, ConditionalGANTrainer):
             raise ValueError(
                 f"feature_matching_weight must be >= 0; got {feature_matching_weight}"
             )
-        if not 0.0 <= ema_decay < 1.0:
-            raise ValueError(f"ema_decay must be in [0, 1); got {ema_decay}")
+        ema_decay = check_ema_decay(ema_decay)
         if not 0.0 <= rotation_degrees <= 180.0:
             raise ValueError(f"rotation_degrees must be in [0, 180]; got {rotation_degrees}")
         if not 0.0 <= translation < 1.0:
             raise ValueError(f"translation must be in [0, 1); got {translation}")
-        if (generator is None or discriminator is None) and image_shape is None:
-            raise ValueError(
-                "image_shape is required unless both generator and discriminator are given"
-            )
-        if generator is None:
-            generator = dada_generator(image_shape, num_classes, noise_dim, width_multiplier)
-        if discriminator is None:
-            discriminator = dada_discriminator(
-                image_shape, num_classes, width_multiplier, gaussian_noise=gaussian_noise,
-                dropout=dropout,
-            )
-        dada_heads.check_discriminator(discriminator, num_classes)
+        generator, discriminator = weight_norm_networks(
+            image_shape, num_classes, noise_dim, width_multiplier, gaussian_noise, dropout,
+            generator, discriminator, logits_per_class=2)
         kwargs.setdefault("noise_distribution", "uniform")
         super().__init__(generator, discriminator, num_classes, noise_dim, seed=seed, **kwargs)
         self.gan_steps = gan_steps
         self.generator_steps = generator_steps
         self.feature_matching_weight = float(feature_matching_weight)
-        self.ema_decay = float(ema_decay)
+        self.ema_decay = ema_decay
         self.width_multiplier = float(width_multiplier)
         self.aug = bool(aug)
         self.aug_flip = bool(aug_flip)

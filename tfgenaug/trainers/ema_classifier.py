@@ -6,12 +6,58 @@ raw weights. `EMAClassifierMixin` holds that part once: the averages' updates, t
 copy of the discriminator holding them, and class predictions.
 """
 
+from collections.abc import Sequence
+
 import keras
 import numpy as np
 import tensorflow as tf
 
+from tfgenaug.networks.dada_networks import dada_discriminator
+from tfgenaug.networks.dada_networks import dada_generator
 from tfgenaug.networks.weight_norm import data_dependent_init
+from tfgenaug.trainers import dada_heads
 from tfgenaug.trainers import ema
+
+
+def check_ema_decay(ema_decay: float) -> float:
+    """`ema_decay` as a float; a ValueError naming it unless it is in [0, 1)."""
+    if not 0.0 <= ema_decay < 1.0:
+        raise ValueError(f"ema_decay must be in [0, 1); got {ema_decay}")
+    return float(ema_decay)
+
+
+def weight_norm_networks(
+    image_shape: Sequence[int] | None,
+    num_classes: int,
+    noise_dim: int,
+    width_multiplier: float,
+    gaussian_noise: float,
+    dropout: float,
+    generator: keras.Model | None,
+    discriminator: keras.Model | None,
+    logits_per_class: int,
+) -> tuple[keras.Model, keras.Model]:
+    """The given networks, or DADA's weight-normalized defaults; D's outputs checked.
+
+    `logits_per_class` is 2 for DADA's 2K-logit discriminator, 1 for Improved-GAN's
+    K-logit one (`networks.semi_supervised_discriminator`).
+
+    Raises:
+        ValueError: `image_shape` missing while a network must be built, or a
+            discriminator without `logits_per_class * K` logits and features.
+    """
+    if (generator is None or discriminator is None) and image_shape is None:
+        raise ValueError(
+            "image_shape is required unless both generator and discriminator are given")
+    if generator is None:
+        generator = dada_generator(image_shape, num_classes, noise_dim, width_multiplier)
+    if discriminator is None:
+        discriminator = dada_discriminator(image_shape, num_classes, width_multiplier,
+                                           gaussian_noise, dropout,
+                                           logits_per_class=logits_per_class)
+    dada_heads.check_discriminator(discriminator, num_classes,
+                                   logits_per_class=logits_per_class)
+    return generator, discriminator
 
 
 class EMAClassifierMixin:

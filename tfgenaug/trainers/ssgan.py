@@ -27,14 +27,13 @@ from collections.abc import Sequence
 import keras
 import tensorflow as tf
 
-from tfgenaug.networks.dada_networks import dada_generator
-from tfgenaug.networks.dada_networks import semi_supervised_discriminator
 from tfgenaug.trainers import cross_replica
-from tfgenaug.trainers import dada_heads
 from tfgenaug.trainers import ema
 from tfgenaug.trainers import losses
 from tfgenaug.trainers.base import ConditionalGANTrainer
 from tfgenaug.trainers.ema_classifier import EMAClassifierMixin
+from tfgenaug.trainers.ema_classifier import check_ema_decay
+from tfgenaug.trainers.ema_classifier import weight_norm_networks
 from tfgenaug.trainers.registry import register
 
 _TINY = 1e-8
@@ -114,22 +113,14 @@ class SemiSupervisedGAN(EMAClassifierMixin, ConditionalGANTrainer):
     ):
         if not unlabelled_weight >= 0:
             raise ValueError(f"unlabelled_weight must be >= 0; got {unlabelled_weight}")
-        if not 0.0 <= ema_decay < 1.0:
-            raise ValueError(f"ema_decay must be in [0, 1); got {ema_decay}")
-        if (generator is None or discriminator is None) and image_shape is None:
-            raise ValueError(
-                "image_shape is required unless both generator and discriminator are given"
-            )
-        if generator is None:
-            generator = dada_generator(image_shape, num_classes, noise_dim, width_multiplier)
-        if discriminator is None:
-            discriminator = semi_supervised_discriminator(
-                image_shape, num_classes, width_multiplier, gaussian_noise, dropout)
-        dada_heads.check_discriminator(discriminator, num_classes, logits_per_class=1)
+        ema_decay = check_ema_decay(ema_decay)
+        generator, discriminator = weight_norm_networks(
+            image_shape, num_classes, noise_dim, width_multiplier, gaussian_noise, dropout,
+            generator, discriminator, logits_per_class=1)
         kwargs.setdefault("noise_distribution", "uniform")
         super().__init__(generator, discriminator, num_classes, noise_dim, seed=seed, **kwargs)
         self.unlabelled_weight = float(unlabelled_weight)
-        self.ema_decay = float(ema_decay)
+        self.ema_decay = ema_decay
         self.width_multiplier = float(width_multiplier)
         self.gaussian_noise = float(gaussian_noise)
         self.dropout = float(dropout)
