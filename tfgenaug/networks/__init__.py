@@ -4,6 +4,8 @@ from tfgenaug.networks.classifiers import lenet5
 from tfgenaug.networks.classifiers import small_cnn
 from tfgenaug.networks.dada_networks import dada_discriminator
 from tfgenaug.networks.dada_networks import dada_generator
+from tfgenaug.networks.dagan_networks import dagan_critic
+from tfgenaug.networks.dagan_networks import dagan_generator
 from tfgenaug.networks.discriminators import ProjectionHead
 from tfgenaug.networks.discriminators import conditional_critic
 from tfgenaug.networks.generators import conditional_generator
@@ -21,6 +23,8 @@ __all__ = [
     "conditional_generator",
     "dada_discriminator",
     "dada_generator",
+    "dagan_critic",
+    "dagan_generator",
     "data_dependent_init",
     "lenet5",
     "small_cnn",

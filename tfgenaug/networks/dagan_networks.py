@@ -1,0 +1,126 @@
+"""DAGAN's networks (Antoniou et al. 2017): an image-conditioned U-Net generator, a pair critic.
+
+The generator maps a real image and noise to another image meant to be of the same
+class: an encoder of stride-2 convolutions, the noise projected onto the bottleneck,
+and a decoder that resizes each map to the size of its encoder twin and concatenates it
+(U-Net skips), so any `(height, width)` >= 8 works, odd sides included. The critic
+judges a pair `(image, partner)` stacked on the channel axis: a real pair is two images
+of one class, a fake pair an image and the generator's transform of it. Both normalise
+per example (layer normalisation), so a replica's batch never changes another image's
+output: WGAN-GP's per-example gradient penalty and `MirroredStrategy` need that.
+"""
+
+from collections.abc import Sequence
+
+import keras
+from keras import layers
+
+from tfgenaug.networks import sizes
+from tfgenaug.networks.validation import check_image_shape
+from tfgenaug.validation import check_positive_int
+
+MAX_GENERATOR_DOWNSAMPLINGS = 3
+
+
+def dagan_generator(
+    image_shape: Sequence[int],
+    noise_dim: int = 32,
+    width: int = 32,
+    name: str = "dagan_generator",
+) -> keras.Model:
+    """Builds DAGAN's U-Net generator `[images, noise] -> images`.
+
+    Args:
+        image_shape: `(height, width, channels)`, height and width >= 8, 1 or 3
+            channels; images in [-1, 1].
+        noise_dim: int. Size of the noise vector. Defaults to 32.
+        width: int. Channels of the first encoder block (doubling per block).
+            Defaults to 32.
+        name: str. Model name. Defaults to `"dagan_generator"`.
+
+    Returns:
+        A functional `keras.Model` with inputs `[images (N, *image_shape), noise
+        (N, noise_dim)]` and output images `(N, *image_shape)` in [-1, 1], float32.
+
+    Example:
+    ```python
+    generator = dagan_generator((28, 28, 1), noise_dim=32)
+    variants = generator([images, tf.random.normal([len(images), 32])])
+    ```
+    """
+    height, image_width, channels = check_image_shape(image_shape)
+    check_positive_int(noise_dim, "noise_dim")
+    check_positive_int(width, "width")
+    depth = min(sizes.doublings(height, image_width) + 1, MAX_GENERATOR_DOWNSAMPLINGS)
+
+    images = keras.Input(tuple(image_shape), name="images")
+    noise = keras.Input((noise_dim,), name="noise")
+    x = layers.Conv2D(width, 3, padding="same", name="stem")(images)
+    x = layers.LeakyReLU(0.2, name="stem_lrelu")(x)
+    skips = [x]
+    for i in range(depth):
+        x = _block(x, sizes.channels(width, i + 1), 2, f"down{i}")
+        skips.append(x)
+    bottleneck_height, bottleneck_width = x.shape[1], x.shape[2]
+    cells = bottleneck_height * bottleneck_width
+    z = layers.Dense(cells * 8, name="noise_projection")(noise)
+    z = layers.Reshape((bottleneck_height, bottleneck_width, 8), name="noise_map")(z)
+    x = layers.Concatenate(name="bottleneck_noise")([x, z])
+    for i, skip in enumerate(reversed(skips[:-1])):
+        x = layers.Resizing(skip.shape[1], skip.shape[2], interpolation="nearest",
+                            name=f"up{i}_resize")(x)
+        x = layers.Concatenate(name=f"up{i}_skip")([x, skip])
+        x = _block(x, skip.shape[-1], 1, f"up{i}")
+    x = layers.Conv2D(channels, 3, padding="same", name="to_image")(x)
+    outputs = layers.Activation("tanh", dtype="float32", name="images_out")(x)
+    return keras.Model([images, noise], outputs, name=name)
+
+
+def dagan_critic(
+    image_shape: Sequence[int],
+    width: int = 32,
+    name: str = "dagan_critic",
+) -> keras.Model:
+    """Builds DAGAN's pair critic `[images, partners] -> {"logits": (N,)}`.
+
+    Strided 4x4 convolutions (LeakyReLU 0.2, layer normalisation after the first) halve
+    the stacked pair down to a map of smaller side 4..7, doubling channels from `width`;
+    a dense layer gives one logit per pair.
+
+    Args:
+        image_shape: `(height, width, channels)` of one image of the pair.
+        width: int. Channels of the first convolution. Defaults to 32.
+        name: str. Model name. Defaults to `"dagan_critic"`.
+
+    Returns:
+        A functional `keras.Model` with inputs `[images, partners]` (both
+        `(N, *image_shape)`) and output `{"logits": (N,)}` in float32.
+
+    Example:
+    ```python
+    critic = dagan_critic((28, 28, 1))
+    real = critic([images, same_class_partners])["logits"]
+    ```
+    """
+    height, image_width, _ = check_image_shape(image_shape)
+    check_positive_int(width, "width")
+    images = keras.Input(tuple(image_shape), name="images")
+    partners = keras.Input(tuple(image_shape), name="partners")
+    x = layers.Concatenate(name="pair")([images, partners])
+    for i in range(sizes.doublings(height, image_width)):
+        x = layers.Conv2D(sizes.channels(width, i), 4, strides=2, padding="same",
+                          name=f"down{i}")(x)
+        if i > 0:
+            x = layers.LayerNormalization(axis=[1, 2, 3], name=f"down{i}_norm")(x)
+        x = layers.LeakyReLU(0.2, name=f"down{i}_lrelu")(x)
+    x = layers.Flatten(name="features")(x)
+    logits = layers.Dense(1, name="logit")(x)
+    logits = layers.Reshape((), name="logits_flat")(logits)
+    logits = layers.Activation("linear", dtype="float32", name="logits")(logits)
+    return keras.Model([images, partners], {"logits": logits}, name=name)
+
+
+def _block(x, filters: int, strides: int, name: str):
+    x = layers.Conv2D(filters, 3, strides=strides, padding="same", name=f"{name}_conv")(x)
+    x = layers.LayerNormalization(axis=[1, 2, 3], name=f"{name}_norm")(x)
+    return layers.LeakyReLU(0.2, name=f"{name}_lrelu")(x)
