@@ -22,6 +22,7 @@ from tfgenaug.data.info import DatasetInfo
 from tfgenaug.data.info import parse_image_size
 from tfgenaug.data.info import parse_image_size_text
 from tfgenaug.data.info import resolve_image_size
+from tfgenaug.data.pairs import same_class_pairs
 from tfgenaug.data.sampling import as_numpy
 from tfgenaug.data.sampling import class_counts
 from tfgenaug.data.sampling import few_shot
@@ -54,6 +55,7 @@ __all__ = [
     "parse_image_size_text",
     "resolve_image_size",
     "load_unlabelled",
+    "same_class_pairs",
     "semi_supervised_batches",
     "load",
     "load_case",

@@ -2,8 +2,9 @@
 
 The generator maps a real image and noise to another image meant to be of the same
 class: an encoder of stride-2 convolutions, the noise projected onto the bottleneck,
-and a decoder that resizes each map to the size of its encoder twin and concatenates it
-(U-Net skips), so any `(height, width)` >= 8 works, odd sides included. The critic
+and a decoder that doubles each map (nearest neighbour, which XLA compiles with its
+gradient), crops it to the size of its encoder twin and concatenates it (U-Net
+skips), so any `(height, width)` >= 8 works, odd sides included. The critic
 judges a pair `(image, partner)` stacked on the channel axis: a real pair is two images
 of one class, a fake pair an image and the generator's transform of it. Both normalise
 per example (layer normalisation), so a replica's batch never changes another image's
@@ -67,8 +68,9 @@ def dagan_generator(
     z = layers.Reshape((bottleneck_height, bottleneck_width, 8), name="noise_map")(z)
     x = layers.Concatenate(name="bottleneck_noise")([x, z])
     for i, skip in enumerate(reversed(skips[:-1])):
-        x = layers.Resizing(skip.shape[1], skip.shape[2], interpolation="nearest",
-                            name=f"up{i}_resize")(x)
+        if x.shape[1:3] != skip.shape[1:3]:  # doubled, then cropped to the twin's size
+            x = layers.UpSampling2D(2, name=f"up{i}_upsample")(x)
+            x = sizes.center_crop(x, skip.shape[1], skip.shape[2], name=f"up{i}_crop")
         x = layers.Concatenate(name=f"up{i}_skip")([x, skip])
         x = _block(x, skip.shape[-1], 1, f"up{i}")
     x = layers.Conv2D(channels, 3, padding="same", name="to_image")(x)

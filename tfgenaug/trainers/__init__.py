@@ -11,6 +11,7 @@ from tfgenaug.trainers.adversarial import AdversarialTrainer
 from tfgenaug.trainers.base import ConditionalGANTrainer
 from tfgenaug.trainers.core import Trainer
 from tfgenaug.trainers.dada import DADA
+from tfgenaug.trainers.dagan import DAGAN
 from tfgenaug.trainers.dcgan import DCGAN
 from tfgenaug.trainers.dfg import DFG
 from tfgenaug.trainers.dfg_callbacks import AttentionUpdate
@@ -25,6 +26,7 @@ from tfgenaug.trainers.wgan_gp import WGANGP
 
 __all__ = [
     "DADA",
+    "DAGAN",
     "DCGAN",
     "DFG",
     "TRAINERS",

@@ -1,0 +1,222 @@
+"""DAGAN (Antoniou et al. 2017): an image-conditioned generator learns how a class varies.
+
+The generator takes a real image and noise and returns another image meant to be of
+the same class; the critic judges pairs, `(image, another image of its class)` against
+`(image, G(image, z))`, with the WGAN-GP loss. Nothing in the losses names a class, so
+the variation learned on the common classes applies to the rare ones: that is the
+imbalance and few-shot lever (issue 21).
+
+Batches are `{"images", "partners", "labels"}` dicts of same-class pairs
+(`tfgenaug.data.same_class_pairs` makes them for the global batch, so a strategy's
+replicas see one device's pairs); `fit` checks the partners as it checks the images.
+"""
+
+import dataclasses
+from collections.abc import Sequence
+
+import keras
+import tensorflow as tf
+
+from tfgenaug.data import batch_checks
+from tfgenaug.networks.dagan_networks import dagan_critic
+from tfgenaug.networks.dagan_networks import dagan_generator
+from tfgenaug.trainers import losses
+from tfgenaug.trainers.base import ConditionalGANTrainer
+from tfgenaug.validation import check_positive_int
+
+PAIR_KEYS = ("images", "partners", "labels")
+
+
+# Not in `TRAINERS` yet: `--trainer=dagan` needs the run loop to feed same-class pairs.
+@keras.saving.register_keras_serializable(package="tfgenaug")
+class DAGAN(ConditionalGANTrainer):
+    """Data Augmentation GAN: `G(image, z)` is another plausible image of image's class.
+
+    Each `train_step` takes `n_critic` critic steps, then one generator step. The
+    critic minimises `D(x, G(x, z)) - D(x, x') + gp_weight * GP` over pairs of a batch
+    image `x` and its same-class partner `x'`, the penalty on `x_hat` between `x'` and
+    `G(x, z)` with `x` held as the condition; the generator minimises `-D(x, G(x, z))`.
+
+    References:
+        - Antoniou et al., [Data Augmentation Generative Adversarial
+          Networks](https://arxiv.org/abs/1711.04340).
+
+    Args:
+        image_shape: `(height, width, channels)`. Needed unless both networks are given.
+        num_classes: int. Number of classes K (the labels only pair images).
+        noise_dim: int. Size of the noise vector. Defaults to 32.
+        n_critic: int. Critic steps per generator step. Defaults to 5.
+        gp_weight: float. Gradient-penalty weight. Defaults to 10.
+        width: int. Width of the default generator. Defaults to 32.
+        critic_width: int. Width of the default critic. Defaults to 32.
+        generator: optional `keras.Model` `[images, noise] -> images`.
+        discriminator: optional pair critic `[images, partners] -> {"logits": (N,)}`.
+        seed: int. Seed of the training randomness. Defaults to 0.
+        **kwargs: passed to `ConditionalGANTrainer`.
+
+    Example:
+    ```python
+    x, y = tfgenaug.data.as_numpy(train)
+    trainer = DAGAN(x.shape[1:], num_classes=10)
+    trainer.compile()
+    trainer.fit(tfgenaug.data.same_class_pairs(x, y, 64), steps_per_epoch=100, epochs=10)
+    variants = trainer.transform(x[:8], seed=0)
+    ```
+    """
+
+    metric_names = ("d_loss", "g_loss", "gradient_penalty", "wasserstein")
+
+    def __init__(
+        self,
+        image_shape: Sequence[int] | None = None,
+        num_classes: int = 10,
+        noise_dim: int = 32,
+        n_critic: int = 5,
+        gp_weight: float = 10.0,
+        width: int = 32,
+        critic_width: int = 32,
+        generator: keras.Model | None = None,
+        discriminator: keras.Model | None = None,
+        seed: int = 0,
+        **kwargs,
+    ):
+        check_positive_int(n_critic, "n_critic")
+        if not gp_weight >= 0:
+            raise ValueError(f"gp_weight must be >= 0; got {gp_weight}")
+        if (generator is None or discriminator is None) and image_shape is None:
+            raise ValueError(
+                "image_shape is required unless both generator and discriminator are given")
+        if generator is None:
+            generator = dagan_generator(image_shape, noise_dim, width)
+        if discriminator is None:
+            discriminator = dagan_critic(image_shape, critic_width)
+        _check_image_conditioned(generator, noise_dim)
+        super().__init__(generator, discriminator, num_classes, noise_dim, seed=seed, **kwargs)
+        self.n_critic = n_critic
+        self.gp_weight = float(gp_weight)
+        self.width = width
+        self.critic_width = critic_width
+
+    # ----------------------------------------------------------------- batches
+    def batch_spec(self, range_check: bool = True) -> batch_checks.BatchSpec:
+        """`fit`'s batches: images and partners of `image_shape`, class ids >= 0."""
+        return dataclasses.replace(super().batch_spec(range_check), num_classes=None)
+
+    def checked_batch(self, batch, spec: batch_checks.BatchSpec):
+        """The pair dict checked: its images and partners as `fit` checks images."""
+        if not isinstance(batch, dict) or set(PAIR_KEYS) - set(batch):
+            raise ValueError(
+                f"{spec.owner} takes batches {{'images', 'partners', 'labels'}} of same-class "
+                f"pairs (tfgenaug.data.same_class_pairs); got "
+                f"{sorted(batch) if isinstance(batch, dict) else type(batch).__name__}")
+        checked = super().checked_batch({"images": batch["images"],
+                                         "labels": batch["labels"]}, spec)
+        partners = super().checked_batch({"images": batch["partners"],
+                                          "labels": batch["labels"]}, spec)["images"]
+        return {**checked, "partners": partners}
+
+    def unpack_pairs(self, data) -> tuple[tf.Tensor, tf.Tensor]:
+        """float32 images and partners of a pair batch."""
+        images, _ = self.unpack_batch({"images": data["images"], "labels": data["labels"]})
+        partners, _ = self.unpack_batch({"images": data["partners"], "labels": data["labels"]})
+        return images, partners
+
+    # ----------------------------------------------------------------- maths
+    def critic_maths(self, images, partners, noise, alpha):
+        """Critic loss terms and gradients for one critic step on one replica."""
+        batch = tf.shape(images)[0]
+        fake = self.generator([images, noise], training=True)
+        with tf.GradientTape() as tape:
+            real = tf.cast(self.discriminator([images, partners], training=True)["logits"],
+                           tf.float32)
+            made = tf.cast(self.discriminator([images, fake], training=True)["logits"],
+                           tf.float32)
+            distance = losses.wasserstein_discriminator_loss(real, made)
+            penalty = losses.gradient_penalty(
+                lambda x: self.discriminator([images, x], training=True)["logits"],
+                partners, fake, alpha)
+            loss = self.average_loss(distance + self.gp_weight * penalty, batch)
+        grads = self.gradients(tape, loss, self.discriminator, self.d_optimizer)
+        return {"d_loss": loss, "gradient_penalty": self.average_loss(penalty, batch),
+                "wasserstein": -self.average_loss(distance, batch)}, grads
+
+    def generator_maths(self, images, noise):
+        """Generator loss `-D(x, G(x, z))` and its gradients on one replica."""
+        batch = tf.shape(images)[0]
+        with tf.GradientTape() as tape:
+            fake = self.generator([images, noise], training=True)
+            logits = self.discriminator([images, fake], training=True)["logits"]
+            loss = self.average_loss(
+                losses.wasserstein_generator_loss(tf.cast(logits, tf.float32)), batch)
+        return loss, self.gradients(tape, loss, self.generator, self.g_optimizer)
+
+    def train_step(self, data):
+        images, partners = self.unpack_pairs(data)
+        batch = tf.shape(images)[0]
+        critic_maths = self.xla_maths(self.critic_maths)
+        for i in range(self.n_critic):
+            terms, grads = critic_maths(images, partners, self.replica_noise(batch, 2 * i),
+                                        self.replica_uniform(batch, 2 * i + 1))
+            self.apply_update(self.d_optimizer, grads, self.discriminator)
+        g_loss, g_grads = self.xla_maths(self.generator_maths)(
+            images, self.replica_noise(batch, 2 * self.n_critic))
+        self.apply_update(self.g_optimizer, g_grads, self.generator)
+        return self.update_trackers({**terms, "g_loss": g_loss})
+
+    # ----------------------------------------------------------------- generation
+    def call(self, inputs, training=False):
+        """Runs the generator on `[images, noise]`; float32 images."""
+        return tf.cast(self.generator(inputs, training=training), tf.float32)
+
+    def transform(self, images, seed: int | None = None, noise=None) -> tf.Tensor:
+        """One new image per source image, meant to be of the source's class.
+
+        Args:
+            images: float `(N, H, W, C)` in [-1, 1].
+            seed: int for reproducible noise; `None` draws from the trainer's seed
+                generator. Ignored when `noise` is given.
+            noise: optional `(N, noise_dim)` noise.
+
+        Returns:
+            float32 images `(N, H, W, C)` in [-1, 1].
+
+        Raises:
+            ValueError: images of another shape than the trainer's, or noise of the
+                wrong shape.
+
+        Example:
+        ```python
+        variants = trainer.transform(rare_class_images, seed=0)
+        ```
+        """
+        images = tf.cast(tf.convert_to_tensor(images), tf.float32)
+        if tuple(images.shape[1:]) != self.image_shape:
+            raise ValueError(f"images must have shape (N, {', '.join(map(str, self.image_shape))})"
+                             f" to match DAGAN's image_shape; got {tuple(images.shape)}")
+        batch = int(images.shape[0])
+        if noise is None:
+            noise = keras.random.normal((batch, self.noise_dim),
+                                        seed=self.seed_generator if seed is None else int(seed))
+        elif tuple(noise.shape) != (batch, self.noise_dim):
+            raise ValueError(f"noise must have shape (len(images), noise_dim) = "
+                             f"{(batch, self.noise_dim)}; got {tuple(noise.shape)}")
+        return tf.cast(self.generator([images, noise], training=False), tf.float32)
+
+    def sample(self, labels, seed: int | None = None, noise=None):
+        """Not available: DAGAN generates from images, not labels (see `transform`)."""
+        raise ValueError("DAGAN is image-conditioned: it has no sample(labels); call "
+                         "transform(images) with real images of the classes you want")
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "n_critic": self.n_critic, "gp_weight": self.gp_weight,
+                "width": self.width, "critic_width": self.critic_width}
+
+
+def _check_image_conditioned(generator: keras.Model, noise_dim: int) -> None:
+    """Raises a ValueError naming `generator` unless it maps `[images, noise]` to images."""
+    inputs = generator.inputs if isinstance(generator, keras.Model) else None
+    if not inputs or len(inputs) != 2 or len(inputs[0].shape) != 4 or (
+            tuple(inputs[1].shape[1:]) != (noise_dim,)):
+        shapes = [tuple(i.shape) for i in inputs] if inputs else None
+        raise ValueError(f"generator must map [images (N, H, W, C), noise (N, {noise_dim})] to "
+                         f"images (DAGAN is image-conditioned); got inputs {shapes}")
