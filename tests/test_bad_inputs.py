@@ -303,8 +303,8 @@ def test_near_edge_images_train_and_the_range_check_turns_off():
 
 
 @pytest.mark.parametrize("call,message", [
-    (lambda: trainers.get("vae"), r"trainer must be one of \['dada', 'dcgan', 'ssgan', "
-                                  r"'wgan_gp'\]; got 'vae'"),
+    (lambda: trainers.get("vae"), r"trainer must be one of \['dada', 'dagan', 'dcgan', "
+                                  r"'ssgan', 'wgan_gp'\]; got 'vae'"),
     (lambda: WGANGP(IMAGE_SHAPE, NUM_CLASSES, n_critic=0, **TINY),
      r"n_critic must be a positive integer; got 0"),
     (lambda: WGANGP((6, 12, 1), NUM_CLASSES, **TINY),

@@ -139,11 +139,44 @@ def test_bad_inputs_name_the_argument():
                     epochs=1, verbose=0)
     with pytest.raises(ValueError, match=r"images must have shape \(N, 8, 8, 1\)"):
         trainer.transform(np.zeros((2, 16, 16, 1), np.float32))
-    with pytest.raises(ValueError, match="DAGAN is image-conditioned: it has no sample"):
+    with pytest.raises(ValueError, match="to sample by label it needs source images"):
         trainer.sample([0, 1])
+    with pytest.raises(ValueError, match=r"images must have shape \(N, 8, 8, 1\)"):
+        trainer.set_sources(np.zeros((2, 16, 16, 1), np.float32), [0, 1])
+    with pytest.raises(ValueError, match=r"classes \[2\] have none"):
+        trainer.set_sources(images[:4], np.array([0, 1, 0, 1]))
     with pytest.raises(ValueError, match="generator must map \\[images"):
         DAGAN(IMAGE_SHAPE, NUM_CLASSES, noise_dim=8,
               generator=keras.Sequential([keras.Input((8,)), keras.layers.Dense(64)]))
     bad = {"images": images, "partners": images * 300.0, "labels": labels}
     with pytest.raises(tf.errors.InvalidArgumentError, match="DAGAN.fit"):
         trainer.fit(tf.data.Dataset.from_tensor_slices(bad).batch(BATCH), epochs=1, verbose=0)
+
+
+def test_sample_by_label_transforms_a_stored_image_of_that_class_and_survives_restore(
+        tmp_path):
+    images, labels = tiny_batches(2)
+    trainer = make()
+    trainer.compile(jit_compile=False)
+    trainer.set_sources(images, labels)
+    wanted = np.array([0, 1, 2, 2, 1, 0])
+    noise = tf.random.normal((len(wanted), 8), seed=3)
+    sampled = trainer.sample(wanted, noise=noise).numpy()
+    sources = trainer.source_bank([noise, wanted]).numpy()
+    flat = images.reshape(len(images), -1)
+    for source, label in zip(sources, wanted, strict=True):  # a real image of the label
+        matches = np.flatnonzero((flat == source.reshape(-1)).all(1))
+        assert matches.size and labels[matches[0]] == label
+    np.testing.assert_allclose(sampled, trainer.transform(sources, noise=noise).numpy(),
+                               atol=1e-6)
+    np.testing.assert_array_equal(trainer.sample(wanted, noise=noise).numpy(), sampled)
+    # Other noise picks other sources: each class's images all get used.
+    many = np.zeros(200, np.int32)
+    picked = trainer.source_bank([tf.random.normal((200, 8), seed=1), many]).numpy()
+    assert len({p.tobytes() for p in picked}) == int((labels == 0).sum())
+
+    path = tf.train.Checkpoint(trainer=trainer).save(str(tmp_path / "ckpt"))
+    clone = DAGAN.from_config(trainer.get_config())  # a bank of zeros, the right size
+    assert clone.source_bank.count == len(images)
+    tf.train.Checkpoint(trainer=clone).restore(path).assert_existing_objects_matched()
+    np.testing.assert_allclose(clone.sample(wanted, noise=noise).numpy(), sampled, atol=1e-6)

@@ -91,8 +91,9 @@ def resolve_generator(
     elif isinstance(getattr(generator, "generator", None), keras.Model) and hasattr(
         generator, "num_classes"
     ):
+        # An image-conditioned trainer (DAGAN) samples by label from its source images.
         source = _from_keras_model(
-            generator.generator,
+            getattr(generator, "label_generator", generator.generator),
             int(generator.num_classes),
             getattr(generator, "noise_distribution", "normal"),
         )
@@ -140,10 +141,20 @@ def _from_keras_model(
     model: keras.Model, num_classes: int, noise_distribution: str
 ) -> GeneratorSource:
     inputs = getattr(model, "inputs", None)
+    if inputs and len(inputs) == 2 and len(inputs[0].shape) == 4:
+        raise ValueError(
+            "generator takes images ([images, noise] -> images): an image-conditioned "
+            "generator (DAGAN) needs the real images to transform. Pass the DAGAN trainer "
+            "after trainer.set_sources(images, labels), its SavedModel export, or "
+            "tfgenaug.networks.label_conditioned(generator, bank) with a filled "
+            "tfgenaug.networks.SourceBank"
+        )
     if not inputs or len(inputs) != 2 or len(model.output_shape) != 4:
         raise ValueError(
             "generator must be a keras.Model mapping [noise (N, Z), labels (N,)] to images "
-            f"(N, H, W, C); got a model with inputs {inputs} and output {model.output_shape}"
+            "(N, H, W, C) (label-conditioned), or an image-conditioned one "
+            "[images, noise] -> images joined to source images; got a model with inputs "
+            f"{inputs} and output {model.output_shape}"
         )
     if num_classes < 1:
         raise ValueError(f"num_classes must be a positive int; got {num_classes}")

@@ -9,6 +9,8 @@ from tfgenaug.networks.dagan_networks import dagan_generator
 from tfgenaug.networks.discriminators import ProjectionHead
 from tfgenaug.networks.discriminators import conditional_critic
 from tfgenaug.networks.generators import conditional_generator
+from tfgenaug.networks.source_bank import SourceBank
+from tfgenaug.networks.source_bank import label_conditioned
 from tfgenaug.networks.spectral_norm import SpectralNormalization
 from tfgenaug.networks.spectral_norm import SpectralNormUpdate
 from tfgenaug.networks.weight_norm import WeightNormalization
@@ -16,6 +18,7 @@ from tfgenaug.networks.weight_norm import data_dependent_init
 
 __all__ = [
     "ProjectionHead",
+    "SourceBank",
     "SpectralNormUpdate",
     "SpectralNormalization",
     "WeightNormalization",
@@ -26,6 +29,7 @@ __all__ = [
     "dagan_critic",
     "dagan_generator",
     "data_dependent_init",
+    "label_conditioned",
     "lenet5",
     "small_cnn",
 ]

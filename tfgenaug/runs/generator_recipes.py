@@ -63,7 +63,7 @@ def _dada_arguments(config: "TrainConfig", gan_steps: int | None) -> dict:
     }
 
 
-def _weight_norm_initialize(trainer, images: np.ndarray) -> None:
+def _weight_norm_initialize(trainer, images: np.ndarray, selection: data.Selection) -> None:
     # The reference's data-dependent weight-norm initialisation of D, on up to 500
     # training images; a resumed run then overwrites it from the checkpoint.
     trainer.initialize(images[:500])
@@ -81,6 +81,25 @@ def _ssgan_arguments(config: "TrainConfig", gan_steps: int | None) -> dict:
     return {"width_multiplier": config.width_multiplier}
 
 
+def _dagan_arguments(config: "TrainConfig", gan_steps: int | None) -> dict:
+    return {"width": config.width, "critic_width": config.critic_width}
+
+
+def _keep_sources(trainer, images: np.ndarray, selection: data.Selection) -> None:
+    # DAGAN samples by label from the run's training images (a checkpoint's bank,
+    # the same images, replaces them on resume).
+    trainer.set_sources(*selection.train_arrays)
+
+
+def _same_class_pairs(config: "TrainConfig", selection: data.Selection):
+    images, labels = selection.train_arrays
+
+    def stream(start_step: int):
+        return data.same_class_pairs(images, labels, config.batch_size, config.seed,
+                                     start_step)
+    return stream
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainerRecipe:
     """How a generator run builds, schedules, prepares and reports one trainer family.
@@ -90,9 +109,13 @@ class TrainerRecipe:
             arguments (besides image shape, classes, noise size and seed).
         learning_rate: Adam learning rate when `TrainConfig.learning_rate` is None.
         schedule: `(config, train_size) -> (gan_steps or None, steps to reach)`.
-        prepare: `(trainer, images) -> None`, run in the strategy scope after the
-            build (before any checkpoint is restored) with the run's training images
-            (its unlabelled ones for a semi-supervised run), or None.
+        prepare: `(trainer, images, selection) -> None`, run in the strategy scope
+            after the build (before any checkpoint is restored) with the run's
+            training images (its unlabelled ones for a semi-supervised run) and its
+            `data.Selection`, or None.
+        batches: `(config, selection) -> (start_step -> tf.data.Dataset)`, the run's
+            own batch stream (e.g. DAGAN's same-class pairs), or None for the seeded
+            `(images, labels)` stream (or the mixed one of `mixed_batches`).
         report: `(trainer, selection) -> dict` of extra metrics on the chief, or None.
         critic_augmentation: takes `diffaugment`, `ada_target` and `spectral_norm`
             (a critic of `networks.conditional_critic`).
@@ -109,6 +132,7 @@ class TrainerRecipe:
     learning_rate: float = 5e-4
     schedule: Callable[["TrainConfig", int], tuple[int | None, int]] = _fixed_steps
     prepare: Callable | None = None
+    batches: Callable | None = None
     report: Callable | None = None
     critic_augmentation: bool = True
     augmentation_hint: str = ""
@@ -133,8 +157,12 @@ SSGAN_RECIPE = TrainerRecipe(
     always_mixed=True,
     class_faithful=False,
 )
+DAGAN_RECIPE = TrainerRecipe(
+    arguments=_dagan_arguments, learning_rate=1e-4, prepare=_keep_sources,
+    batches=_same_class_pairs, critic_augmentation=False,
+)
 RECIPES = {"wgan_gp": GAN_RECIPE, "dcgan": GAN_RECIPE, "dada": DADA_RECIPE,
-           "ssgan": SSGAN_RECIPE}
+           "ssgan": SSGAN_RECIPE, "dagan": DAGAN_RECIPE}
 # Adam learning rate when `TrainConfig.learning_rate` is None: the measured default of
 # the textbook GANs here, and the reference's for DADA.
 DEFAULT_LEARNING_RATES = {name: recipe.learning_rate for name, recipe in RECIPES.items()}

@@ -57,7 +57,9 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
     recipe = recipe_for(config.trainer)
     selection = data.select(config.data_case(), with_pool=config.unlabelled == unlabelled.REST)
     stream, images = None, selection.train_arrays[0]
-    if recipe.mixed_batches(config):
+    if recipe.batches is not None:
+        stream = recipe.batches(config, selection)
+    elif recipe.mixed_batches(config):
         images = unlabelled.unlabelled_images(config.unlabelled, selection, config.data_dir)
         print(f"{len(images)} unlabelled images (the {len(selection.train_arrays[0])} "
               f"labelled ones among them)", flush=True)
@@ -69,7 +71,7 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
     with strategy.scope():
         trainer = build_trainer(config, selection.info, gan_steps=gan_steps)
         if recipe.prepare is not None:
-            recipe.prepare(trainer, images)
+            recipe.prepare(trainer, images, selection)
     chief = strategies.is_chief(strategy)
     out_dir = strategies.write_dir(config.model_dir, strategy)
     log_dir = os.path.join(out_dir, "logs")

@@ -43,6 +43,8 @@ class _Description:
     image_shape: tuple[int, int, int]
     trainer: str | None
     trainer_config: dict | None
+    # An image-conditioned trainer's `[images, noise] -> images` generator (DAGAN).
+    transformer: keras.Model | None = None
 
 
 def _describe(trainer_or_generator, num_classes, noise_distribution) -> _Description:
@@ -55,13 +57,14 @@ def _describe(trainer_or_generator, num_classes, noise_distribution) -> _Descrip
             if given is not None and given != own:
                 raise ValueError(f"{name}={given!r} disagrees with the trainer's {name}={own!r}")
         return _Description(
-            generator=trainer.generator,
+            generator=trainer.label_generator,
             num_classes=trainer.num_classes,
             noise_dim=trainer.noise_dim,
             noise_distribution=trainer.noise_distribution,
             image_shape=tuple(int(d) for d in trainer.image_shape),
             trainer=type(trainer).__name__,
             trainer_config=jsonio.to_jsonable(trainer.get_config()),
+            transformer=trainer.generator if trainer.image_conditioned else None,
         )
     if not isinstance(trainer_or_generator, keras.Model):
         raise ValueError(
@@ -119,6 +122,17 @@ def _build_metadata(description: _Description, class_names, extra: dict) -> dict
         "noise": f"float32 [None, {description.noise_dim}]",
         "images": f"float32 [None, {', '.join(map(str, shape))}] in [0, 1]",
     }
+    signatures = {
+        "serving_default": {"inputs": {"labels": tensors["labels"]},
+                            "outputs": {"images": tensors["images"],
+                                        "labels": tensors["labels"]}},
+        "generate": {"inputs": {"labels": tensors["labels"], "noise": tensors["noise"]},
+                     "outputs": {"images": tensors["images"], "labels": tensors["labels"]}},
+    }
+    if description.transformer is not None:
+        signatures["transform"] = {
+            "inputs": {"images": tensors["images"], "noise": tensors["noise"]},
+            "outputs": {"images": tensors["images"]}}
     metadata = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
@@ -128,14 +142,8 @@ def _build_metadata(description: _Description, class_names, extra: dict) -> dict
         "noise_dim": description.noise_dim,
         "noise_distribution": description.noise_distribution,
         "value_range": list(VALUE_RANGE),
-        "signatures": {
-            "serving_default": {"inputs": {"labels": tensors["labels"]},
-                                "outputs": {"images": tensors["images"],
-                                            "labels": tensors["labels"]}},
-            "generate": {"inputs": {"labels": tensors["labels"], "noise": tensors["noise"]},
-                         "outputs": {"images": tensors["images"],
-                                     "labels": tensors["labels"]}},
-        },
+        "signatures": signatures,
+        "image_conditioned": description.transformer is not None,
         "trainer": description.trainer,
         "tfgenaug_version": __version__,
         "tensorflow_version": tf.__version__,
@@ -236,7 +244,34 @@ def _serving_module(description: _Description, metadata_file: str):
         "serving_default": serve.get_concrete_function(),
         "generate": generate.get_concrete_function(),
     }
+    if description.transformer is not None:
+        module.transform = _transform_function(description, noise_spec)
+        signatures["transform"] = module.transform.get_concrete_function()
     return module, signatures
+
+
+def _transform_function(description: _Description, noise_spec: tf.TensorSpec):
+    """The `transform(images, noise)` signature of an image-conditioned generator."""
+    transformer = description.transformer
+    shape = description.image_shape
+    images_spec = tf.TensorSpec([None, *shape], tf.float32, name="images")
+
+    @tf.function(input_signature=[images_spec, noise_spec])
+    def transform(images, noise):
+        check = tf.debugging.assert_equal(
+            tf.shape(noise)[0], tf.shape(images)[0],
+            message="noise must have one row per image: shape (len(images), noise_dim)")
+        with tf.control_dependencies([check]):
+            sources = tf.identity(images) * 2.0 - 1.0  # [0, 1] onto the trainers' [-1, 1]
+
+        def run_transformer():
+            return tf.cast(transformer([sources, noise], training=False), tf.float32)
+
+        made = tf.cond(tf.shape(images)[0] > 0, run_transformer,
+                       lambda: tf.zeros([0, *shape], tf.float32))
+        return {"images": tf.clip_by_value((made + 1.0) * 0.5, 0.0, 1.0)}
+
+    return transform
 
 
 def _write_version(description: _Description, metadata: dict, directory: str) -> None:
@@ -274,7 +309,11 @@ def export(
     - `serving_default(labels: int32 [None]) -> {"images": float32 [None, H, W, C] in
       [0, 1], "labels": int32 [None]}`, with N(0, 1) or U[0, 1) noise drawn inside
       (the generator's noise distribution);
-    - `generate(labels: int32 [None], noise: float32 [None, Z]) -> same`, deterministic.
+    - `generate(labels: int32 [None], noise: float32 [None, Z]) -> same`, deterministic;
+    - for an image-conditioned trainer (DAGAN, after `set_sources`) also
+      `transform(images: float32 [None, H, W, C] in [0, 1], noise: float32 [None, Z])
+      -> {"images"}`, one new image per given image; its label signatures transform
+      the stored source images of each label (metadata `image_conditioned: true`).
 
     Labels outside [0, K) make both fail with an `InvalidArgumentError` naming
     `labels` and the range. `assets/tfgenaug.json` holds num_classes, class_names,

@@ -166,7 +166,8 @@ class LoadedGenerator:
         noise_distribution: `"normal"` (N(0, 1)) or `"uniform"` (U[0, 1)).
         class_names: list of K class names.
         value_range: `(0.0, 1.0)`, the range of the images.
-        signatures: the SavedModel's signatures (`serving_default`, `generate`).
+        signatures: the SavedModel's signatures (`serving_default`, `generate`, and
+            `transform` for an image-conditioned generator).
     """
 
     def __init__(self, path: str, saved_model, metadata: dict):
@@ -239,6 +240,54 @@ class LoadedGenerator:
         if noise is None:
             return self.signatures["serving_default"](labels=labels)["images"]
         return self.signatures["generate"](labels=labels, noise=noise)["images"]
+
+    @property
+    def image_conditioned(self) -> bool:
+        """Whether the export has a `transform(images, noise)` signature (DAGAN)."""
+        return "transform" in self.signatures
+
+    def transform(self, images, noise=None, seed: int | None = None) -> tf.Tensor:
+        """One new image per given image, meant to be of its class (image-conditioned only).
+
+        Args:
+            images: float images `(N, H, W, C)` in [0, 1], of the export's image shape.
+            noise: optional float noise `(N, noise_dim)`.
+            seed: optional int; fixed noise drawn from it (see `noise()`). Ignored when
+                `noise` is given. Without both, `seed=0`'s noise would repeat, so fresh
+                noise is drawn from TensorFlow's global generator.
+
+        Returns:
+            float32 images `(N, H, W, C)` in [0, 1].
+
+        Raises:
+            ValueError: the export is not image-conditioned, or `images` / `noise` /
+                `seed` has the wrong form (naming it and the expected shape).
+
+        Example:
+        ```python
+        dagan = tfgenaug.savedmodels.load("exports/dagan")
+        variants = dagan.transform(rare_images, seed=0)
+        ```
+        """
+        if not self.image_conditioned:
+            raise ValueError(f"{self.path!r} is a label-conditioned generator: it has no "
+                             "transform signature; call it with labels")
+        images = tf.convert_to_tensor(images, tf.float32)
+        if images.shape.rank != 4 or tuple(images.shape[1:]) != self.image_shape:
+            raise ValueError(f"images must have shape (N, {', '.join(map(str, self.image_shape))})"
+                             f" (the export's image_shape); got {tuple(images.shape)}")
+        batch = images.shape[0]
+        if noise is None:
+            if seed is not None and (isinstance(seed, bool)
+                                     or not isinstance(seed, numbers.Integral)):
+                raise ValueError(f"seed must be an int or None; got {seed!r}")
+            noise = (self.noise(batch, int(seed)) if seed is not None
+                     else tf.random.normal([batch, self.noise_dim]))
+        noise = tf.convert_to_tensor(noise, tf.float32)
+        if tuple(noise.shape) != (batch, self.noise_dim):
+            raise ValueError(f"noise must have shape (len(images), noise_dim) = "
+                             f"({batch}, {self.noise_dim}); got {tuple(noise.shape)}")
+        return self.signatures["transform"](images=images, noise=noise)["images"]
 
     def _check_labels(self, labels) -> tf.Tensor:
         labels = tf.convert_to_tensor(labels)

@@ -182,6 +182,18 @@ class ConditionalGANTrainer(Trainer):
         return {"ada_p": new_p / num_replicas, "ada_signal": signal_share}
 
     # ----------------------------------------------------------------- sampling
+    # Whether the generator maps `[images, noise]` (not `[noise, labels]`) to images.
+    image_conditioned = False
+
+    @property
+    def label_generator(self) -> keras.Model:
+        """The `[noise, labels] -> images` model that `sample` and exports run.
+
+        The generator itself here; an image-conditioned trainer (DAGAN) returns its
+        generator joined to a bank of source images (`networks.label_conditioned`).
+        """
+        return self.generator
+
     def call(self, inputs, training=False):
         """Runs the generator on `[noise, labels]`; float32 images whatever the policy."""
         return tf.cast(self.generator(inputs, training=training), tf.float32)
@@ -220,7 +232,7 @@ class ConditionalGANTrainer(Trainer):
                 f"noise must have shape (len(labels), noise_dim) = {(batch, self.noise_dim)}; "
                 f"got {tuple(noise.shape)}"
             )
-        images = self.generator([noise, labels], training=False)
+        images = self.label_generator([noise, labels], training=False)
         return tf.cast(images, tf.float32)
 
     # ----------------------------------------------------------------- config

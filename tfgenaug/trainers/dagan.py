@@ -20,14 +20,17 @@ import tensorflow as tf
 from tfgenaug.data import batch_checks
 from tfgenaug.networks.dagan_networks import dagan_critic
 from tfgenaug.networks.dagan_networks import dagan_generator
+from tfgenaug.networks.source_bank import SourceBank
+from tfgenaug.networks.source_bank import label_conditioned
 from tfgenaug.trainers import losses
 from tfgenaug.trainers.base import ConditionalGANTrainer
+from tfgenaug.trainers.registry import register
 from tfgenaug.validation import check_positive_int
 
 PAIR_KEYS = ("images", "partners", "labels")
 
 
-# Not in `TRAINERS` yet: `--trainer=dagan` needs the run loop to feed same-class pairs.
+@register("dagan")
 @keras.saving.register_keras_serializable(package="tfgenaug")
 class DAGAN(ConditionalGANTrainer):
     """Data Augmentation GAN: `G(image, z)` is another plausible image of image's class.
@@ -51,6 +54,10 @@ class DAGAN(ConditionalGANTrainer):
         critic_width: int. Width of the default critic. Defaults to 32.
         generator: optional `keras.Model` `[images, noise] -> images`.
         discriminator: optional pair critic `[images, partners] -> {"logits": (N,)}`.
+        source_count: int >= 0. Size of the bank of source images that `sample(labels)`
+            transforms (see `set_sources`); 0 for none yet. Set by `set_sources`, and
+            kept in the config so a rebuilt trainer restores the bank from a checkpoint.
+            Defaults to 0.
         seed: int. Seed of the training randomness. Defaults to 0.
         **kwargs: passed to `ConditionalGANTrainer`.
 
@@ -61,10 +68,13 @@ class DAGAN(ConditionalGANTrainer):
     trainer.compile()
     trainer.fit(tfgenaug.data.same_class_pairs(x, y, 64), steps_per_epoch=100, epochs=10)
     variants = trainer.transform(x[:8], seed=0)
+    trainer.set_sources(x, y)             # then it samples by label, like any trainer:
+    rare = trainer.sample([7] * 16, seed=0)
     ```
     """
 
     metric_names = ("d_loss", "g_loss", "gradient_penalty", "wasserstein")
+    image_conditioned = True
 
     def __init__(
         self,
@@ -77,6 +87,7 @@ class DAGAN(ConditionalGANTrainer):
         critic_width: int = 32,
         generator: keras.Model | None = None,
         discriminator: keras.Model | None = None,
+        source_count: int = 0,
         seed: int = 0,
         **kwargs,
     ):
@@ -96,6 +107,9 @@ class DAGAN(ConditionalGANTrainer):
         self.gp_weight = float(gp_weight)
         self.width = width
         self.critic_width = critic_width
+        self.source_bank, self._sampler = None, None
+        if source_count:
+            self._make_bank(source_count)
 
     # ----------------------------------------------------------------- batches
     def batch_spec(self, range_check: bool = True) -> batch_checks.BatchSpec:
@@ -202,14 +216,51 @@ class DAGAN(ConditionalGANTrainer):
                              f"{(batch, self.noise_dim)}; got {tuple(noise.shape)}")
         return tf.cast(self.generator([images, noise], training=False), tf.float32)
 
-    def sample(self, labels, seed: int | None = None, noise=None):
-        """Not available: DAGAN generates from images, not labels (see `transform`)."""
-        raise ValueError("DAGAN is image-conditioned: it has no sample(labels); call "
-                         "transform(images) with real images of the classes you want")
+    def _make_bank(self, count: int) -> None:
+        self.source_bank = SourceBank(count, self.image_shape, self.num_classes,
+                                      name="source_bank")
+        self._sampler = label_conditioned(self.generator, self.source_bank,
+                                          name="dagan_label_conditioned")
+
+    def set_sources(self, images, labels) -> None:
+        """Keeps real images by class, so that `sample(labels)` can transform them.
+
+        Each sampled row transforms a stored image of its label, picked by its noise.
+        Call it in the strategy scope the trainer was built in, before restoring a
+        checkpoint (whose bank then replaces these images).
+
+        Args:
+            images: float `(N, H, W, C)` in [-1, 1], of the trainer's image shape.
+            labels: int class ids `(N,)`; every class needs at least one image.
+
+        Raises:
+            ValueError: naming `images` or `labels` when they cannot serve.
+        """
+        images = tf.convert_to_tensor(images, tf.float32)
+        if images.shape.rank != 4 or tuple(images.shape[1:]) != self.image_shape:
+            raise ValueError(f"images must have shape (N, {', '.join(map(str, self.image_shape))})"
+                             f" to match DAGAN's image_shape; got {tuple(images.shape)}")
+        if self.source_bank is None or self.source_bank.count != int(images.shape[0]):
+            self._make_bank(int(images.shape[0]))
+        self.source_bank.set_sources(images.numpy(), labels)
+
+    @property
+    def label_generator(self) -> keras.Model:
+        """`[noise, labels] -> images`: the generator run on a stored image of each label.
+
+        Raises:
+            ValueError: no source images yet (see `set_sources`).
+        """
+        if self._sampler is None:
+            raise ValueError("DAGAN is image-conditioned: to sample by label it needs source "
+                             "images; call trainer.set_sources(images, labels) first, or "
+                             "trainer.transform(images)")
+        return self._sampler
 
     def get_config(self) -> dict:
         return {**super().get_config(), "n_critic": self.n_critic, "gp_weight": self.gp_weight,
-                "width": self.width, "critic_width": self.critic_width}
+                "width": self.width, "critic_width": self.critic_width,
+                "source_count": self.source_bank.count if self.source_bank else 0}
 
 
 def _check_image_conditioned(generator: keras.Model, noise_dim: int) -> None:
