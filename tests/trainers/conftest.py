@@ -24,6 +24,23 @@ def tiny_dataset(num_batches: int = 4) -> tf.data.Dataset:
     return ds
 
 
+def semi_supervised_batches(num_batches: int = 3, seed: int = 0) -> tf.data.Dataset:
+    """Half of each batch labelled, the second half unlabelled (-1), as Improved-GAN's
+    reference draws them; under a two-replica strategy the replicas' halves differ."""
+    images, labels = tiny_batches(num_batches, seed)
+    labels = labels.copy()
+    labels.reshape(num_batches, BATCH)[:, BATCH // 2:] = -1
+    return tf.data.Dataset.from_tensor_slices((images, labels)).batch(BATCH, drop_remainder=True)
+
+
+def softplus(x):
+    return np.logaddexp(0.0, x)
+
+
+def logsumexp(x):
+    return np.log(np.exp(x).sum(axis=-1))
+
+
 @pytest.fixture
 def dataset() -> tf.data.Dataset:
     return tiny_dataset()

@@ -8,6 +8,9 @@ import tensorflow as tf
 from tests.trainers.conftest import BATCH
 from tests.trainers.conftest import IMAGE_SHAPE
 from tests.trainers.conftest import NUM_CLASSES
+from tests.trainers.conftest import logsumexp
+from tests.trainers.conftest import semi_supervised_batches
+from tests.trainers.conftest import softplus
 from tests.trainers.conftest import tiny_batches
 from tfgenaug.trainers import DADA
 from tfgenaug.trainers import dada_heads
@@ -18,22 +21,6 @@ UNLABELLED_ROWS = [1, 4, 6]
 
 def make(**kwargs) -> DADA:
     return DADA(IMAGE_SHAPE, NUM_CLASSES, **{**TINY, "semi_supervised": True, **kwargs})
-
-
-def semi_supervised_batches(num_batches=3, seed=0):
-    """The second half of each batch unlabelled (-1): the replicas' halves differ."""
-    images, labels = tiny_batches(num_batches, seed)
-    labels = labels.copy()
-    labels.reshape(num_batches, BATCH)[:, BATCH // 2:] = -1
-    return tf.data.Dataset.from_tensor_slices((images, labels)).batch(BATCH, drop_remainder=True)
-
-
-def logsumexp(x):
-    return np.log(np.exp(x).sum(axis=-1))
-
-
-def softplus(x):
-    return np.logaddexp(0.0, x)
 
 
 def test_unlabelled_source_loss_marginalises_the_classes_by_hand():

@@ -39,6 +39,10 @@ def test_same_class_pairs_pair_each_image_with_another_of_its_class_and_resume()
     np.testing.assert_array_equal(resumed["partners"], batches[4]["partners"])
     with pytest.raises(ValueError, match="labels must have one class id per image"):
         data.same_class_pairs(images, labels[:3], BATCH)
+    with pytest.raises(ValueError, match=r"images must be a non-empty \(N, H, W, C\) array"):
+        data.same_class_pairs(images[:, :, :, 0], labels, BATCH)
+    with pytest.raises(ValueError, match="labels must be int class ids >= 0"):
+        data.same_class_pairs(images, labels - 1, BATCH)
 
 
 def test_critic_and_generator_losses_by_hand():

@@ -8,6 +8,9 @@ import tensorflow as tf
 from tests.trainers.conftest import BATCH
 from tests.trainers.conftest import IMAGE_SHAPE
 from tests.trainers.conftest import NUM_CLASSES
+from tests.trainers.conftest import logsumexp
+from tests.trainers.conftest import semi_supervised_batches
+from tests.trainers.conftest import softplus
 from tests.trainers.conftest import tiny_batches
 from tfgenaug.trainers import WGANGP
 from tfgenaug.trainers import SemiSupervisedGAN
@@ -17,22 +20,6 @@ TINY = {"noise_dim": 8, "width_multiplier": 0.05}
 
 def make(**kwargs) -> SemiSupervisedGAN:
     return SemiSupervisedGAN(IMAGE_SHAPE, NUM_CLASSES, **{**TINY, **kwargs})
-
-
-def semi_supervised_batches(num_batches=3, seed=0):
-    """Half of each batch labelled, half unlabelled (-1), as the reference's batches."""
-    images, labels = tiny_batches(num_batches, seed)
-    labels = labels.copy()
-    labels.reshape(num_batches, BATCH)[:, BATCH // 2:] = -1
-    return tf.data.Dataset.from_tensor_slices((images, labels)).batch(BATCH, drop_remainder=True)
-
-
-def softplus(x):
-    return np.logaddexp(0.0, x)
-
-
-def logsumexp(x):
-    return np.log(np.exp(x).sum(axis=1))
 
 
 def test_discriminator_loss_terms_by_hand():

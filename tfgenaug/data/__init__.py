@@ -27,6 +27,7 @@ from tfgenaug.data.sampling import as_numpy
 from tfgenaug.data.sampling import class_counts
 from tfgenaug.data.sampling import few_shot
 from tfgenaug.data.sampling import imbalance
+from tfgenaug.data.semi_supervised import REST_OF_TRAIN
 from tfgenaug.data.semi_supervised import load_unlabelled
 from tfgenaug.data.semi_supervised import semi_supervised_batches
 from tfgenaug.data.value_range import assert_in_value_range
@@ -40,6 +41,7 @@ __all__ = [
     "DataCase",
     "DatasetInfo",
     "Selection",
+    "REST_OF_TRAIN",
     "UNLABELLED",
     "as_numpy",
     "assert_in_value_range",

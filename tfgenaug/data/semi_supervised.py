@@ -17,6 +17,10 @@ from tfgenaug.data.case import to_channels
 from tfgenaug.data.datasets import load
 from tfgenaug.data.sampling import as_numpy
 
+# Names the unlabelled images that are the rest of the train split (the images a data
+# case's selection left out), wherever unlabelled images are asked for by name.
+REST_OF_TRAIN = "rest"
+
 
 def _images_of(ds: tf.data.Dataset, name: str) -> np.ndarray:
     """The images of an unbatched dataset of images or `(image, label)` pairs."""

@@ -3,6 +3,7 @@
 import dataclasses
 import numbers
 
+from tfgenaug import data
 from tfgenaug.evaluation import registry
 from tfgenaug.validation import check_interval
 from tfgenaug.validation import check_positive_int
@@ -59,7 +60,7 @@ class EvalConfig:
     gan_rate: float = 0.5
     recalibrate_bn: bool = True
     dada_width_multiplier: float = 0.25
-    unlabelled: str = "rest"
+    unlabelled: str = data.REST_OF_TRAIN
     generator: object = None
 
     def validate(self) -> None:
@@ -82,7 +83,7 @@ class EvalConfig:
         if not isinstance(self.unlabelled, str) or not self.unlabelled:
             raise ValueError(f"unlabelled must be 'rest' or a dataset name; got "
                              f"{self.unlabelled!r}")
-        if self.unlabelled != "rest" and not entry.needs_pool:
+        if self.unlabelled != data.REST_OF_TRAIN and not entry.needs_pool:
             raise ValueError(f"unlabelled applies to the conditions that use unlabelled "
                              f"images ({', '.join(registry.pool_conditions())}); got "
                              f"condition={self.condition!r}")

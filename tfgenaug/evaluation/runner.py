@@ -87,7 +87,7 @@ def evaluate_condition(config: EvalConfig) -> dict:
     if condition.needs_pool:
         images, labels, test_images, test_labels, info, pool = select_training_data(
             config, with_pool=True)
-        if config.unlabelled != "rest":  # another dataset's images, labels unknown
+        if config.unlabelled != data.REST_OF_TRAIN:  # another dataset's images, labels unknown
             pool_images = data.load_unlabelled(config.unlabelled, images.shape[1:],
                                                config.data_dir)
             pool = (pool_images, np.full(len(pool_images), data.UNLABELLED, np.int64))

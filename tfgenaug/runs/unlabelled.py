@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from tfgenaug import data
 
-REST = "rest"
+REST = data.REST_OF_TRAIN
 
 
 def unlabelled_images(unlabelled: str, selection: data.Selection,

@@ -35,9 +35,10 @@ def _training_set(rng):
 
 def test_augment_real_changes_the_images_and_keeps_the_labels():
     training = _training_set(np.random.default_rng(0))
-    plain = next(iter(ssgan.ssgan_batches(training, TINY, seed=0)))
+    unlabelled = ssgan.unlabelled_images(training, 1.0, seed=0)
+    plain = next(iter(ssgan.ssgan_batches(training, unlabelled, TINY, seed=0)))
     augmented = next(iter(ssgan.ssgan_batches(
-        training, dataclasses.replace(TINY, augment_real=True), seed=0)))
+        training, unlabelled, dataclasses.replace(TINY, augment_real=True), seed=0)))
     np.testing.assert_array_equal(plain[1], augmented[1])
     assert plain[0].shape == augmented[0].shape == (20, 8, 8, 1)
     assert np.abs(plain[0].numpy() - augmented[0].numpy()).max() > 0.1

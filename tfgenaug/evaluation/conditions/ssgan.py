@@ -64,10 +64,9 @@ def unlabelled_images(training: registry.TrainingSet, pool_fraction: float = 1.0
     return np.concatenate([training.images, pool_images]).astype(np.float32)
 
 
-def ssgan_batches(training: registry.TrainingSet, recipe: SSGANRecipe,
-                  seed: int) -> tf.data.Dataset:
-    """The endless semi-supervised stream of `training` (labelled + every image unlabelled)."""
-    unlabelled = unlabelled_images(training, recipe.pool_fraction, seed)
+def ssgan_batches(training: registry.TrainingSet, unlabelled: np.ndarray,
+                  recipe: SSGANRecipe, seed: int) -> tf.data.Dataset:
+    """The endless semi-supervised stream of `training`'s labelled and `unlabelled` images."""
     stream = data.semi_supervised_batches(
         tf.data.Dataset.from_tensor_slices((training.images, training.labels)),
         tf.data.Dataset.from_tensor_slices(unlabelled), recipe.batch_size, seed=seed)
@@ -92,8 +91,8 @@ def train_ssgan(config, training: registry.TrainingSet,
                                 unlabelled_weight=recipe.unlabelled_weight, seed=config.seed)
     trainer.initialize(unlabelled[:recipe.init_images])
     trainer.compile(jit_compile=True)
-    history = trainer.fit(ssgan_batches(training, recipe, config.seed), steps_per_epoch=steps,
-                          epochs=1, verbose=0).history
+    history = trainer.fit(ssgan_batches(training, unlabelled, recipe, config.seed),
+                          steps_per_epoch=steps, epochs=1, verbose=0).history
     details = {"steps": steps, "batch_size": recipe.batch_size,
                "width_multiplier": recipe.width_multiplier, "unlabelled_images": len(unlabelled),
                "final_losses": {k: float(v[-1]) for k, v in history.items()}}
