@@ -60,6 +60,15 @@ register(Condition(
     train=train_on_batches, batches=BatchStream(generated=True, classic=True),
     generator_run="wgan_gp"))
 register(Condition(
+    "dagan", "`GANAugment` with a DAGAN run (issue 21): each generated row transforms a real "
+    "training image of the class drawn (uniform, or ∝ 1 / count on imbalanced data) and "
+    "carries its label; the variation is learned on every class.",
+    train=train_on_batches, batches=_GAN, generator_run="dagan"))
+register(Condition(
+    "classic+dagan", "`GANAugment` (the `dagan` run), then the classic layers on every row.",
+    train=train_on_batches, batches=BatchStream(generated=True, classic=True),
+    generator_run="dagan"))
+register(Condition(
     "same_class_mix", "`SameClassMix`: each image interpolated with another of its class in "
     "the batch (w ~ U(0, 1)).",
     train=train_on_batches, batches=BatchStream(same_class_mix=True)))

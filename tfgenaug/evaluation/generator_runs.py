@@ -11,6 +11,8 @@ GENERATOR_RUNS = {
     "wgan_gp": {"trainer": "wgan_gp"},
     "dcgan": {"trainer": "dcgan"},
     "dada": {"trainer": "dada"},
+    # Image-conditioned: learns how any class varies, applied to the rare ones (issue 21).
+    "dagan": {"trainer": "dagan"},
     # DADA's semi-supervised extension: the rest of the train pool, unlabelled (issue 20).
     "dada_semi": {"trainer": "dada", "unlabelled": "rest"},
     "wgan_gp_diffaug": {"trainer": "wgan_gp", "diffaugment": DIFFAUGMENT_POLICY},
