@@ -5,7 +5,10 @@ On the bundled digits (at their native 8x8, fixed 1258/539 split) it trains the 
 of `tfgenaug.evaluation.CONDITIONS`, in four cases:
 
 - `n5`, `n10`, `n20`: low data, that many seeded-random images per class;
-- `imbalance20`: all images, but 5 seeded-random classes keep 1/20 of the largest class.
+- `imbalance20`: all images, but 5 seeded-random classes keep 1/20 of the largest class;
+- `transfer5`: DAGAN's few-shot protocol (issue 21): digits 0-4 keep all their images,
+  5-9 keep 5 seeded-random images each; the generators train on that whole set, so what
+  they learn of the common classes can carry to the rare ones.
 
 For each case and seed a WGAN-GP and a DCGAN generator are trained on exactly the
 classifier's training images (`tfgenaug.runs.train_generator`) and exported; the
@@ -28,6 +31,7 @@ Usage:
 
 import argparse
 import dataclasses
+import functools
 import os
 import sys
 import time
@@ -38,6 +42,7 @@ import numpy as np  # noqa: E402
 
 from benchmarks import common  # noqa: E402
 from benchmarks import efficacy_report as report  # noqa: E402
+from tfgenaug import data  # noqa: E402
 from tfgenaug import jsonio  # noqa: E402
 from tfgenaug import runs  # noqa: E402
 from tfgenaug import savedmodels  # noqa: E402
@@ -51,16 +56,19 @@ from tfgenaug.evaluation.generator_runs import LONG_STEPS_MULTIPLIER  # noqa: E4
 
 DEFAULT_OUT = os.path.join("benchmarks", "results", "efficacy")
 DEFAULT_WORK = os.path.join("runs", "efficacy")
-CASES = ("n5", "n10", "n20", "imbalance20")
+CASES = ("n5", "n10", "n20", "imbalance20", "transfer5")
 # The rows and the cases they run in come from the condition registry
 # (tfgenaug.evaluation.catalog), in its order, which is the table's.
 LOW_DATA_CONDITIONS = registry.conditions_in(registry.LOW_DATA)
 IMBALANCE_CONDITIONS = registry.conditions_in(registry.IMBALANCE)
+TRANSFER_CONDITIONS = registry.conditions_in(registry.TRANSFER)
 ALL_CONDITIONS = tuple(name for name in registry.names()
                        if registry.get(name).benchmark_cases)
 NUM_CLASSES = 10
 NUM_MINORITY = 5
 IMBALANCE_RATIO = 0.05
+TRANSFER_RARE_CLASSES = (5, 6, 7, 8, 9)
+TRANSFER_COUNT = 5
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,12 +106,25 @@ def minority_classes(seed: int) -> tuple[int, ...]:
     return tuple(sorted(int(k) for k in rng.choice(NUM_CLASSES, NUM_MINORITY, replace=False)))
 
 
+@functools.cache
+def transfer_ratio() -> float:
+    """The imbalance ratio that leaves `TRANSFER_COUNT` images in a rare class of digits.
+
+    `tfgenaug.data.imbalance` keeps `int(ratio * largest class)` images; half an image
+    more than the count keeps the floor clear of rounding.
+    """
+    _, _, info = data.load("digits", image_size=None)
+    return (TRANSFER_COUNT + 0.5) / max(info.train_counts)
+
+
 def case_fields(case: str, seed: int) -> dict:
     """The data-selection fields shared by the classifier and the generators of a case."""
     if case.startswith("n"):
         return {"count": int(case[1:])}
     if case == "imbalance20":
         return {"minority_classes": minority_classes(seed), "imbalance_ratio": IMBALANCE_RATIO}
+    if case == "transfer5":
+        return {"minority_classes": TRANSFER_RARE_CLASSES, "imbalance_ratio": transfer_ratio()}
     raise ValueError(f"case must be one of {list(CASES)}; got {case!r}")
 
 
@@ -124,6 +145,8 @@ def conditions_of(case: str, quick: bool = False) -> tuple[str, ...]:
     """The conditions run in `case`."""
     if quick:
         return QUICK_CONDITIONS.get(case, ())
+    if case.startswith("transfer"):
+        return TRANSFER_CONDITIONS
     return IMBALANCE_CONDITIONS if case.startswith("imbalance") else LOW_DATA_CONDITIONS
 
 
@@ -259,7 +282,7 @@ def write_report(out_dir: str, cases, command: str, budget: Budget,
         f"![efficacy]({os.path.basename(plot)})",
         "",
     ]
-    imbalance_cases = [c for c in cases if c.startswith("imbalance")]
+    imbalance_cases = [c for c in cases if report.rare_classes(c)]
     for case in imbalance_cases:
         lines += [f"## {case}: details, %", "",
                   report.minority_markdown(cells, case, ALL_CONDITIONS), ""]

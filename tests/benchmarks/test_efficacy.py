@@ -46,10 +46,23 @@ def test_quick_mode_writes_the_table_goals_and_plot_then_resumes_from_the_cache(
     assert [os.path.getmtime(p) for p in cells] == mtimes
 
 
+def test_the_transfer_case_keeps_five_images_of_each_rare_class_and_all_the_others():
+    from tfgenaug import data
+
+    for seed in (0, 1):
+        selection = data.select(data.DataCase(image_size=8,
+                                              **efficacy.case_fields("transfer5", seed)))
+        counts = data.class_counts(selection.train, efficacy.NUM_CLASSES)
+        assert list(counts[5:]) == [efficacy.TRANSFER_COUNT] * 5
+        assert list(counts[:5]) == list(selection.info.train_counts[:5])
+    assert "dagan" in efficacy.conditions_of("transfer5")
+    assert "smote" in efficacy.conditions_of("transfer5")
+
+
 def test_unknown_case_is_a_usage_error(tmp_path):
     completed = run("--cases=n7", f"--out_dir={tmp_path}")
     assert completed.returncode == 2
-    assert "--cases must be a subset of n5,n10,n20,imbalance20; got 'n7'" in completed.stderr
+    assert "--cases must be a subset of n5,n10,n20,imbalance20,transfer5; got 'n7'" in completed.stderr
 
 
 def test_the_dada_semi_run_is_dadas_reference_schedule_on_the_unlabelled_pool(tmp_path,

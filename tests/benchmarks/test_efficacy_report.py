@@ -72,6 +72,21 @@ def test_imbalance_goals_compare_with_plain_and_both_resamplers():
     assert goals["imbalance20: balanced accuracy ≥ smote + 2 points"]["met"] is False
 
 
+def test_transfer_goals_judge_dagan_against_classic_and_the_stack_against_both():
+    rows = {"classic": (0.80, 0.82, 0.81), "dagan": (0.84, 0.85, 0.86),
+            "classic+dagan": (0.85, 0.86, 0.85), "oversample": (0.84, 0.86, 0.85)}
+    cells = cells_of(*(cell("transfer5", name, seed, balanced_accuracy=value)
+                       for name, values in rows.items() for seed, value in enumerate(values)))
+    goals = by_goal(report.goals(cells, ["transfer5"]))
+    assert goals["transfer5: dagan beats classic"]["met"] is True
+    assert goals["transfer5: classic+dagan beats classic alone"]["met"] is True
+    # +0.3 points over dagan with sd 1.2 over three seeds: a tie.
+    assert goals["transfer5: classic+dagan beats dagan alone"]["met"] is False
+    assert goals["transfer5: (readout) dagan ahead of oversample"]["met"] is False
+    assert goals["transfer5: (readout) dagan ahead of smote"]["measured"] == "cells missing"
+    assert report.headline("transfer5") == "balanced_accuracy"
+
+
 def test_missing_cells_are_reported_as_missing_not_as_a_result():
     goals = report.goals(cells_of(cell("n10", "plain", 0)), ["n10"])
     assert goals and all(g["met"] is None and g["measured"] == "cells missing" for g in goals)

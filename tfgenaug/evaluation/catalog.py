@@ -24,50 +24,59 @@ from tfgenaug.evaluation.conditions import stda
 from tfgenaug.evaluation.conditions.adversarial import AdversarialWrap
 from tfgenaug.evaluation.registry import IMBALANCE
 from tfgenaug.evaluation.registry import LOW_DATA
+from tfgenaug.evaluation.registry import TRANSFER
 from tfgenaug.evaluation.registry import Condition
 from tfgenaug.evaluation.registry import names
 from tfgenaug.evaluation.registry import register
 
 _GAN = BatchStream(generated=True)
 _LOW_DATA_ONLY = (LOW_DATA,)
+_EVERY_CASE = (LOW_DATA, IMBALANCE, TRANSFER)
+_RARE_CLASS_CASES = (IMBALANCE, TRANSFER)
 
 register(Condition(
     "plain", "The real training images, shuffled.",
-    train=train_on_batches, batches=PLAIN))
+    train=train_on_batches, batches=PLAIN,
+    benchmark_cases=_EVERY_CASE))
 register(Condition(
     "classic", "Keras 3's image layers (rotation, translation, zoom, contrast; no flips) on "
     "every batch (`batches.classic_augmentation`).",
-    train=train_on_batches, batches=BatchStream(classic=True)))
+    train=train_on_batches, batches=BatchStream(classic=True),
+    benchmark_cases=_EVERY_CASE))
 register(Condition(
     "oversample", "Random oversampling: every class resampled with replacement up to the "
     "largest class.",
     train=train_on_batches, batches=BatchStream(resample="oversample"),
-    benchmark_cases=(IMBALANCE,)))
+    benchmark_cases=_RARE_CLASS_CASES))
 register(Condition(
     "smote", "SMOTE (imbalanced-learn) on flattened pixels: every class filled up to the "
     "largest with interpolations between same-class nearest neighbours.",
     train=train_on_batches, batches=BatchStream(resample="smote"),
-    benchmark_cases=(IMBALANCE,)))
+    benchmark_cases=_RARE_CLASS_CASES))
 register(Condition(
     "wgan_gp", "`GANAugment` with a WGAN-GP generator trained on the same images: uniform "
     "classes on balanced data, ∝ 1 / count on imbalanced data.",
-    train=train_on_batches, batches=_GAN, generator_run="wgan_gp"))
+    train=train_on_batches, batches=_GAN, generator_run="wgan_gp",
+    benchmark_cases=_EVERY_CASE))
 register(Condition(
     "dcgan", "Like `wgan_gp`, with a DCGAN generator.",
     train=train_on_batches, batches=_GAN, generator_run="dcgan"))
 register(Condition(
     "classic+wgan_gp", "`GANAugment` (the `wgan_gp` run), then the classic layers on every row.",
     train=train_on_batches, batches=BatchStream(generated=True, classic=True),
-    generator_run="wgan_gp"))
+    generator_run="wgan_gp",
+    benchmark_cases=_EVERY_CASE))
 register(Condition(
     "dagan", "`GANAugment` with a DAGAN run (issue 21): each generated row transforms a real "
     "training image of the class drawn (uniform, or ∝ 1 / count on imbalanced data) and "
     "carries its label; the variation is learned on every class.",
-    train=train_on_batches, batches=_GAN, generator_run="dagan"))
+    train=train_on_batches, batches=_GAN, generator_run="dagan",
+    benchmark_cases=_RARE_CLASS_CASES))
 register(Condition(
     "classic+dagan", "`GANAugment` (the `dagan` run), then the classic layers on every row.",
     train=train_on_batches, batches=BatchStream(generated=True, classic=True),
-    generator_run="dagan"))
+    generator_run="dagan",
+    benchmark_cases=_RARE_CLASS_CASES))
 register(Condition(
     "same_class_mix", "`SameClassMix`: each image interpolated with another of its class in "
     "the batch (w ~ U(0, 1)).",
