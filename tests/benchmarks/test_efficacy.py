@@ -62,7 +62,8 @@ def test_the_transfer_case_keeps_five_images_of_each_rare_class_and_all_the_othe
 def test_unknown_case_is_a_usage_error(tmp_path):
     completed = run("--cases=n7", f"--out_dir={tmp_path}")
     assert completed.returncode == 2
-    assert "--cases must be a subset of n5,n10,n20,imbalance20,transfer5; got 'n7'" in completed.stderr
+    assert ("--cases must be a subset of n5,n10,n20,imbalance20,transfer5; got 'n7'"
+            in completed.stderr)
 
 
 def test_the_dada_semi_run_is_dadas_reference_schedule_on_the_unlabelled_pool(tmp_path,

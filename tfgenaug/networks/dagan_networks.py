@@ -85,9 +85,11 @@ def dagan_critic(
 ) -> keras.Model:
     """Builds DAGAN's pair critic `[images, partners] -> {"logits": (N,)}`.
 
-    Strided 4x4 convolutions (LeakyReLU 0.2, layer normalisation after the first) halve
-    the stacked pair down to a map of smaller side 4..7, doubling channels from `width`;
-    a dense layer gives one logit per pair.
+    A 3x3 stem, strided 4x4 convolutions that halve the stacked pair down to a map of
+    smaller side 4..7 (doubling channels from `width`), and a 3x3 convolution there
+    (same channels), all
+    LeakyReLU 0.2 with layer normalisation after the stem; a dense layer gives one logit
+    per pair.
 
     Args:
         image_shape: `(height, width, channels)` of one image of the pair.
@@ -109,12 +111,15 @@ def dagan_critic(
     images = keras.Input(tuple(image_shape), name="images")
     partners = keras.Input(tuple(image_shape), name="partners")
     x = layers.Concatenate(name="pair")([images, partners])
-    for i in range(sizes.doublings(height, image_width)):
-        x = layers.Conv2D(sizes.channels(width, i), 4, strides=2, padding="same",
-                          name=f"down{i}")(x)
-        if i > 0:
-            x = layers.LayerNormalization(axis=[1, 2, 3], name=f"down{i}_norm")(x)
-        x = layers.LeakyReLU(0.2, name=f"down{i}_lrelu")(x)
+    # A stride-1 stem and a stride-1 layer at the bottom: at 8x8 (one halving) the critic
+    # still has three layers to compare the two images; with one, it judged realism alone
+    # and the generator's outputs kept a third of their source's class (issue 21).
+    x = layers.Conv2D(width, 3, padding="same", name="stem")(x)
+    x = layers.LeakyReLU(0.2, name="stem_lrelu")(x)
+    doublings = sizes.doublings(height, image_width)
+    for i in range(doublings):
+        x = _block(x, sizes.channels(width, i + 1), 2, f"down{i}", kernel=4)
+    x = _block(x, sizes.channels(width, doublings), 1, "bottom")
     x = layers.Flatten(name="features")(x)
     logits = layers.Dense(1, name="logit")(x)
     logits = layers.Reshape((), name="logits_flat")(logits)
@@ -122,7 +127,7 @@ def dagan_critic(
     return keras.Model([images, partners], {"logits": logits}, name=name)
 
 
-def _block(x, filters: int, strides: int, name: str):
-    x = layers.Conv2D(filters, 3, strides=strides, padding="same", name=f"{name}_conv")(x)
+def _block(x, filters: int, strides: int, name: str, kernel: int = 3):
+    x = layers.Conv2D(filters, kernel, strides=strides, padding="same", name=f"{name}_conv")(x)
     x = layers.LayerNormalization(axis=[1, 2, 3], name=f"{name}_norm")(x)
     return layers.LeakyReLU(0.2, name=f"{name}_lrelu")(x)
