@@ -20,6 +20,6 @@ def test_generator_runs_name_their_trainer_and_options():
         "trainer": "wgan_gp", "steps": 1500}
     assert registry.generator_trainer("wgan_gp_long") == "wgan_gp_long"
     with pytest.raises(ValueError, match=r"run must be one of \['wgan_gp', 'dcgan', 'dada', "
-                                         r"'dada_semi', 'wgan_gp_diffaug', 'wgan_gp_long'\]; "
-                                         r"got 'vae'"):
+                                         r"'dagan', 'dada_semi', 'wgan_gp_diffaug', "
+                                         r"'wgan_gp_long'\]; got 'vae'"):
         generator_runs.generator_run_fields("vae")
