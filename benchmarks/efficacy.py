@@ -282,8 +282,8 @@ def write_report(out_dir: str, cases, command: str, budget: Budget,
         f"![efficacy]({os.path.basename(plot)})",
         "",
     ]
-    imbalance_cases = [c for c in cases if report.rare_classes(c)]
-    for case in imbalance_cases:
+    rare_class_cases = [c for c in cases if report.rare_classes(c)]
+    for case in rare_class_cases:
         lines += [f"## {case}: details, %", "",
                   report.minority_markdown(cells, case, ALL_CONDITIONS), ""]
     stda = report.stda_markdown(cells, [c for c in cases if c.startswith("n")])

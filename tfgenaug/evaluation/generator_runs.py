@@ -4,6 +4,8 @@ Several conditions share one run (`wgan_gp`, `classic+wgan_gp` and `wgan_gp_filt
 use the `wgan_gp` run); a `Condition` names its run in `generator_run`.
 """
 
+from tfgenaug import data
+
 DIFFAUGMENT_POLICY = "color,translation,cutout"
 LONG_STEPS_MULTIPLIER = 4
 # Run name -> `TrainConfig` fields (`steps_multiplier` scales the benchmark's steps).
@@ -14,7 +16,7 @@ GENERATOR_RUNS = {
     # Image-conditioned: learns how any class varies, applied to the rare ones (issue 21).
     "dagan": {"trainer": "dagan"},
     # DADA's semi-supervised extension: the rest of the train pool, unlabelled (issue 20).
-    "dada_semi": {"trainer": "dada", "unlabelled": "rest"},
+    "dada_semi": {"trainer": "dada", "unlabelled": data.REST_OF_TRAIN},
     "wgan_gp_diffaug": {"trainer": "wgan_gp", "diffaugment": DIFFAUGMENT_POLICY},
     # Longer GAN training: do 4x the generator steps make better samples?
     "wgan_gp_long": {"trainer": "wgan_gp", "steps_multiplier": LONG_STEPS_MULTIPLIER},

@@ -87,9 +87,8 @@ def dagan_critic(
 
     A 3x3 stem, strided 4x4 convolutions that halve the stacked pair down to a map of
     smaller side 4..7 (doubling channels from `width`), and a 3x3 convolution there
-    (same channels), all
-    LeakyReLU 0.2 with layer normalisation after the stem; a dense layer gives one logit
-    per pair.
+    (same channels), all LeakyReLU 0.2 with layer normalisation after the stem; a dense
+    layer gives one logit per pair.
 
     Args:
         image_shape: `(height, width, channels)` of one image of the pair.
@@ -113,7 +112,7 @@ def dagan_critic(
     x = layers.Concatenate(name="pair")([images, partners])
     # A stride-1 stem and a stride-1 layer at the bottom: at 8x8 (one halving) the critic
     # still has three layers to compare the two images; with one, it judged realism alone
-    # and the generator's outputs kept a third of their source's class (issue 21).
+    # and 23-60 % of the generator's outputs kept their source's class (issue 21).
     x = layers.Conv2D(width, 3, padding="same", name="stem")(x)
     x = layers.LeakyReLU(0.2, name="stem_lrelu")(x)
     doublings = sizes.doublings(height, image_width)

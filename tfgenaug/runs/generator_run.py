@@ -55,7 +55,7 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
     config.validate()
     strategy = fit_loop.begin_run(config.seed, config.strategy, config.deterministic)
     recipe = recipe_for(config.trainer)
-    selection = data.select(config.data_case(), with_pool=config.unlabelled == unlabelled.REST)
+    selection = data.select(config.data_case(), with_pool=config.unlabelled == data.REST_OF_TRAIN)
     stream, images = None, selection.train_arrays[0]
     if recipe.batches is not None:
         stream = recipe.batches(config, selection)

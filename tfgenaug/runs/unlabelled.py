@@ -13,8 +13,6 @@ import tensorflow as tf
 
 from tfgenaug import data
 
-REST = data.REST_OF_TRAIN
-
 
 def unlabelled_images(unlabelled: str, selection: data.Selection,
                       data_dir: str | None = None) -> np.ndarray:
@@ -34,7 +32,7 @@ def unlabelled_images(unlabelled: str, selection: data.Selection,
             than the run's, or no image at all.
     """
     labelled = selection.train_arrays[0].astype(np.float32)
-    if unlabelled == REST:
+    if unlabelled == data.REST_OF_TRAIN:
         if selection.pool is None:
             raise ValueError("unlabelled='rest' needs the selection's pool: "
                              "data.select(case, with_pool=True)")
