@@ -1,5 +1,5 @@
 """Mixed precision: every GAN trainer trains under `mixed_bfloat16` on CPU; float16
-wraps both optimizers in a `LossScaleOptimizer`."""
+wraps both optimizers in a `LossScaleOptimizer` (DAGAN: both policies, pair batches)."""
 
 import os
 import subprocess
@@ -13,8 +13,11 @@ import tensorflow as tf
 from tests.trainers.conftest import IMAGE_SHAPE
 from tests.trainers.conftest import NUM_CLASSES
 from tests.trainers.conftest import TINY
+from tests.trainers.conftest import tiny_batches
 from tests.trainers.conftest import tiny_dataset
+from tfgenaug import data
 from tfgenaug.trainers import DADA
+from tfgenaug.trainers import DAGAN
 from tfgenaug.trainers import DCGAN
 from tfgenaug.trainers import WGANGP
 from tfgenaug.trainers import SemiSupervisedGAN
@@ -82,6 +85,37 @@ def test_float16_wraps_both_optimizers_in_loss_scale_optimizers(policy):
     assert np.isfinite(logs["d_loss"][-1]) and np.isfinite(logs["gradient_penalty"][-1])
     after = trainer.discriminator.trainable_weights
     assert any(not np.allclose(b, a.numpy()) for b, a in zip(before, after, strict=True))
+
+
+@pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"], indirect=True)
+def test_dagan_mixed_precision_trains_and_transforms_in_float32(policy):
+    """DAGAN's pair batches under both policies: float16 scales its two losses."""
+    trainer = DAGAN(IMAGE_SHAPE, NUM_CLASSES, **TINY, n_critic=2)
+    assert any(layer.compute_dtype == policy[len("mixed_"):]
+               for layer in trainer.generator.layers)
+    trainer.compile(jit_compile=False)
+    for optimizer in (trainer.d_optimizer, trainer.g_optimizer):
+        scaled = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+        assert scaled == (policy == "mixed_float16")
+    images, labels = tiny_batches(4)
+    before = [w.numpy().copy() for w in trainer.generator.trainable_weights]
+    batches = data.same_class_pairs(images, labels, 8, seed=0)
+    logs = trainer.fit(batches, steps_per_epoch=2, epochs=1, verbose=0).history
+    for key, values in logs.items():
+        assert np.isfinite(values[-1]), key
+    after = trainer.generator.trainable_weights
+    assert all(w.dtype == "float32" for w in after)
+    assert any(not np.allclose(b, a.numpy()) for b, a in zip(before, after, strict=True))
+
+    batch = next(iter(batches))
+    noise = trainer.replica_noise(8, draw=0)
+    terms, _ = trainer.critic_maths(batch["images"], batch["partners"], noise,
+                                    tf.fill([8], 0.5))
+    for key, value in terms.items():
+        assert value.dtype == tf.float32, key
+        assert np.isfinite(value.numpy()), key
+    variants = trainer.transform(images[:3], seed=0)
+    assert variants.dtype == tf.float32 and np.isfinite(variants.numpy()).all()
 
 
 def test_float32_policy_keeps_the_plain_optimizers():
