@@ -6,11 +6,18 @@ from benchmarks import dagan_tune
 from tfgenaug import jsonio
 
 
-def test_a_variant_is_steps_rate_width_and_critic_width():
+def test_a_variant_is_steps_rate_widths_and_optionally_noise_and_image_size():
     assert dagan_tune.parse_variant("1500:2e-4:16:32") == {
         "steps": 1500, "learning_rate": 2e-4, "width": 16, "critic_width": 32}
-    with pytest.raises(ValueError):
-        dagan_tune.parse_variant("1500:2e-4")
+    variant = dagan_tune.parse_variant("1500:2e-4:16:32:8:16")
+    assert variant["noise_dim"] == 8 and variant["image_size"] == 16
+    # The four-field names are the committed cache's: they must not change.
+    assert dagan_tune.variant_name(dagan_tune.parse_variant("1500:1e-4:16:32")) == (
+        "s1500_lr0.0001_w16_cw32")
+    assert dagan_tune.variant_name(variant) == "s1500_lr0.0002_w16_cw32_z8_px16"
+    for bad in ("1500:2e-4", "1:2:3:4:5:6:7"):
+        with pytest.raises(ValueError, match="a variant is steps:learning_rate"):
+            dagan_tune.parse_variant(bad)
 
 
 def test_a_cached_variant_is_returned_without_training(tmp_path, monkeypatch):
