@@ -159,8 +159,9 @@ class TestBadInputs:
     def test_bad_hyperparameters(self):
         with pytest.raises(ValueError, match="n_critic must be a positive integer"):
             WGANGP(IMAGE_SHAPE, NUM_CLASSES, n_critic=0)
-        with pytest.raises(ValueError, match="gp_weight must be >= 0"):
-            WGANGP(IMAGE_SHAPE, NUM_CLASSES, gp_weight=-1.0)
+        for gp_weight in (-1.0, float("nan")):
+            with pytest.raises(ValueError, match="gp_weight must be a number >= 0"):
+                WGANGP(IMAGE_SHAPE, NUM_CLASSES, gp_weight=gp_weight)
         with pytest.raises(ValueError, match="image_shape is required"):
             WGANGP(None, NUM_CLASSES)
         with pytest.raises(ValueError, match=r"label_smoothing must be in \[0, 0.5\)"):

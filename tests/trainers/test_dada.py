@@ -197,7 +197,7 @@ def test_sample_uses_the_generator():
         ({"gan_steps": -1}, "gan_steps must be an integer >= 0"),
         ({"generator_steps": 0}, "generator_steps must be a positive integer"),
         ({"ema_decay": 1.0}, r"ema_decay must be in \[0, 1\)"),
-        ({"feature_matching_weight": -0.5}, "feature_matching_weight must be >= 0"),
+        ({"feature_matching_weight": -0.5}, "feature_matching_weight must be a number >= 0"),
         ({"translation": 1.5}, r"translation must be in \[0, 1\)"),
     ],
 )

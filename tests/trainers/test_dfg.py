@@ -217,7 +217,7 @@ def test_classifier_model_checkpoint_and_config(tmp_path):
         ({"minority_classes": [3]}, "minority_classes must be None or a non-empty"),
         ({"minority_classes": []}, "minority_classes must be None or a non-empty"),
         ({"n_critic": 0}, "n_critic must be a positive integer"),
-        ({"gp_weight": -1.0}, "gp_weight must be >= 0"),
+        ({"gp_weight": -1.0}, "gp_weight must be a number >= 0"),
         ({"delta_weight": -1.0}, "delta_weight must be a number >= 0"),
     ],
 )

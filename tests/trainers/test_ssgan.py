@@ -114,7 +114,7 @@ def test_config_round_trips():
 
 
 def test_bad_inputs_name_the_argument():
-    with pytest.raises(ValueError, match="unlabelled_weight must be >= 0; got -1"):
+    with pytest.raises(ValueError, match="unlabelled_weight must be a number >= 0; got -1"):
         make(unlabelled_weight=-1)
     with pytest.raises(ValueError, match=r"ema_decay must be in \[0, 1\); got 1.0"):
         make(ema_decay=1.0)

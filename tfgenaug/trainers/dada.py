@@ -39,6 +39,7 @@ from tfgenaug.trainers.ema_classifier import EMAClassifierMixin
 from tfgenaug.trainers.ema_classifier import check_ema_decay
 from tfgenaug.trainers.ema_classifier import weight_norm_networks
 from tfgenaug.trainers.registry import register
+from tfgenaug.validation import check_number
 from tfgenaug.validation import check_positive_int
 
 GAN_STAGE = 1
@@ -151,10 +152,7 @@ class DADA(EMAClassifierMixin, ConditionalGANTrainer):
         if isinstance(gan_steps, bool) or not isinstance(gan_steps, int) or gan_steps < 0:
             raise ValueError(f"gan_steps must be an integer >= 0; got {gan_steps!r}")
         check_positive_int(generator_steps, "generator_steps")
-        if feature_matching_weight < 0:
-            raise ValueError(
-                f"feature_matching_weight must be >= 0; got {feature_matching_weight}"
-            )
+        check_number(feature_matching_weight, "feature_matching_weight", minimum=0)
         ema_decay = check_ema_decay(ema_decay)
         if not 0.0 <= rotation_degrees <= 180.0:
             raise ValueError(f"rotation_degrees must be in [0, 180]; got {rotation_degrees}")

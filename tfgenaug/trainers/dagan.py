@@ -25,6 +25,7 @@ from tfgenaug.networks.source_bank import label_conditioned
 from tfgenaug.trainers import losses
 from tfgenaug.trainers.base import ConditionalGANTrainer
 from tfgenaug.trainers.registry import register
+from tfgenaug.validation import check_number
 from tfgenaug.validation import check_positive_int
 
 PAIR_KEYS = ("images", "partners", "labels")
@@ -92,8 +93,7 @@ class DAGAN(ConditionalGANTrainer):
         **kwargs,
     ):
         check_positive_int(n_critic, "n_critic")
-        if not gp_weight >= 0:
-            raise ValueError(f"gp_weight must be >= 0; got {gp_weight}")
+        check_number(gp_weight, "gp_weight", minimum=0)
         if (generator is None or discriminator is None) and image_shape is None:
             raise ValueError(
                 "image_shape is required unless both generator and discriminator are given")

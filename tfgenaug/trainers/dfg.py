@@ -52,6 +52,7 @@ from tfgenaug.trainers import portable_random
 from tfgenaug.trainers.source_regularized import SourceRegularizedTrainer
 from tfgenaug.trainers.source_regularized import cross_entropy
 from tfgenaug.trainers.source_regularized import default_adam
+from tfgenaug.validation import check_number
 from tfgenaug.validation import check_positive_int
 
 
@@ -137,8 +138,7 @@ class DFG(SourceRegularizedTrainer):
                             (classifier_every, "classifier_every"),
                             (attention_every, "attention_every")):
             check_positive_int(value, name)
-        if gp_weight < 0:
-            raise ValueError(f"gp_weight must be >= 0; got {gp_weight}")
+        check_number(gp_weight, "gp_weight", minimum=0)
         # E, C, their frozen source copies and DELTA's channel weights (uniform until
         # `update_attention` measures them).
         super().__init__(extractor, classifier, num_classes, delta_weight, seed=seed, **kwargs)

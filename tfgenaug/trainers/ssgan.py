@@ -35,6 +35,7 @@ from tfgenaug.trainers.ema_classifier import EMAClassifierMixin
 from tfgenaug.trainers.ema_classifier import check_ema_decay
 from tfgenaug.trainers.ema_classifier import weight_norm_networks
 from tfgenaug.trainers.registry import register
+from tfgenaug.validation import check_number
 
 _TINY = 1e-8
 # Where `classifier_parts` splits `semi_supervised_discriminator`: its last feature maps,
@@ -111,8 +112,7 @@ class SemiSupervisedGAN(EMAClassifierMixin, ConditionalGANTrainer):
         seed: int = 0,
         **kwargs,
     ):
-        if not unlabelled_weight >= 0:
-            raise ValueError(f"unlabelled_weight must be >= 0; got {unlabelled_weight}")
+        check_number(unlabelled_weight, "unlabelled_weight", minimum=0)
         ema_decay = check_ema_decay(ema_decay)
         generator, discriminator = weight_norm_networks(
             image_shape, num_classes, noise_dim, width_multiplier, gaussian_noise, dropout,

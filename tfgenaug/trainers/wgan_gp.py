@@ -12,6 +12,7 @@ from tfgenaug.trainers.base import DIFFAUGMENT_DRAWS
 from tfgenaug.trainers.base import ConditionalGANTrainer
 from tfgenaug.trainers.base import default_networks
 from tfgenaug.trainers.registry import register
+from tfgenaug.validation import check_number
 from tfgenaug.validation import check_positive_int
 
 
@@ -91,10 +92,8 @@ class WGANGP(ConditionalGANTrainer):
         policy = diffaug.parse_policy(diffaugment)
         if kwargs.get("ada_target") is not None and not policy:
             policy = ada.DEFAULT_POLICY
-        if gp_weight < 0:
-            raise ValueError(f"gp_weight must be >= 0; got {gp_weight}")
-        if aux_weight < 0:
-            raise ValueError(f"aux_weight must be >= 0; got {aux_weight}")
+        check_number(gp_weight, "gp_weight", minimum=0)
+        check_number(aux_weight, "aux_weight", minimum=0)
         generator, discriminator = default_networks(
             image_shape, num_classes, noise_dim, width, critic_width, generator, discriminator,
             aux_classifier=aux_weight > 0,
