@@ -1,8 +1,8 @@
 """Measures of generated data and of the classifiers it trains.
 
-FID and KID are computed on the features of an in-domain classifier trained on the
-real data (`feature_extractor`), not on Inception: compare values only within one
-extractor, never with published Inception FIDs.
+FID, KID and precision/recall/density/coverage are computed on the features of an
+in-domain classifier trained on the real data (`feature_extractor`), not on Inception:
+compare values only within one extractor, never with published Inception FIDs.
 """
 
 from tfgenaug.metrics.classification import classification_accuracy_score
@@ -19,11 +19,16 @@ from tfgenaug.metrics.kernel import mmd2_unbiased
 from tfgenaug.metrics.kernel import polynomial_kernel
 from tfgenaug.metrics.label_agreement import label_agreement
 from tfgenaug.metrics.label_agreement import train_reference_classifier
+from tfgenaug.metrics.manifold import METRICS as PRDC_METRICS
+from tfgenaug.metrics.manifold import nearest_neighbour_radii
+from tfgenaug.metrics.manifold import per_class_precision_recall_density_coverage
+from tfgenaug.metrics.manifold import precision_recall_density_coverage
 from tfgenaug.metrics.novelty import nearest_distances
 from tfgenaug.metrics.novelty import novelty_ratio
 from tfgenaug.metrics.novelty import same_class_nearest_distances
 
 __all__ = [
+    "PRDC_METRICS",
     "classification_accuracy_score",
     "classification_report",
     "confusion_matrix_png",
@@ -36,9 +41,12 @@ __all__ = [
     "label_agreement",
     "mmd2_unbiased",
     "nearest_distances",
+    "nearest_neighbour_radii",
     "novelty_ratio",
     "per_class_fid",
+    "per_class_precision_recall_density_coverage",
     "polynomial_kernel",
+    "precision_recall_density_coverage",
     "same_class_nearest_distances",
     "train_reference_classifier",
 ]
