@@ -33,6 +33,9 @@ def test_train_generator_writes_its_outputs(tmp_path):
     np.testing.assert_allclose(np.mean(report["label_agreement_per_class"]),
                                report["label_agreement"])
     assert np.isfinite(report["fid_judge_features"]) and report["fid_judge_features"] > 0
+    for name in ("precision", "recall", "coverage"):  # 30 samples > PRDC_K
+        assert 0.0 <= report[f"{name}_judge_features"] <= 1.0, name
+    assert report["density_judge_features"] >= 0.0
     assert (run / "samples.png").stat().st_size > 0
     assert json.loads((run / "metrics.json").read_text()) == report
     saved = json.loads((run / "config.json").read_text())

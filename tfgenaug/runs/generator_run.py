@@ -12,6 +12,7 @@ import tensorflow as tf
 from tfgenaug import callbacks
 from tfgenaug import data
 from tfgenaug import jsonio
+from tfgenaug import metrics
 from tfgenaug import strategies
 from tfgenaug.runs import fit_loop
 from tfgenaug.runs import label_agreement
@@ -100,8 +101,15 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
             trainer, selection.train_split, selection.test, selection.info, config))
         print(f"Label agreement: {report['label_agreement']:.4f} "
               f"(judge test accuracy {report['judge_test_accuracy']:.4f})", flush=True)
+        quality = {name: report[f"{name}_judge_features"] for name in metrics.PRDC_METRICS
+                   if f"{name}_judge_features" in report}
+        if quality:
+            print("On the judge's features: " + ", ".join(
+                f"{name} {value:.3f}" for name, value in quality.items()), flush=True)
         with tf.summary.create_file_writer(log_dir).as_default():
             tf.summary.scalar("label_agreement", report["label_agreement"], step=report["step"])
+            for name, value in quality.items():
+                tf.summary.scalar(f"judge_features/{name}", value, step=report["step"])
     if config.export_dir:
         report["export_path"] = model_dir.export_from_model_dir(
             config.model_dir, config.export_dir

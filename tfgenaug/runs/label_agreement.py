@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 # ~17 per seed) is judged by the same classifier, trained once.
 _JUDGES: dict[tuple, tuple] = {}
 _MAX_JUDGES = 4
+# Neighbourhood size of precision/recall/density/coverage (Naeem et al. 2020's choice).
+PRDC_K = 5
 
 
 def measure_label_agreement(trainer, pool, test, info, config: "TrainConfig") -> dict:
@@ -24,6 +26,9 @@ def measure_label_agreement(trainer, pool, test, info, config: "TrainConfig") ->
     Returns label agreement (overall and per class), the judge's test accuracy and the
     FID between the train pool and the samples on the judge's pooled features (an
     in-domain extractor, not Inception: comparable only between runs of one dataset).
+    With more than `PRDC_K` samples, also precision, recall, density and coverage of the
+    samples against the pool on the same features (`*_judge_features`): FID split into
+    "are the samples realistic" and "do they cover the real data".
     The judge is trained once per process for the same pool, test split, epochs and seed.
     """
     images, labels = data.as_numpy(pool)
@@ -32,14 +37,19 @@ def measure_label_agreement(trainer, pool, test, info, config: "TrainConfig") ->
     generated = trainer.sample(wanted, seed=config.seed + 1).numpy()
     predicted = np.argmax(judge.predict(generated, verbose=0), axis=-1)
     per_class = [float(np.mean(predicted[wanted == k] == k)) for k in range(info.num_classes)]
-    fid = metrics.fid_from_features(real_features,
-                                    metrics.extract_features(extractor, generated))
-    return {
+    generated_features = metrics.extract_features(extractor, generated)
+    report = {
         "label_agreement": float(np.mean(predicted == wanted)),
         "label_agreement_per_class": per_class,
         "judge_test_accuracy": judge_accuracy,
-        "fid_judge_features": float(fid),
+        "fid_judge_features": float(metrics.fid_from_features(real_features,
+                                                              generated_features)),
     }
+    if len(generated) > PRDC_K and len(real_features) > PRDC_K:
+        manifold = metrics.precision_recall_density_coverage(real_features,
+                                                             generated_features, k=PRDC_K)
+        report.update({f"{name}_judge_features": value for name, value in manifold.items()})
+    return report
 
 
 def _judge(images, labels, test, info, config: "TrainConfig") -> tuple:
