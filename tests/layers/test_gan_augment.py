@@ -1,6 +1,7 @@
 """Tests of `tfgenaug.layers.GANAugment` on 8x8x1 images and K=3 classes."""
 
 import json
+import math
 import os
 import types
 
@@ -404,6 +405,23 @@ def test_keras_file_round_trip_restores_the_generator_weights(tmp_path):
     classes = np.arange(6, dtype="int32") % K
     np.testing.assert_allclose(layer._source.sample(classes, noise),
                                generator([noise, classes], training=False), atol=1e-6)
+
+
+def test_truncation_bounds_the_noise_and_round_trips():
+    # The painted right half is tanh(noise[:, 0]): truncation bounds it.
+    layer = GANAugment(paint_generator(), num_classes=K, rate=1.0, value_range=(-1, 1),
+                       seed=0, truncation=0.2)
+    images, labels = real_batch(32, value_range=(-1, 1))
+    right = np.asarray(layer((images, labels))[0])[:, :, 4:, 0]
+    assert np.abs(right).max() <= math.tanh(0.2) + 1e-6 and np.abs(right).max() > 0
+    config = json.loads(json.dumps(layer.get_config()))
+    assert config["truncation"] == 0.2
+    assert GANAugment.from_config(config).truncation == 0.2
+    with pytest.raises(ValueError, match="truncation applies to normal noise"):
+        GANAugment(paint_generator(), num_classes=K, noise_distribution="uniform",
+                   truncation=0.5)
+    with pytest.raises(ValueError, match="truncation must be None or a number > 0"):
+        GANAugment(paint_generator(), num_classes=K, truncation=0)
 
 
 def test_config_round_trip():

@@ -21,6 +21,8 @@ from tfgenaug.layers.untracked_networks import load_layer_variables
 from tfgenaug.layers.untracked_networks import load_network_weights
 from tfgenaug.layers.untracked_networks import network_weights
 from tfgenaug.layers.untracked_networks import save_network_weights
+from tfgenaug.trainers.noise import check_truncation
+from tfgenaug.trainers.noise import draw_noise
 from tfgenaug.validation import check_number
 
 MODES = ("replace", "append")
@@ -86,6 +88,9 @@ class GANAugment(BatchAugmentationLayer):
         noise_distribution: `"normal"` or `"uniform"`, the generator's noise. Read from
             a trainer or SavedModel; for a generator `keras.Model` it defaults to
             `"normal"`. Defaults to `None`.
+        truncation: optional float > 0: the generator's normal noise redrawn where
+            `|z| > truncation` (the truncation trick of Brock et al. 2019: samples
+            nearer the generator's typical output, less varied). Defaults to `None`.
         range_check: bool. Whether each training batch's images are checked against
             `value_range` (values up to half its span beyond it pass). Defaults to
             `True`.
@@ -126,6 +131,7 @@ class GANAugment(BatchAugmentationLayer):
         seed: int | None = None,
         num_classes: int | None = None,
         noise_distribution: str | None = None,
+        truncation: float | None = None,
         range_check: bool = True,
         **kwargs,
     ):
@@ -144,6 +150,7 @@ class GANAugment(BatchAugmentationLayer):
         self._source: GeneratorSource = resolve_generator(
             generator, num_classes=num_classes, noise_distribution=noise_distribution
         )
+        self.truncation = check_truncation(truncation, self._source.noise_distribution)
         self.class_probabilities = resolve_class_probs(
             class_probs, class_counts, self._source.num_classes
         )
@@ -187,12 +194,10 @@ class GANAugment(BatchAugmentationLayer):
         num_generated = self.num_generated(batch_size)
         seed = self.seed_generator if seed is None else seed
         classes = keras.random.categorical(self._logits, num_generated, dtype="int32", seed=seed)
-        draw_noise = (
-            keras.random.uniform if self.noise_distribution == "uniform" else keras.random.normal
-        )
         transformation = {
             "classes": ops.reshape(classes, (-1,)),
-            "noise": draw_noise((num_generated, self.noise_dim), seed=seed),
+            "noise": draw_noise((num_generated, self.noise_dim), self.noise_distribution,
+                                seed=seed, truncation=self.truncation),
         }
         if self.mode == "replace":
             rows = keras.random.shuffle(ops.arange(batch_size, dtype="int32"), seed=seed)
@@ -276,6 +281,7 @@ class GANAugment(BatchAugmentationLayer):
             "seed": self.seed,
             "num_classes": self.num_classes,
             "noise_distribution": self.noise_distribution,
+            "truncation": self.truncation,
         }
         base_config = super().get_config()
         return {**base_config, **config}

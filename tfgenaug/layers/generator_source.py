@@ -21,8 +21,8 @@ import tensorflow as tf
 
 from tfgenaug.savedmodels.load import load
 from tfgenaug.savedmodels.load import resolve_version_dir
+from tfgenaug.trainers.noise import NOISE_DISTRIBUTIONS
 
-NOISE_DISTRIBUTIONS = ("normal", "uniform")
 # Layers whose size gives the number of classes of a conditional generator.
 _CLASS_COUNT_ATTRIBUTES = (
     (keras.layers.Embedding, "input_dim"),

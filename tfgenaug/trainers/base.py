@@ -21,9 +21,11 @@ from tfgenaug.networks import conditional_generator
 from tfgenaug.trainers import ada
 from tfgenaug.trainers import diffaugment
 from tfgenaug.trainers.core import Trainer
+from tfgenaug.trainers.noise import NOISE_DISTRIBUTIONS
+from tfgenaug.trainers.noise import check_truncation
+from tfgenaug.trainers.noise import draw_noise
 from tfgenaug.validation import check_choice
 
-NOISE_DISTRIBUTIONS = ("normal", "uniform")
 # DiffAugment's draws of a step are numbered from here, clear of the noise draws.
 DIFFAUGMENT_DRAWS = 512
 
@@ -198,7 +200,8 @@ class ConditionalGANTrainer(Trainer):
         """Runs the generator on `[noise, labels]`; float32 images whatever the policy."""
         return tf.cast(self.generator(inputs, training=training), tf.float32)
 
-    def sample(self, labels, seed: int | None = None, noise=None) -> tf.Tensor:
+    def sample(self, labels, seed: int | None = None, noise=None,
+               truncation: float | None = None) -> tf.Tensor:
         """Generates one image per label.
 
         Args:
@@ -206,27 +209,32 @@ class ConditionalGANTrainer(Trainer):
             seed: int for reproducible noise; `None` draws from the trainer's seed
                 generator. Ignored when `noise` is given.
             noise: optional `(N, noise_dim)` noise.
+            truncation: optional float > 0: normal noise redrawn where `|z| >
+                truncation` (fewer, more typical variations). Needs normal noise; not
+                with `noise`.
 
         Returns:
             float32 images `(N, H, W, C)` in [-1, 1].
 
         Raises:
-            ValueError: labels outside [0, num_classes) or noise of the wrong shape.
+            ValueError: labels outside [0, num_classes), noise of the wrong shape, or a
+                truncation that is not a number > 0 or meets uniform noise or `noise`.
 
         Example:
         ```python
         images = trainer.sample(np.arange(10), seed=0)
+        typical = trainer.sample(np.arange(10), seed=0, truncation=0.5)
         ```
         """
         labels = tf.reshape(tf.convert_to_tensor(labels, tf.int32), [-1])
         check_labels_in_range(labels.numpy(), self.num_classes)
         batch = int(labels.shape[0])
+        check_truncation(truncation, self.noise_distribution)
         if noise is None:
-            seed_arg = self.seed_generator if seed is None else int(seed)
-            if self.noise_distribution == "uniform":
-                noise = keras.random.uniform((batch, self.noise_dim), seed=seed_arg)
-            else:
-                noise = keras.random.normal((batch, self.noise_dim), seed=seed_arg)
+            noise = draw_noise((batch, self.noise_dim), self.noise_distribution,
+                               self.seed_generator if seed is None else int(seed), truncation)
+        elif truncation is not None:
+            raise ValueError("truncation draws the noise; pass truncation or noise, not both")
         elif tuple(noise.shape) != (batch, self.noise_dim):
             raise ValueError(
                 f"noise must have shape (len(labels), noise_dim) = {(batch, self.noise_dim)}; "

@@ -24,6 +24,8 @@ from tfgenaug.networks.source_bank import SourceBank
 from tfgenaug.networks.source_bank import label_conditioned
 from tfgenaug.trainers import losses
 from tfgenaug.trainers.base import ConditionalGANTrainer
+from tfgenaug.trainers.noise import check_truncation
+from tfgenaug.trainers.noise import draw_noise
 from tfgenaug.trainers.registry import register
 from tfgenaug.validation import check_number
 from tfgenaug.validation import check_positive_int
@@ -182,7 +184,8 @@ class DAGAN(ConditionalGANTrainer):
         """Runs the generator on `[images, noise]`; float32 images."""
         return tf.cast(self.generator(inputs, training=training), tf.float32)
 
-    def transform(self, images, seed: int | None = None, noise=None) -> tf.Tensor:
+    def transform(self, images, seed: int | None = None, noise=None,
+                  truncation: float | None = None) -> tf.Tensor:
         """One new image per source image, meant to be of the source's class.
 
         Args:
@@ -190,13 +193,15 @@ class DAGAN(ConditionalGANTrainer):
             seed: int for reproducible noise; `None` draws from the trainer's seed
                 generator. Ignored when `noise` is given.
             noise: optional `(N, noise_dim)` noise.
+            truncation: optional float > 0: noise redrawn where `|z| > truncation`
+                (variants closer to the typical transform). Not with `noise`.
 
         Returns:
             float32 images `(N, H, W, C)` in [-1, 1].
 
         Raises:
-            ValueError: images of another shape than the trainer's, or noise of the
-                wrong shape.
+            ValueError: images of another shape than the trainer's, noise of the
+                wrong shape, or a bad truncation (or one given with `noise`).
 
         Example:
         ```python
@@ -208,9 +213,12 @@ class DAGAN(ConditionalGANTrainer):
             raise ValueError(f"images must have shape (N, {', '.join(map(str, self.image_shape))})"
                              f" to match DAGAN's image_shape; got {tuple(images.shape)}")
         batch = int(images.shape[0])
+        check_truncation(truncation)
         if noise is None:
-            noise = keras.random.normal((batch, self.noise_dim),
-                                        seed=self.seed_generator if seed is None else int(seed))
+            noise = draw_noise((batch, self.noise_dim), "normal",
+                               self.seed_generator if seed is None else int(seed), truncation)
+        elif truncation is not None:
+            raise ValueError("truncation draws the noise; pass truncation or noise, not both")
         elif tuple(noise.shape) != (batch, self.noise_dim):
             raise ValueError(f"noise must have shape (len(images), noise_dim) = "
                              f"{(batch, self.noise_dim)}; got {tuple(noise.shape)}")
