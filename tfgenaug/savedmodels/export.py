@@ -1,7 +1,8 @@
 """Export of class-conditional generators as SavedModels in TF Serving's layout.
 
-`export` writes `base_dir/<version>/` with two signatures (`serving_default`, which
-draws the noise inside, and `generate`, which takes it) and the metadata file
+`export` writes `base_dir/<version>/` with its signatures (`serving_default`, which
+draws the noise inside, `generate`, which takes it, `truncated` for normal noise, and
+`transform` for an image-conditioned generator) and the metadata file
 `assets/tfgenaug.json`. Exporting from the output directory of a training run is
 `tfgenaug.runs.export_from_model_dir`.
 """
@@ -21,8 +22,9 @@ from tfgenaug.savedmodels.load import FORMAT_VERSION
 from tfgenaug.savedmodels.load import METADATA_FILE
 from tfgenaug.savedmodels.publish import check_version
 from tfgenaug.savedmodels.publish import publish_version
-from tfgenaug.trainers.base import NOISE_DISTRIBUTIONS
 from tfgenaug.trainers.base import ConditionalGANTrainer
+from tfgenaug.trainers.noise import NOISE_DISTRIBUTIONS
+from tfgenaug.trainers.noise import normal_from_uniform
 from tfgenaug.version import __version__
 
 VALUE_RANGE = (0.0, 1.0)
@@ -129,6 +131,10 @@ def _build_metadata(description: _Description, class_names, extra: dict) -> dict
         "generate": {"inputs": {"labels": tensors["labels"], "noise": tensors["noise"]},
                      "outputs": {"images": tensors["images"], "labels": tensors["labels"]}},
     }
+    if description.noise_distribution == "normal":
+        signatures["truncated"] = {
+            "inputs": {"labels": tensors["labels"], "truncation": "float32 [] > 0"},
+            "outputs": {"images": tensors["images"], "labels": tensors["labels"]}}
     if description.transformer is not None:
         signatures["transform"] = {
             "inputs": {"images": tensors["images"], "noise": tensors["noise"]},
@@ -233,6 +239,16 @@ def _serving_module(description: _Description, metadata_file: str):
     def generate(labels, noise):
         return images_for(labels, noise)
 
+    @tf.function(input_signature=[labels_spec, tf.TensorSpec([], tf.float32,
+                                                             name="truncation")])
+    def truncated(labels, truncation):
+        check = tf.debugging.assert_positive(
+            truncation, message="truncation must be a number > 0")
+        with tf.control_dependencies([check]):
+            shape = tf.stack([tf.shape(labels)[0], noise_dim])
+        uniform = tf.raw_ops.RandomUniform(shape=shape, dtype=tf.float32, seed=0, seed2=0)
+        return images_for(labels, normal_from_uniform(uniform, truncation))
+
     module = tf.Module(name="tfgenaug_generator")
     # The variables themselves, not the Keras model: the SavedModel then needs no
     # Keras (or tfgenaug) class to load.
@@ -244,6 +260,9 @@ def _serving_module(description: _Description, metadata_file: str):
         "serving_default": serve.get_concrete_function(),
         "generate": generate.get_concrete_function(),
     }
+    if description.noise_distribution == "normal":
+        module.truncated = truncated
+        signatures["truncated"] = truncated.get_concrete_function()
     if description.transformer is not None:
         module.transform = _transform_function(description, noise_spec)
         signatures["transform"] = module.transform.get_concrete_function()
@@ -310,6 +329,8 @@ def export(
       [0, 1], "labels": int32 [None]}`, with N(0, 1) or U[0, 1) noise drawn inside
       (the generator's noise distribution);
     - `generate(labels: int32 [None], noise: float32 [None, Z]) -> same`, deterministic;
+    - for normal noise, `truncated(labels: int32 [None], truncation: float32 []) -> same`,
+      the noise drawn inside with `|z| <= truncation` (the truncation trick);
     - for an image-conditioned trainer (DAGAN, after `set_sources`) also
       `transform(images: float32 [None, H, W, C] in [0, 1], noise: float32 [None, Z])
       -> {"images"}`, one new image per given image; its label signatures transform

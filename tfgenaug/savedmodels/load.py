@@ -14,6 +14,9 @@ import re
 import tensorflow as tf
 from absl import logging
 
+from tfgenaug.trainers.noise import check_truncation
+from tfgenaug.trainers.noise import normal_from_uniform
+
 METADATA_FILE = "tfgenaug.json"
 METADATA_PATH = posixpath.join("assets", METADATA_FILE)
 FORMAT = "tfgenaug.generator"
@@ -186,18 +189,24 @@ class LoadedGenerator:
         return (f"LoadedGenerator(path={self.path!r}, num_classes={self.num_classes}, "
                 f"image_shape={self.image_shape}, noise_dim={self.noise_dim})")
 
-    def noise(self, batch_size, seed: int) -> tf.Tensor:
+    def noise(self, batch_size, seed: int, truncation: float | None = None) -> tf.Tensor:
         """Returns the noise `(batch_size, noise_dim)` that `seed` stands for.
 
         Stateless (Philox) draws: the same `seed` gives the same noise in any process.
+        With `truncation` (normal noise only), each entry has `|z| <= truncation`.
         """
+        truncation = check_truncation(truncation, self.noise_distribution)
         shape = tf.stack([tf.cast(batch_size, tf.int32), self.noise_dim])
         seed_pair = tf.constant([seed, 0], tf.int64)
+        if truncation is not None:
+            uniform = tf.random.stateless_uniform(shape, seed_pair, alg="philox")
+            return normal_from_uniform(uniform, truncation)
         if self.noise_distribution == "uniform":
             return tf.random.stateless_uniform(shape, seed_pair, alg="philox")
         return tf.random.stateless_normal(shape, seed_pair, alg="philox")
 
-    def __call__(self, labels, noise=None, seed: int | None = None) -> tf.Tensor:
+    def __call__(self, labels, noise=None, seed: int | None = None,
+                 truncation: float | None = None) -> tf.Tensor:
         """Generates one image per label.
 
         Args:
@@ -207,12 +216,17 @@ class LoadedGenerator:
             seed: optional int; fixed noise drawn from it (see `noise()`). Ignored when
                 `noise` is given. Without both, fresh noise is drawn inside the model
                 (the `serving_default` signature).
+            truncation: optional float > 0 (normal noise only): the noise, from `seed`
+                or drawn inside (the `truncated` signature), has `|z| <= truncation`.
+                Not with `noise`.
 
         Returns:
             float32 images `(N, H, W, C)` in [0, 1].
 
         Raises:
-            ValueError: naming `labels`, `noise` or `seed` when it cannot be used.
+            ValueError: naming `labels`, `noise`, `seed` or `truncation` when it cannot
+                be used (truncation also when the export predates the `truncated`
+                signature).
             tf.errors.InvalidArgumentError: labels out of range found only when the
                 signature runs (in graph mode).
 
@@ -223,6 +237,9 @@ class LoadedGenerator:
         ```
         """
         labels = self._check_labels(labels)
+        truncation = check_truncation(truncation, self.noise_distribution)
+        if truncation is not None and noise is not None:
+            raise ValueError("truncation draws the noise; pass truncation or noise, not both")
         if noise is not None:
             noise = tf.convert_to_tensor(noise, tf.float32)
             batch = labels.shape[0]
@@ -236,7 +253,14 @@ class LoadedGenerator:
         elif seed is not None:
             if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
                 raise ValueError(f"seed must be an int or None; got {seed!r}")
-            noise = self.noise(tf.shape(labels)[0], int(seed))
+            noise = self.noise(tf.shape(labels)[0], int(seed), truncation)
+        elif truncation is not None:
+            if "truncated" not in self.signatures:
+                raise ValueError(f"truncation needs the export's 'truncated' signature, which "
+                                 f"this export lacks (has {sorted(self.signatures)}): "
+                                 f"pass a seed, or re-export with this tfgenaug")
+            return self.signatures["truncated"](
+                labels=labels, truncation=tf.constant(truncation, tf.float32))["images"]
         if noise is None:
             return self.signatures["serving_default"](labels=labels)["images"]
         return self.signatures["generate"](labels=labels, noise=noise)["images"]

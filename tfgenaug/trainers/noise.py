@@ -60,9 +60,28 @@ def truncated_normal(shape, truncation: float, seed=None, dtype: str = "float32"
     ```
     """
     truncation = check_truncation(truncation)
-    low = max(0.5 * math.erfc(truncation / math.sqrt(2.0)), _EDGE)
-    u = keras.random.uniform(shape, minval=low, maxval=1.0 - low, dtype=dtype, seed=seed)
-    return ops.cast(math.sqrt(2.0), dtype) * ops.erfinv(2.0 * u - 1.0)
+    return normal_from_uniform(keras.random.uniform(shape, dtype=dtype, seed=seed), truncation)
+
+
+def normal_from_uniform(uniform, truncation):
+    """Maps U[0, 1) draws onto N(0, 1) restricted to `[-truncation, truncation]`.
+
+    The inverse CDF, `Φ⁻¹(Φ(-t) + (1 - 2 Φ(-t)) u)`, in tensor ops only: a SavedModel
+    signature uses it with a `truncation` input, without Keras at load time.
+
+    Args:
+        uniform: float tensor of U[0, 1) draws.
+        truncation: float or float scalar tensor > 0 (not checked here).
+
+    Returns:
+        A tensor like `uniform`.
+    """
+    dtype = uniform.dtype
+    root2 = ops.cast(math.sqrt(2.0), dtype)
+    low = 0.5 * (1.0 - ops.erf(ops.cast(truncation, dtype) / root2))  # Φ(-t)
+    low = ops.maximum(low, ops.cast(_EDGE, dtype))
+    p = low + (1.0 - 2.0 * low) * uniform
+    return root2 * ops.erfinv(2.0 * p - 1.0)
 
 
 def draw_noise(shape, distribution: str = "normal", seed=None, truncation: float | None = None,
