@@ -309,20 +309,12 @@ def write_report(out_dir: str, cases, command: str, budget: Budget,
     for goal in report.goals(cells, cases):
         met = {True: "**met**", False: "not met", None: "—"}[goal["met"]]
         lines.append(f"| {goal['goal']} | {goal['measured']} | {met} |")
-    if generators:
+    table = report.generators_markdown(generators)
+    if table:
         lines += ["", "## Generators: label agreement of their samples (a real-data judge)", "",
-                  "| case | trainer | label agreement, mean ± sd | lowest class | seeds |",
-                  "|---|---|---|---|---|"]
-        groups: dict[tuple[str, str], list[dict]] = {}
-        for record in generators:
-            groups.setdefault((record["case"], record["trainer"]), []).append(record)
-        for (case, trainer), records in sorted(groups.items()):
-            if "label_agreement" not in records[0]:
-                continue
-            mean, sd = report.mean_sd([r["label_agreement"] for r in records])
-            lowest = min(min(r["label_agreement_per_class"]) for r in records)
-            lines.append(f"| {case} | {trainer} | {100 * mean:.1f} ± {100 * sd:.1f} | "
-                         f"{100 * lowest:.0f} | {len(records)} |")
+                  "FID, precision (P), recall (R), density (D) and coverage (C) on the judge's "
+                  "features against the train split, where the run measured them (runs since "
+                  "2026-12-04).", "", table]
     path = os.path.join(out_dir, "efficacy.md")
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")

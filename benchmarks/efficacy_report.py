@@ -359,3 +359,37 @@ def plot_png(cells, cases: Sequence[str], conditions: Sequence[str], path: str) 
     os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
     figure.savefig(path, dpi=110)
     return path
+
+
+def generators_markdown(generators: Sequence[dict]) -> str:
+    """One row per (case, trainer): label agreement, its lowest class, FID and P/R/D/C.
+
+    Args:
+        generators: the cached generator records; those without `label_agreement`
+            (classifier-only runs) are left out. FID and precision/recall/density/
+            coverage (`*_judge_features`) show as "—" where a record lacks them.
+
+    Returns:
+        A markdown table, or `""` when no record has a label agreement.
+    """
+    lines = ["| case | trainer | label agreement, mean ± sd | lowest class | FID (judge "
+             "features) | P / R / D / C | seeds |", "|---|---|---|---|---|---|---|"]
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for record in generators:
+        groups.setdefault((record["case"], record["trainer"]), []).append(record)
+
+    def mean_of(records, key, digits):
+        values = [r[key] for r in records if key in r]
+        return f"{statistics.fmean(values):.{digits}f}" if values else "—"
+
+    for (case, trainer), records in sorted(groups.items()):
+        if "label_agreement" not in records[0]:
+            continue
+        mean, sd = mean_sd([r["label_agreement"] for r in records])
+        lowest = min(min(r["label_agreement_per_class"]) for r in records)
+        quality = " / ".join(mean_of(records, f"{name}_judge_features", 2)
+                             for name in ("precision", "recall", "density", "coverage"))
+        lines.append(f"| {case} | {trainer} | {100 * mean:.1f} ± {100 * sd:.1f} | "
+                     f"{100 * lowest:.0f} | {mean_of(records, 'fid_judge_features', 2)} | "
+                     f"{quality} | {len(records)} |")
+    return "\n".join(lines) if len(lines) > 2 else ""

@@ -202,3 +202,21 @@ def test_semi_supervised_goals_take_the_best_row_an_absolute_bar_and_self_traini
     assert "ssgan_self_training − self_training = +2.4" in above["measured"] and above["met"]
     missing = by_goal(report.goals(cells_of(cell("n10", "plain", 0, accuracy=0.9)), ["n10"]))
     assert missing["n10: best semi-supervised row ≥ 97.5 %"]["met"] is None
+
+
+def test_generators_table_shows_fid_and_prdc_where_measured():
+    def run(trainer, seed, agreement, **quality):
+        return {"case": "n5", "trainer": trainer, "seed": seed, "label_agreement": agreement,
+                "label_agreement_per_class": [agreement, agreement - 0.1], **quality}
+
+    measured = {"fid_judge_features": 2.0, "precision_judge_features": 0.9,
+                "recall_judge_features": 0.5, "density_judge_features": 1.1,
+                "coverage_judge_features": 0.7}
+    generators = [run("wgan_gp", 0, 0.9, **measured),
+                  run("wgan_gp", 1, 0.8, **{**measured, "coverage_judge_features": 0.5}),
+                  run("dcgan", 0, 0.95),
+                  {"case": "n5", "trainer": "ssgan", "seed": 0}]  # no samples judged
+    rows = report.generators_markdown(generators).splitlines()[2:]
+    assert rows == ["| n5 | dcgan | 95.0 ± 0.0 | 85 | — | — / — / — / — | 1 |",
+                    "| n5 | wgan_gp | 85.0 ± 7.1 | 70 | 2.00 | 0.90 / 0.50 / 1.10 / 0.60 | 2 |"]
+    assert report.generators_markdown([{"case": "n5", "trainer": "ssgan", "seed": 0}]) == ""
