@@ -7,8 +7,11 @@ resuming from the newest checkpoint; then lets the run finish. Meanwhile, the sa
 command runs once without interruption in another directory. Checks:
 
 1. after every kill, every checkpoint listed in the `checkpoint` index is readable
-   (`tf.train.load_checkpoint`, every tensor read) and the newest one is no older than
-   before the kill (no checkpoint lost);
+   (`tf.train.load_checkpoint`, every tensor read), except an older one whose files are
+   being deleted: `tf.train.CheckpointManager.save` lists the new checkpoint, deletes the
+   oldest's files, then lists again, so a kill in between leaves the oldest listed with
+   files missing (TF's order, chosen so a preemption sees the new checkpoint); the
+   newest one is readable and no older than before the kill (no checkpoint lost);
 2. every restart resumes from the newest checkpoint, and the run ends at the requested
    step (`metrics.json`);
 3. the final generator weights (and all other variables: critic, optimizer slots) equal
@@ -72,6 +75,9 @@ class Kill:
     listed: int
     readable: int
     leftovers: int
+    # Older listed checkpoints with files missing: a kill during CheckpointManager's sweep.
+    being_deleted: int = 0
+    newest_readable: bool = True
 
 
 def train_command(model_dir: str, settings: Settings, seed: int) -> list[str]:
@@ -103,6 +109,11 @@ def readable(prefix: str) -> bool:
     except (tf.errors.OpError, ValueError):
         return False
     return True
+
+
+def files_missing(prefix: str) -> bool:
+    """Whether the checkpoint `prefix` lacks its index or every data shard (deleted)."""
+    return not os.path.exists(prefix + ".index") or not tf.io.gfile.glob(prefix + ".data-*")
 
 
 def leftovers(model_dir: str) -> int:
@@ -210,7 +221,10 @@ def run(settings: Settings, work_dir: str, seed: int, rng: random.Random,
                         newest_before=before, newest_after=newest_step(killed_dir),
                         seconds_to_kill=seconds, listed=len(paths),
                         readable=sum(readable(p) for p in paths),
-                        leftovers=leftovers(killed_dir))
+                        leftovers=leftovers(killed_dir),
+                        being_deleted=sum(not readable(p) and files_missing(p)
+                                          for p in paths[:-1]),
+                        newest_readable=bool(paths) and readable(paths[-1]))
             kills.append(kill)
             log(f"kill {attempt}: {kill}")
         log_path = os.path.join(work_dir, "final.log")
@@ -258,9 +272,10 @@ def check(result: dict) -> list[str]:
     settings = result["settings"]
     previous = 0
     for kill in result["kills"]:
-        if kill.readable != kill.listed or kill.listed == 0:
+        if (kill.readable + kill.being_deleted != kill.listed or kill.listed == 0
+                or kill.being_deleted > 1 or not kill.newest_readable):
             problems.append(f"kill {kill.attempt}: {kill.readable} of {kill.listed} listed "
-                            "checkpoints readable")
+                            f"checkpoints readable ({kill.being_deleted} being deleted)")
         if kill.newest_after < kill.newest_before:
             problems.append(f"kill {kill.attempt}: newest checkpoint went back from "
                             f"{kill.newest_before} to {kill.newest_after}")
@@ -306,7 +321,9 @@ def report(result: dict, command: str) -> str:
     for kill in kills:
         lines.append(f"| {kill.attempt} | {kill.resumed_from} | {kill.newest_before} | "
                      f"{kill.newest_after} | {kill.seconds_to_kill:.1f} | "
-                     f"{kill.readable}/{kill.listed} | {kill.leftovers} |")
+                     f"{kill.readable}/{kill.listed}"
+                     + (f" ({kill.being_deleted} being deleted)" if kill.being_deleted else "")
+                     + f" | {kill.leftovers} |")
     lines += [
         "",
         f"- Kills: {len(kills)} of {settings.kills}"
