@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Times the test suite of two commits, interleaved, on clean clones with the installed
 # packages (no install in the timing): the "no slower than before" check of a refactor.
-# Usage: bash benchmarks/suite_ab.sh OLD_REV NEW_REV ROUNDS [common] > results.tsv
+# Usage: bash benchmarks/suite_ab.sh OLD_REV NEW_REV ROUNDS [common|common_only] > results.tsv
 # With "common", each round also runs NEW_REV's tests whose name (function and parameter
 # id, file ignored: a refactor moves tests) exists at OLD_REV, as the variant NEW_REV:common,
-# so the old tests' time is separated from the time of tests the change added.
+# so the old tests' time is separated from the time of tests the change added. With
+# "common_only", NEW_REV:common replaces NEW_REV (two variants a round: the quicker check).
 # Prints: round, rev, tests passed, pytest seconds. Compare medians of the revs.
 set -euo pipefail
 old=$1 new=$2 rounds=${3:-3} mode=${4:-}
@@ -15,7 +16,11 @@ for rev in "$old" "$new"; do
   git clone -q "$root" "$tmp/$rev" && git -C "$tmp/$rev" checkout -q "$rev"
 done
 variants=("$old" "$new")
-if [[ "$mode" == "common" ]]; then
+if [[ -n "$mode" && "$mode" != "common" && "$mode" != "common_only" ]]; then
+  echo "suite_ab.sh: 4th argument must be 'common' or 'common_only', got '$mode'" >&2
+  exit 2
+fi
+if [[ "$mode" == common* ]]; then
   for rev in "$old" "$new"; do
     (cd "$tmp/$rev" && PYTHONPATH="$tmp/$rev" python -m pytest -q --collect-only \
       -p no:cacheprovider 2>/dev/null | grep '::' > "$tmp/$rev.ids") || true
@@ -32,6 +37,7 @@ print(f"common: {len(kept)} of the new tree's tests have a name at the old one",
       file=sys.stderr)
 PY
   variants+=("$new:common")
+  [[ "$mode" == "common_only" ]] && variants=("$old" "$new:common")
 fi
 printf 'round\trev\tpassed\tseconds\n'
 for round in $(seq 1 "$rounds"); do
