@@ -55,6 +55,13 @@ def test_draw_noise_without_truncation_is_keras_draw():
         noise.draw_noise((3, 4), "laplace")
 
 
+def test_numpy_scalars_are_truncations():
+    assert noise.check_truncation(np.float32(0.5)) == 0.5
+    assert noise.check_truncation(np.int64(2)) == 2.0
+    with pytest.raises(ValueError, match="truncation must be None or a number > 0"):
+        noise.check_truncation(np.bool_(True))
+
+
 @pytest.mark.parametrize("truncation,match", [
     (0, "truncation must be None or a number > 0; got 0"),
     (-1.0, "truncation must be None or a number > 0"),

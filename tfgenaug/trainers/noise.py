@@ -8,6 +8,7 @@ inside a `tf.data` map like any draw.
 """
 
 import math
+import numbers
 
 import keras
 from keras import ops
@@ -32,7 +33,8 @@ def check_truncation(truncation, noise_distribution: str = "normal") -> float | 
     """
     if truncation is None:
         return None
-    if isinstance(truncation, bool) or not isinstance(truncation, int | float) or not (
+    # Any real number (numpy scalars too) but a bool; NaN fails `> 0`.
+    if isinstance(truncation, bool) or not isinstance(truncation, numbers.Real) or not (
             truncation > 0):
         raise ValueError(f"truncation must be None or a number > 0; got {truncation!r}")
     if noise_distribution != "normal":
