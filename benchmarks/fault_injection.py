@@ -217,14 +217,15 @@ def run(settings: Settings, work_dir: str, seed: int, rng: random.Random,
                 log(f"attempt {attempt}: exited with {proc.returncode} before the kill")
                 break
             paths = listed_checkpoints(killed_dir)
+            opens = [readable(p) for p in paths]  # each checkpoint read once
             kill = Kill(attempt=attempt, resumed_from=resumed_from(log_path),
                         newest_before=before, newest_after=newest_step(killed_dir),
                         seconds_to_kill=seconds, listed=len(paths),
-                        readable=sum(readable(p) for p in paths),
+                        readable=sum(opens),
                         leftovers=leftovers(killed_dir),
-                        being_deleted=sum(not readable(p) and files_missing(p)
-                                          for p in paths[:-1]),
-                        newest_readable=bool(paths) and readable(paths[-1]))
+                        being_deleted=sum(not ok and files_missing(p)
+                                          for p, ok in zip(paths[:-1], opens, strict=False)),
+                        newest_readable=bool(opens) and opens[-1])
             kills.append(kill)
             log(f"kill {attempt}: {kill}")
         log_path = os.path.join(work_dir, "final.log")
