@@ -24,7 +24,7 @@ def tiny_config(tmp_path, **overrides) -> TrainConfig:
 
 
 def test_train_generator_writes_its_outputs(tmp_path):
-    config = tiny_config(tmp_path)
+    config = tiny_config(tmp_path, agreement_per_class=6)  # > PRDC_K: by class too
     report = train_generator(config, verbose=0)
     run = tmp_path / "run"
     assert report["step"] == 4
@@ -33,8 +33,10 @@ def test_train_generator_writes_its_outputs(tmp_path):
     np.testing.assert_allclose(np.mean(report["label_agreement_per_class"]),
                                report["label_agreement"])
     assert np.isfinite(report["fid_judge_features"]) and report["fid_judge_features"] > 0
-    for name in ("precision", "recall", "coverage"):  # 30 samples > PRDC_K
+    for name in ("precision", "recall", "coverage"):
         assert 0.0 <= report[f"{name}_judge_features"] <= 1.0, name
+        by_class = report[f"{name}_per_class_judge_features"]
+        assert len(by_class) == 10 and all(0.0 <= v <= 1.0 for v in by_class), name
     assert report["density_judge_features"] >= 0.0
     assert (run / "samples.png").stat().st_size > 0
     assert json.loads((run / "metrics.json").read_text()) == report
@@ -107,6 +109,7 @@ def test_few_shot_count_too_large(tmp_path):
         ({"ada_target": 1.5}, r"ada_target must be a number in \(0, 1\) or None; got 1.5"),
         ({"ada_speed": 0}, r"ada_speed must be a positive int \(images\); got 0"),
         ({"trainer": "dada", "ada_target": 0.6}, "ada_target applies to wgan_gp and dcgan"),
+        ({"g_ema_decay": 1.0}, r"g_ema_decay must be a number in \(0, 1\); got 1.0"),
         ({"trainer": "dada", "spectral_norm": True},
          "spectral_norm applies to wgan_gp and dcgan; got trainer='dada'"),
     ],
@@ -141,6 +144,17 @@ def test_diffaugment_reaches_the_trainer(tmp_path, trainer):
         tiny_config(tmp_path, trainer=trainer, ada_target=0.6, ada_speed=500), info)
     assert (with_ada.ada_target, with_ada.ada_speed) == (0.6, 500)
     assert with_ada.diffaugment == ("color", "translation", "cutout")
+
+
+@pytest.mark.parametrize("trainer", ["wgan_gp", "dada", "dagan"])
+def test_g_ema_decay_reaches_the_trainer_only_when_set(tmp_path, trainer):
+    config = tiny_config(tmp_path, trainer=trainer, g_ema_decay=0.99)
+    _, _, info = data.load("digits", image_size=config.image_size)
+    built = build_trainer(config, info)
+    assert built.g_ema_decay == 0.99 and built.get_config()["g_ema_decay"] == 0.99
+    assert len(built.g_ema.averages) == len(built.generator.trainable_variables)
+    plain = build_trainer(tiny_config(tmp_path, trainer=trainer), info)
+    assert plain.g_ema is None
 
 
 def test_judge_is_trained_once_per_pool_and_seed(tmp_path, monkeypatch):

@@ -28,7 +28,9 @@ def measure_label_agreement(trainer, pool, test, info, config: "TrainConfig") ->
     in-domain extractor, not Inception: comparable only between runs of one dataset).
     With more than `PRDC_K` samples, also precision, recall, density and coverage of the
     samples against the pool on the same features (`*_judge_features`): FID split into
-    "are the samples realistic" and "do they cover the real data".
+    "are the samples realistic" and "do they cover the real data"; with more than
+    `PRDC_K` samples and pool images of every class, the same by class
+    (`*_per_class_judge_features`, lists indexed by class id).
     The judge is trained once per process for the same pool, test split, epochs and seed.
     """
     images, labels = data.as_numpy(pool)
@@ -49,6 +51,13 @@ def measure_label_agreement(trainer, pool, test, info, config: "TrainConfig") ->
         manifold = metrics.precision_recall_density_coverage(real_features,
                                                              generated_features, k=PRDC_K)
         report.update({f"{name}_judge_features": value for name, value in manifold.items()})
+    if config.agreement_per_class > PRDC_K and np.bincount(
+            labels, minlength=info.num_classes).min() > PRDC_K:
+        by_class = metrics.per_class_precision_recall_density_coverage(
+            real_features, labels, generated_features, wanted, k=PRDC_K)
+        report.update({f"{name}_per_class_judge_features":
+                       [by_class[k][name] for k in range(info.num_classes)]
+                       for name in metrics.PRDC_METRICS})
     return report
 
 
