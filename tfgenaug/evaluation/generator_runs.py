@@ -18,6 +18,8 @@ GENERATOR_RUNS = {
     # DADA's semi-supervised extension: the rest of the train pool, unlabelled (issue 20).
     "dada_semi": {"trainer": "dada", "unlabelled": data.REST_OF_TRAIN},
     "wgan_gp_diffaug": {"trainer": "wgan_gp", "diffaugment": DIFFAUGMENT_POLICY},
+    # The same run with an EMA of the generator (benchmarks/generator_ema.py, issue 23).
+    "wgan_gp_ema": {"trainer": "wgan_gp", "g_ema_decay": 0.999},
     # Longer GAN training: do 4x the generator steps make better samples?
     "wgan_gp_long": {"trainer": "wgan_gp", "steps_multiplier": LONG_STEPS_MULTIPLIER},
 }

@@ -8,6 +8,7 @@ from tfgenaug.runs.generator_recipes import recipe_for
 from tfgenaug.strategies import STRATEGIES
 from tfgenaug.trainers import ada
 from tfgenaug.trainers import diffaugment
+from tfgenaug.trainers import generator_ema
 from tfgenaug.validation import check_positive_int
 
 
@@ -71,6 +72,9 @@ class TrainConfig:
             `tfgenaug.trainers.ada`. Uses the `diffaugment` policy (all three
             transformations when it is empty).
         ada_speed: images that move ADA's probability from 0 to 1.
+        g_ema_decay: the largest decay, in (0, 1), of an exponential moving average of
+            the generator's weights that sampling, label agreement and the export then
+            use (`tfgenaug.trainers.generator_ema`), or None (default) for none.
         deterministic: make training bit-reproducible: calls
             `tf.config.experimental.enable_op_determinism()` (process-wide, and it
             cannot be undone in the process) after `keras.utils.set_random_seed(seed)`.
@@ -122,6 +126,7 @@ class TrainConfig:
     diffaugment: str = ""
     ada_target: float | None = None
     ada_speed: int = 10_000
+    g_ema_decay: float | None = None
     deterministic: bool = False
     spectral_norm: bool = False
     unlabelled: str = ""
@@ -161,6 +166,7 @@ class TrainConfig:
             raise ValueError(f"diffaugment applies to wgan_gp and dcgan; got trainer="
                              f"{self.trainer!r}{recipe.augmentation_hint}")
         ada.check_options(self.ada_target, self.ada_speed)
+        generator_ema.check_g_ema_decay(self.g_ema_decay)
         if self.ada_target is not None and not recipe.critic_augmentation:
             raise ValueError(f"ada_target applies to wgan_gp and dcgan; got trainer="
                              f"{self.trainer!r}")

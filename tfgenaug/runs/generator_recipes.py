@@ -193,6 +193,8 @@ def build_trainer(
         noise_dim=config.noise_dim,
         seed=config.seed,
         **recipe.arguments(config, gan_steps),
+        # Only when asked: a trainer registered by a user need not know it.
+        **({} if config.g_ema_decay is None else {"g_ema_decay": config.g_ema_decay}),
     )
     learning_rate = config.learning_rate or recipe.learning_rate
     optimizers = trainer.default_optimizers()

@@ -66,7 +66,7 @@ def _describe(trainer_or_generator, num_classes, noise_distribution) -> _Descrip
             image_shape=tuple(int(d) for d in trainer.image_shape),
             trainer=type(trainer).__name__,
             trainer_config=jsonio.to_jsonable(trainer.get_config()),
-            transformer=trainer.generator if trainer.image_conditioned else None,
+            transformer=trainer.sampling_generator if trainer.image_conditioned else None,
         )
     if not isinstance(trainer_or_generator, keras.Model):
         raise ValueError(

@@ -4,13 +4,16 @@
 owns compile, the XLA split, batch checks, averaging, trackers, ordered updates and
 the stateless per-replica randomness. This class adds what every image GAN of the
 library shares: the generator and discriminator with their two optimizers, the
-noise distribution, DiffAugment / ADA, `sample()` and the config.
+noise distribution, DiffAugment / ADA, the generator's EMA (`g_ema_decay`), `sample()`
+and the config.
 
 Mixed precision: under a `keras.mixed_precision` policy (`mixed_bfloat16`, or
 `mixed_float16`, for which `compile` wraps both optimizers in a `LossScaleOptimizer`)
 the networks compute in 16 bits while the batches, the gradient penalty, the losses
 and the metrics stay float32, and `call` / `sample` return float32 images.
 """
+
+import types
 
 import keras
 import tensorflow as tf
@@ -20,6 +23,8 @@ from tfgenaug.networks import conditional_critic
 from tfgenaug.networks import conditional_generator
 from tfgenaug.trainers import ada
 from tfgenaug.trainers import diffaugment
+from tfgenaug.trainers import ema
+from tfgenaug.trainers import generator_ema
 from tfgenaug.trainers.core import Trainer
 from tfgenaug.trainers.noise import NOISE_DISTRIBUTIONS
 from tfgenaug.trainers.noise import check_truncation
@@ -52,6 +57,11 @@ class ConditionalGANTrainer(Trainer):
             names none) is then applied to each image with the adapted probability.
         ada_speed: int. Images that move ADA's probability from 0 to 1. Defaults to
             10000 (the paper's 500k images suit datasets of tens of thousands).
+        g_ema_decay: the largest decay, in (0, 1), of an exponential moving average of
+            the generator's weights (`tfgenaug.trainers.generator_ema`; 0.999 is
+            usual), or None (default) for none. When set, `sample`, the sample grids,
+            label agreement, `GANAugment` and the exports run the averaged generator
+            (`sampling_generator`); the averages are in the checkpoints.
         **kwargs: passed to `keras.Model`.
     """
 
@@ -67,9 +77,11 @@ class ConditionalGANTrainer(Trainer):
         seed: int = 0,
         ada_target: float | None = None,
         ada_speed: int = 10_000,
+        g_ema_decay: float | None = None,
         **kwargs,
     ):
         super().__init__(seed=seed, **kwargs)
+        self.g_ema_decay = generator_ema.check_g_ema_decay(g_ema_decay)
         self.ada_target, self.ada_speed = ada.check_options(ada_target, ada_speed)
         check_choice(noise_distribution, "noise_distribution", NOISE_DISTRIBUTIONS)
         self.generator = generator
@@ -87,6 +99,11 @@ class ConditionalGANTrainer(Trainer):
                 shape=(), initializer="zeros", trainable=False, name="ada_p",
                 aggregation="only_first_replica",
             )
+        # The averages (a tf.Module, so checkpoints hold them) and the latest copy holding
+        # them (a plain namespace: not tracked, not checkpointed).
+        self.g_ema = (None if self.g_ema_decay is None
+                      else ema.averages_of(generator.trainable_variables, name="g_ema"))
+        self._ema_copy = types.SimpleNamespace(step=None, generator=None)
         # The networks are built functional models; nothing is left to infer from data.
         self.built = True
 
@@ -129,6 +146,18 @@ class ConditionalGANTrainer(Trainer):
         """
         self.compile_trainer({"d_optimizer": d_optimizer, "g_optimizer": g_optimizer},
                              jit_compile=jit_compile, **kwargs)
+
+    def apply_update(self, optimizer: keras.optimizers.Optimizer, grads: list,
+                     target) -> None:
+        """`Trainer.apply_update`; an update of the generator then moves its EMA.
+
+        The EMA's decay warms up with the generator's updates `t`:
+        `min(g_ema_decay, (1 + t) / (10 + t))`.
+        """
+        super().apply_update(optimizer, grads, target)
+        if self.g_ema is not None and target is self.generator:
+            decay = ema.warmup_decay(self.g_ema_decay, optimizer.iterations)
+            ema.update(self.g_ema.averages, self.generator.trainable_variables, decay)
 
     # ----------------------------------------------------------------- randomness
     def replica_noise(self, local_batch: tf.Tensor, draw: int) -> tf.Tensor:
@@ -188,13 +217,39 @@ class ConditionalGANTrainer(Trainer):
     image_conditioned = False
 
     @property
+    def sampling_generator(self) -> keras.Model:
+        """The generator that sampling runs: its EMA copy with `g_ema_decay`, else itself.
+
+        The EMA copy (`generator_ema.averaged_copy`) is a snapshot of the averages at
+        the trainer's current step, with batch-norm statistics re-estimated on
+        `standing_statistics_inputs()`; it is made again once training has moved on.
+        """
+        if self.g_ema is None:
+            return self.generator
+        step = self.train_steps
+        if self._ema_copy.generator is None or self._ema_copy.step != step:
+            self._ema_copy.generator = generator_ema.averaged_copy(
+                self.generator, self.g_ema.averages, self.standing_statistics_inputs())
+            self._ema_copy.step = step
+        return self._ema_copy.generator
+
+    def standing_statistics_inputs(self) -> list | None:
+        """The generator inputs whose batch statistics an EMA copy's batch norms take.
+
+        `STANDING_STATISTICS_BATCH` rows of seeded noise, the classes in turn.
+        """
+        count = generator_ema.STANDING_STATISTICS_BATCH
+        noise = draw_noise((count, self.noise_dim), self.noise_distribution, self.seed)
+        return [noise, tf.range(count, dtype=tf.int32) % self.num_classes]
+
+    @property
     def label_generator(self) -> keras.Model:
         """The `[noise, labels] -> images` model that `sample` and exports run.
 
-        The generator itself here; an image-conditioned trainer (DAGAN) returns its
-        generator joined to a bank of source images (`networks.label_conditioned`).
+        `sampling_generator` here; an image-conditioned trainer (DAGAN) returns it
+        joined to a bank of source images (`networks.label_conditioned`).
         """
-        return self.generator
+        return self.sampling_generator
 
     def call(self, inputs, training=False):
         """Runs the generator on `[noise, labels]`; float32 images whatever the policy."""
@@ -240,6 +295,8 @@ class ConditionalGANTrainer(Trainer):
                 f"noise must have shape (len(labels), noise_dim) = {(batch, self.noise_dim)}; "
                 f"got {tuple(noise.shape)}"
             )
+        else:  # numpy noise beside tensor labels would be a mixed Keras input
+            noise = tf.convert_to_tensor(noise, tf.float32)
         images = self.label_generator([noise, labels], training=False)
         return tf.cast(images, tf.float32)
 
@@ -255,6 +312,7 @@ class ConditionalGANTrainer(Trainer):
             "seed": self.seed,
             "ada_target": self.ada_target,
             "ada_speed": self.ada_speed,
+            "g_ema_decay": self.g_ema_decay,
         }
 
     @classmethod

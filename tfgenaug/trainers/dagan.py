@@ -12,6 +12,7 @@ replicas see one device's pairs); `fit` checks the partners as it checks the ima
 """
 
 import dataclasses
+import types
 from collections.abc import Sequence
 
 import keras
@@ -110,6 +111,8 @@ class DAGAN(ConditionalGANTrainer):
         self.width = width
         self.critic_width = critic_width
         self.source_bank, self._sampler = None, None
+        # With g_ema_decay: the bank joined to the EMA copy it was made for.
+        self._ema_sampler = types.SimpleNamespace(copy=None, bank=None, sampler=None)
         if source_count:
             self._make_bank(source_count)
 
@@ -222,7 +225,17 @@ class DAGAN(ConditionalGANTrainer):
         elif tuple(noise.shape) != (batch, self.noise_dim):
             raise ValueError(f"noise must have shape (len(images), noise_dim) = "
                              f"{(batch, self.noise_dim)}; got {tuple(noise.shape)}")
-        return tf.cast(self.generator([images, noise], training=False), tf.float32)
+        else:  # numpy noise beside tensor labels would be a mixed Keras input
+            noise = tf.convert_to_tensor(noise, tf.float32)
+        return tf.cast(self.sampling_generator([images, noise], training=False), tf.float32)
+
+    def standing_statistics_inputs(self) -> list | None:
+        """`[source images, noise]`: stored images of the classes in turn, seeded noise;
+        None before `set_sources` (an EMA copy then keeps the live statistics)."""
+        if self.source_bank is None:
+            return None
+        noise, labels = super().standing_statistics_inputs()
+        return [self.source_bank([noise, labels]), noise]
 
     def _make_bank(self, count: int) -> None:
         self.source_bank = SourceBank(count, self.image_shape, self.num_classes,
@@ -251,6 +264,7 @@ class DAGAN(ConditionalGANTrainer):
         if self.source_bank is None or self.source_bank.count != int(images.shape[0]):
             self._make_bank(int(images.shape[0]))
         self.source_bank.set_sources(images.numpy(), labels)
+        self._ema_copy.generator = None  # its batch-norm statistics came from other sources
 
     @property
     def label_generator(self) -> keras.Model:
@@ -263,7 +277,14 @@ class DAGAN(ConditionalGANTrainer):
             raise ValueError("DAGAN is image-conditioned: to sample by label it needs source "
                              "images; call trainer.set_sources(images, labels) first, or "
                              "trainer.transform(images)")
-        return self._sampler
+        if self.g_ema is None:
+            return self._sampler
+        copy = self.sampling_generator
+        if self._ema_sampler.copy is not copy or self._ema_sampler.bank is not self.source_bank:
+            self._ema_sampler.sampler = label_conditioned(copy, self.source_bank,
+                                                          name="dagan_ema_label_conditioned")
+            self._ema_sampler.copy, self._ema_sampler.bank = copy, self.source_bank
+        return self._ema_sampler.sampler
 
     def get_config(self) -> dict:
         return {**super().get_config(), "n_critic": self.n_critic, "gp_weight": self.gp_weight,
