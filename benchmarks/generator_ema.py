@@ -28,6 +28,7 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 from benchmarks import common  # noqa: E402
 from benchmarks import efficacy  # noqa: E402
@@ -85,7 +86,8 @@ def measure(case: str, seed: int, per_class: int, work_dir: str) -> dict:
     rare = tuple(fields.get("minority_classes", ()))
     arms = {}
     for arm, generator in generators.items():
-        samples = np.asarray(generator([noise, wanted], training=False), dtype="float32")
+        samples = np.asarray(generator([noise, tf.constant(wanted)], training=False),
+                             dtype="float32")
         arms[arm] = score_arm(judge, extractor, real_features, samples, wanted, rare)
         print(f"[generator_ema] {case} seed {seed} {arm}: "
               + ", ".join(f"{k} {v:.3f}" for k, v in arms[arm].items()), flush=True)
