@@ -110,11 +110,13 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
             tf.summary.scalar("label_agreement", report["label_agreement"], step=report["step"])
             for name, value in quality.items():
                 tf.summary.scalar(f"judge_features/{name}", value, step=report["step"])
+    metrics_path = os.path.join(config.model_dir, model_dir.METRICS_FILE)
+    jsonio.write_json(metrics_path, report)  # the export's metadata carries its quality
     if config.export_dir:
         report["export_path"] = model_dir.export_from_model_dir(
             config.model_dir, config.export_dir
         )
         product = "generator" if recipe.class_faithful else "classifier"
         print(f"Exported the {product} to {report['export_path']}", flush=True)
-    jsonio.write_json(os.path.join(config.model_dir, "metrics.json"), report)
+    jsonio.write_json(metrics_path, report)
     return report

@@ -23,6 +23,15 @@ from tfgenaug.savedmodels.feature_export import export_classifier
 from tfgenaug.trainers.base import ConditionalGANTrainer
 
 CONFIG_FILE = "config.json"
+METRICS_FILE = "metrics.json"
+# What of a run's metrics.json travels in its export's metadata, under "quality".
+QUALITY_KEYS = (
+    "label_agreement", "label_agreement_per_class", "judge_test_accuracy",
+    "fid_judge_features",
+    *(f"{name}_judge_features" for name in ("precision", "recall", "density", "coverage")),
+    *(f"{name}_per_class_judge_features"
+      for name in ("precision", "recall", "density", "coverage")),
+)
 
 
 def write_run_config(directory: str, config_key: str, config, trainer, **fields) -> str:
@@ -158,7 +167,8 @@ def export_from_model_dir(
     (`tfgenaug.savedmodels.export_classifier`: images in [0, 1] to logits,
     probabilities and classes). The metadata's `training_data.train_counts` are the
     training counts the run recorded in `config.json` (its data case after few-shot
-    and imbalance); `pool_train_counts` those of the whole train split.
+    and imbalance); `pool_train_counts` those of the whole train split. Its `quality`
+    is the run's judged quality at the exported step (`run_quality`), when measured.
 
     Args:
         model_dir: str. Output directory of `tfgenaug.bin.train`.
@@ -192,8 +202,35 @@ def export_from_model_dir(
         "model_dir": str(model_dir),
     }
     metadata = {"training_data": training_data, "train_config": train_config}
+    quality = run_quality(model_dir, training_data["steps"])
+    if quality:
+        metadata["quality"] = quality
     if hasattr(trainer, "classifier_parts"):
         return export_classifier(*trainer.classifier_parts(), base_dir, version=version,
                                  class_names=dataset.get("class_names"), metadata=metadata)
     return export(trainer, base_dir, version=version, class_names=dataset.get("class_names"),
                   metadata=metadata)
+
+
+def run_quality(model_dir: str, step: int) -> dict | None:
+    """The judged quality a run measured at `step`: what its export's metadata carries.
+
+    Args:
+        model_dir: str. Output directory of `tfgenaug.bin.train`.
+        step: int. The step being exported.
+
+    Returns:
+        `{"step", "label_agreement", "label_agreement_per_class", "fid_judge_features",
+        "coverage_judge_features", ...}` (the `QUALITY_KEYS` that `metrics.json` holds),
+        or None when the run measured nothing or measured another step (a rerun that
+        went on training without a judge).
+    """
+    path = posixpath.join(str(model_dir), METRICS_FILE)
+    if not tf.io.gfile.exists(path):
+        return None
+    with tf.io.gfile.GFile(path) as f:
+        report = json.load(f)
+    if report.get("step") != step:
+        return None
+    quality = {key: report[key] for key in QUALITY_KEYS if key in report}
+    return {"step": step, **quality} if quality else None
