@@ -39,11 +39,14 @@ from tfgenaug import runs  # noqa: E402
 from tfgenaug.evaluation import EvalConfig  # noqa: E402
 from tfgenaug.evaluation.generator_runs import GENERATOR_RUNS  # noqa: E402
 from tfgenaug.evaluation.runner import select_training_data  # noqa: E402
+from tfgenaug.trainers import generator_ema  # noqa: E402
 from tfgenaug.trainers.noise import draw_noise  # noqa: E402
 
 DEFAULT_OUT = os.path.join("benchmarks", "results", "generator_ema")
 RUN = "wgan_gp_ema"
-ARMS = ("last", "ema")
+# "ema_live_statistics": the averages with the live generator's batch-norm statistics
+# (no standing statistics), to tell the two parts of the EMA copy apart.
+ARMS = ("last", "ema", "ema_live_statistics")
 JUDGE_EPOCHS = 30
 SCORES = ("label_agreement", "rare_label_agreement", "fid", *metrics.PRDC_METRICS)
 # Lower is better for these; higher for the others.
@@ -82,7 +85,9 @@ def measure(case: str, seed: int, per_class: int, work_dir: str) -> dict:
     real_features = metrics.extract_features(extractor, split_images)
     wanted = np.repeat(np.arange(info.num_classes, dtype="int32"), per_class)
     noise = draw_noise((len(wanted), trainer.noise_dim), trainer.noise_distribution, seed)
-    generators = {"last": trainer.generator, "ema": trainer.sampling_generator}
+    generators = {"last": trainer.generator, "ema": trainer.sampling_generator,
+                  "ema_live_statistics": generator_ema.averaged_copy(trainer.generator,
+                                                                     trainer.g_ema.averages)}
     rare = tuple(fields.get("minority_classes", ()))
     arms = {}
     for arm, generator in generators.items():
@@ -98,9 +103,10 @@ def measure(case: str, seed: int, per_class: int, work_dir: str) -> dict:
             "arms": arms}
 
 
-def paired_cell(records: list[dict], score: str) -> str:
-    """`EMA - last` over seeds: mean ± sd and the 95 % interval; which arm wins, if any."""
-    ema = {r["seed"]: r["arms"]["ema"] for r in records if score in r["arms"]["ema"]}
+def paired_cell(records: list[dict], score: str, arm: str = "ema") -> str:
+    """`arm - last` over seeds: mean ± sd and the 95 % interval; which arm wins, if any."""
+    ema = {r["seed"]: r["arms"][arm] for r in records
+           if arm in r["arms"] and score in r["arms"][arm]}
     last = {r["seed"]: r["arms"]["last"] for r in records if score in r["arms"]["last"]}
     paired = efficacy_report.paired_difference(ema, last, score)
     if paired is None:
@@ -132,19 +138,27 @@ def report(by_case: dict[str, list[dict]], command: str, machine: str) -> str:
         "a judge trained on the whole train split scores them (label agreement; FID and "
         "precision/recall/density/coverage on its features against the split). "
         "Difference = EMA - last weights over the seeds, mean ± sd [95 % t interval]; an "
-        "interval that holds 0 is a tie.",
+        "interval that holds 0 is a tie. The last column keeps the averaged weights but "
+        "the live generator's batch-norm statistics instead of the copy's standing ones.",
         "",
     ]
     for case, records in by_case.items():
         seeds = ", ".join(str(r["seed"]) for r in records)
+        arms = [arm for arm in ARMS if all(arm in r["arms"] for r in records)]
+        live = "ema_live_statistics" in arms
         lines += [f"## {case} (seeds {seeds})", "",
-                  "| score | last weights | EMA | EMA - last |", "|---|---|---|---|"]
+                  "| score | last weights | EMA | EMA - last |"
+                  + (" EMA, live statistics - last |" if live else ""),
+                  "|---|---|---|---|" + ("---|" if live else "")]
         for score in SCORES:
             if not all(score in r["arms"]["ema"] for r in records):
                 continue
             cells = ["{:.3f} ± {:.3f}".format(*efficacy_report.mean_sd(
-                [r["arms"][arm][score] for r in records])) for arm in ARMS]
-            lines.append(f"| {score} | {cells[0]} | {cells[1]} | {paired_cell(records, score)} |")
+                [r["arms"][arm][score] for r in records])) for arm in ("last", "ema")]
+            row = f"| {score} | {cells[0]} | {cells[1]} | {paired_cell(records, score)} |"
+            if live:
+                row += f" {paired_cell(records, score, 'ema_live_statistics')} |"
+            lines.append(row)
         lines.append("")
     return "\n".join(lines)
 

@@ -45,10 +45,23 @@ def test_report_only_tabulates_each_case_without_training(tmp_path, monkeypatch)
             jsonio.write_json(str(path), record(case, seed, 0.01 * (seed + 1)))
     assert generator_ema.main(["--out_dir", str(tmp_path), "--report_only"]) == 0
     text = (tmp_path / "generator_ema.md").read_text()
+    assert "live statistics" not in text.split("## n10")[1]  # no such arm recorded
     assert "## n10 (seeds 0, 1)" in text and "## imbalance20 (seeds 0, 1)" in text
     n10, imbalance = text.split("## imbalance20")
     assert "| rare_label_agreement |" not in n10 and "| rare_label_agreement |" in imbalance
     assert "| fid |" in n10 and "| coverage |" in imbalance
+
+
+def test_the_live_statistics_arm_gets_its_own_paired_column(tmp_path):
+    for seed in (0, 1, 2):
+        r = record("n10", seed, 0.02)
+        r["arms"]["ema_live_statistics"] = {k: v - 0.05 for k, v in r["arms"]["last"].items()}
+        jsonio.write_json(str(tmp_path / "n10" / f"seed{seed}.json"), r)
+    assert generator_ema.main(["--out_dir", str(tmp_path), "--cases", "n10",
+                               "--report_only"]) == 0
+    row = next(line for line in (tmp_path / "generator_ema.md").read_text().splitlines()
+               if line.startswith("| label_agreement |"))
+    assert row.count("|") == 6 and "-0.050 ±" in row and row.endswith("last better |")
 
 
 def test_bad_arguments_are_refused(capsys):
