@@ -13,6 +13,8 @@ def test_generator_runs_name_their_trainer_and_options():
     fields = generator_runs.generator_run_fields("dcgan")
     fields["trainer"] = "changed"  # a copy: the table itself is untouched
     assert generator_runs.generator_run_fields("dcgan") == {"trainer": "dcgan"}
+    assert generator_runs.generator_run_fields("wgan_gp_ema", 1500) == {
+        "trainer": "wgan_gp", "g_ema_decay": 0.999, "steps": 1500}
     assert generator_runs.generator_run_fields("wgan_gp_long") == {"trainer": "wgan_gp"}
     assert generator_runs.generator_run_fields("wgan_gp_long", 1500) == {
         "trainer": "wgan_gp", "steps": 6000}
@@ -21,5 +23,5 @@ def test_generator_runs_name_their_trainer_and_options():
     assert registry.generator_trainer("wgan_gp_long") == "wgan_gp_long"
     with pytest.raises(ValueError, match=r"run must be one of \['wgan_gp', 'dcgan', 'dada', "
                                          r"'dagan', 'dada_semi', 'wgan_gp_diffaug', "
-                                         r"'wgan_gp_long'\]; got 'vae'"):
+                                         r"'wgan_gp_ema', 'wgan_gp_long'\]; got 'vae'"):
         generator_runs.generator_run_fields("vae")
