@@ -20,8 +20,6 @@ Usage:
 """
 
 import argparse
-import glob
-import json
 import os
 import sys
 
@@ -33,21 +31,16 @@ import tensorflow as tf  # noqa: E402
 from benchmarks import common  # noqa: E402
 from benchmarks import efficacy  # noqa: E402
 from benchmarks import efficacy_report  # noqa: E402
+from benchmarks.case_judge import case_judge  # noqa: E402
 from tfgenaug import jsonio  # noqa: E402
 from tfgenaug import metrics  # noqa: E402
 from tfgenaug import runs  # noqa: E402
-from tfgenaug.evaluation import EvalConfig  # noqa: E402
 from tfgenaug.evaluation.generator_runs import GENERATOR_RUNS  # noqa: E402
-from tfgenaug.evaluation.runner import select_training_data  # noqa: E402
 from tfgenaug.trainers import generator_ema  # noqa: E402
 from tfgenaug.trainers.noise import draw_noise  # noqa: E402
 
 DEFAULT_OUT = os.path.join("benchmarks", "results", "generator_ema")
 RUN = "wgan_gp_ema"
-# "ema_live_statistics": the averages with the live generator's batch-norm statistics
-# (no standing statistics), to tell the two parts of the EMA copy apart.
-ARMS = ("last", "ema", "ema_live_statistics")
-JUDGE_EPOCHS = 30
 SCORES = ("label_agreement", "rare_label_agreement", "fid", *metrics.PRDC_METRICS)
 # Lower is better for these; higher for the others.
 LOWER_IS_BETTER = ("fid",)
@@ -73,34 +66,27 @@ def measure(case: str, seed: int, per_class: int, work_dir: str) -> dict:
     model_dir = efficacy.ensure_run(RUN, case, seed, budget, os.path.join(work_dir, "records"),
                                     work_dir)
     trainer = runs.trainer_from_model_dir(model_dir)
-    fields = efficacy.case_fields(case, seed)
-    config = EvalConfig(image_size=budget.image_size, seed=seed, **fields)
-    images, labels, test_images, test_labels, info, pool = select_training_data(
-        config, with_pool=True)
-    split_images = np.concatenate([images, pool[0]])
-    split_labels = np.concatenate([labels, pool[1]])
-    judge = metrics.train_reference_classifier(split_images, split_labels, info.num_classes,
-                                               epochs=JUDGE_EPOCHS, seed=seed)
-    extractor = metrics.feature_extractor(judge)
-    real_features = metrics.extract_features(extractor, split_images)
-    wanted = np.repeat(np.arange(info.num_classes, dtype="int32"), per_class)
+    case_data = case_judge(case, seed, budget)
+    wanted = np.repeat(np.arange(case_data.num_classes, dtype="int32"), per_class)
     noise = draw_noise((len(wanted), trainer.noise_dim), trainer.noise_distribution, seed)
+    # "ema_live_statistics": the averages with the live generator's batch-norm statistics
+    # (no standing statistics), to tell the two parts of the EMA copy apart.
     generators = {"last": trainer.generator, "ema": trainer.sampling_generator,
                   "ema_live_statistics": generator_ema.averaged_copy(trainer.generator,
                                                                      trainer.g_ema.averages)}
-    rare = tuple(fields.get("minority_classes", ()))
+    rare = tuple(case_data.fields.get("minority_classes", ()))
     arms = {}
     for arm, generator in generators.items():
         samples = np.asarray(generator([noise, tf.constant(wanted)], training=False),
                              dtype="float32")
-        arms[arm] = score_arm(judge, extractor, real_features, samples, wanted, rare)
+        arms[arm] = score_arm(case_data.judge, case_data.extractor, case_data.real_features,
+                              samples, wanted, rare)
         print(f"[generator_ema] {case} seed {seed} {arm}: "
               + ", ".join(f"{k} {v:.3f}" for k, v in arms[arm].items()), flush=True)
     return {"case": case, "seed": seed, "per_class": per_class,
             "g_ema_decay": GENERATOR_RUNS[RUN]["g_ema_decay"],
             "generator_steps": trainer.train_steps,
-            "judge_test_accuracy": metrics.label_agreement(judge, test_images, test_labels),
-            "arms": arms}
+            "judge_test_accuracy": case_data.test_accuracy, "arms": arms}
 
 
 def paired_cell(records: list[dict], score: str, arm: str = "ema") -> str:
@@ -144,8 +130,7 @@ def report(by_case: dict[str, list[dict]], command: str, machine: str) -> str:
     ]
     for case, records in by_case.items():
         seeds = ", ".join(str(r["seed"]) for r in records)
-        arms = [arm for arm in ARMS if all(arm in r["arms"] for r in records)]
-        live = "ema_live_statistics" in arms
+        live = all("ema_live_statistics" in r["arms"] for r in records)
         lines += [f"## {case} (seeds {seeds})", "",
                   "| score | last weights | EMA | EMA - last |"
                   + (" EMA, live statistics - last |" if live else ""),
@@ -187,15 +172,8 @@ def main(argv: list[str] | None = None) -> int:
                     record = measure(case, seed, args.per_class, args.work_dir)
                     os.makedirs(os.path.dirname(path), exist_ok=True)
                     jsonio.write_json(path, record)
-    by_case = {}
-    for case in cases:
-        paths = sorted(glob.glob(os.path.join(args.out_dir, case, "seed*.json")))
-        records = []
-        for path in paths:
-            with open(path) as f:
-                records.append(json.load(f))
-        if records:
-            by_case[case] = records
+    by_case = {case: common.json_records(os.path.join(args.out_dir, case)) for case in cases}
+    by_case = {case: records for case, records in by_case.items() if records}
     if not by_case:
         parser.error(f"--out_dir={args.out_dir} holds no record; run without --report_only")
     report_path = os.path.join(args.out_dir, "generator_ema.md")

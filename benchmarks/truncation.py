@@ -33,15 +33,13 @@ import numpy as np  # noqa: E402
 from benchmarks import common  # noqa: E402
 from benchmarks import efficacy  # noqa: E402
 from benchmarks import efficacy_report  # noqa: E402
+from benchmarks.case_judge import case_judge  # noqa: E402
 from tfgenaug import jsonio  # noqa: E402
 from tfgenaug import metrics  # noqa: E402
 from tfgenaug import savedmodels  # noqa: E402
-from tfgenaug.evaluation import EvalConfig  # noqa: E402
-from tfgenaug.evaluation.runner import select_training_data  # noqa: E402
 
 DEFAULT_OUT = os.path.join("benchmarks", "results", "truncation")
 TRUNCATIONS = (0.25, 0.5, 0.75, 1.0, 1.5, 2.0, None)
-JUDGE_EPOCHS = 30
 SCORES = ("label_agreement", "novelty_ratio", *metrics.PRDC_METRICS)
 
 
@@ -55,23 +53,16 @@ def measure_seed(case: str, seed: int, per_class: int, work_dir: str) -> dict:
     budget = efficacy.FULL
     model_dir = efficacy.ensure_run("wgan_gp", case, seed, budget,
                                     os.path.join(work_dir, "records"), work_dir)
-    fields = efficacy.case_fields(case, seed)
-    config = EvalConfig(image_size=budget.image_size, seed=seed, **fields)
-    images, labels, test_images, test_labels, info, pool = select_training_data(
-        config, with_pool=True)
-    split_images = np.concatenate([images, pool[0]])
-    split_labels = np.concatenate([labels, pool[1]])
-    judge = metrics.train_reference_classifier(split_images, split_labels, info.num_classes,
-                                               epochs=JUDGE_EPOCHS, seed=seed)
-    extractor = metrics.feature_extractor(judge)
-    real_features = metrics.extract_features(extractor, split_images)
+    case_data = case_judge(case, seed, budget)
+    judge, extractor, real_features = (case_data.judge, case_data.extractor,
+                                       case_data.real_features)
     generator = savedmodels.load(os.path.join(model_dir, "export"))
-    wanted = np.repeat(np.arange(info.num_classes, dtype="int32"), per_class)
+    wanted = np.repeat(np.arange(case_data.num_classes, dtype="int32"), per_class)
     rows = {}
     for truncation in TRUNCATIONS:
         samples = np.asarray(generator(wanted, seed=seed, truncation=truncation)) * 2.0 - 1.0
-        novelty = metrics.novelty_ratio(samples, wanted, images, labels, test_images,
-                                        test_labels)
+        novelty = metrics.novelty_ratio(samples, wanted, case_data.images, case_data.labels,
+                                        case_data.test_images, case_data.test_labels)
         manifold = metrics.precision_recall_density_coverage(
             real_features, metrics.extract_features(extractor, samples))
         rows[t_name(truncation)] = {
@@ -81,8 +72,7 @@ def measure_seed(case: str, seed: int, per_class: int, work_dir: str) -> dict:
               + ", ".join(f"{k} {v:.3f}" for k, v in rows[t_name(truncation)].items()),
               flush=True)
     return {"case": case, "seed": seed, "per_class": per_class,
-            "judge_test_accuracy": metrics.label_agreement(judge, test_images, test_labels),
-            "truncations": rows}
+            "judge_test_accuracy": case_data.test_accuracy, "truncations": rows}
 
 
 def report(records: list[dict], command: str, machine: str) -> str:

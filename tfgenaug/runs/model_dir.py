@@ -18,6 +18,7 @@ from absl import logging
 
 from tfgenaug import jsonio
 from tfgenaug import trainers
+from tfgenaug.metrics import PRDC_METRICS
 from tfgenaug.savedmodels.export import export
 from tfgenaug.savedmodels.feature_export import export_classifier
 from tfgenaug.trainers.base import ConditionalGANTrainer
@@ -28,9 +29,8 @@ METRICS_FILE = "metrics.json"
 QUALITY_KEYS = (
     "label_agreement", "label_agreement_per_class", "judge_test_accuracy",
     "fid_judge_features",
-    *(f"{name}_judge_features" for name in ("precision", "recall", "density", "coverage")),
-    *(f"{name}_per_class_judge_features"
-      for name in ("precision", "recall", "density", "coverage")),
+    *(f"{name}_judge_features" for name in PRDC_METRICS),
+    *(f"{name}_per_class_judge_features" for name in PRDC_METRICS),
 )
 
 
