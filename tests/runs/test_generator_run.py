@@ -18,6 +18,7 @@ def tiny_config(tmp_path, **overrides) -> TrainConfig:
     values = dict(
         image_size=8, width=4, critic_width=4, noise_dim=8, batch_size=16, steps=4,
         checkpoint_every=2, judge_epochs=1, agreement_per_class=3, model_dir=str(tmp_path / "run"),
+        jit_compile=False,  # the run loop's own behaviour; "auto" has its own test
     )
     values.update(overrides)
     return TrainConfig(**values)
@@ -110,6 +111,7 @@ def test_few_shot_count_too_large(tmp_path):
         ({"ada_speed": 0}, r"ada_speed must be a positive int \(images\); got 0"),
         ({"trainer": "dada", "ada_target": 0.6}, "ada_target applies to wgan_gp and dcgan"),
         ({"g_ema_decay": 1.0}, r"g_ema_decay must be a number in \(0, 1\); got 1.0"),
+        ({"jit_compile": "yes"}, r"jit_compile must be True, False or 'auto'; got 'yes'"),
         ({"trainer": "dada", "spectral_norm": True},
          "spectral_norm applies to wgan_gp and dcgan; got trainer='dada'"),
     ],
@@ -179,3 +181,44 @@ def test_judge_is_trained_once_per_pool_and_seed(tmp_path, monkeypatch):
     assert first["judge_test_accuracy"] == second["judge_test_accuracy"]
     run("c", seed=1)
     assert trained == [0, 1]
+
+
+def test_auto_compile_path_is_recorded_and_kept_on_resume(tmp_path, monkeypatch, capsys):
+    from tfgenaug.trainers import compile_path
+
+    config = tiny_config(tmp_path, steps=2, judge_epochs=0, jit_compile="auto")
+    train_generator(config, verbose=0)
+    config_path = tmp_path / "run" / "config.json"
+    recorded = json.loads(config_path.read_text())["compile_path"]
+    assert recorded["reason"] == "measured"
+    assert recorded["xla_seconds"] > 0 and recorded["graph_seconds"] > 0
+    assert "Compile path: " in capsys.readouterr().out
+    # The resumed run must take the recorded path, not time again: flip the record to
+    # tell the two apart, and make timing fail.
+    flipped = not recorded["jit_compile"]
+    record = json.loads(config_path.read_text())
+    record["compile_path"]["jit_compile"] = flipped
+    config_path.write_text(json.dumps(record))
+    monkeypatch.setattr(compile_path, "measure_paths", _must_not_time)
+    train_generator(dataclasses.replace(config, steps=4), verbose=0)
+    kept = json.loads(config_path.read_text())["compile_path"]
+    assert kept["jit_compile"] is flipped and kept["reason"] == "recorded"
+    assert "recorded at the run's start" in capsys.readouterr().out
+
+
+def test_forced_jit_compile_wins_over_the_record(tmp_path, monkeypatch):
+    from tfgenaug.trainers import compile_path
+
+    config = tiny_config(tmp_path, steps=2, judge_epochs=0)
+    train_generator(config, verbose=0)
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["compile_path"] == {
+        "jit_compile": False, "reason": "forced", "xla_seconds": None, "graph_seconds": None,
+        "xla_spread": None, "graph_spread": None}
+    monkeypatch.setattr(compile_path, "measure_paths", _must_not_time)
+    train_generator(dataclasses.replace(config, steps=4, jit_compile=True), verbose=0)
+    kept = json.loads((tmp_path / "run" / "config.json").read_text())["compile_path"]
+    assert kept["jit_compile"] is True and kept["reason"] == "forced"
+
+
+def _must_not_time(*args, **kwargs):
+    raise AssertionError("the probe ran")

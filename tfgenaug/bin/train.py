@@ -34,6 +34,7 @@ from tfgenaug import data
 from tfgenaug import runs
 from tfgenaug import strategies
 from tfgenaug import trainers
+from tfgenaug.bin import jit_flag
 
 _DEFAULTS = runs.TrainConfig()
 _DFG_DEFAULTS = runs.DFGConfig()
@@ -75,7 +76,11 @@ flags.DEFINE_string("model_dir", None,
                     "Output directory (checkpoints, logs, samples.png, metrics.json). "
                     "Defaults to runs/<trainer>_<dataset>.")
 flags.DEFINE_integer("seed", _DEFAULTS.seed, "Seed of data selection, weights and training.")
-flags.DEFINE_bool("jit_compile", _DEFAULTS.jit_compile, "Compile training with XLA.")
+jit_flag.define_jit_compile(
+    _DEFAULTS.jit_compile,
+    "auto (default): XLA on an accelerator; on a CPU the faster of XLA and the plain graph, "
+    "timed on a few steps at the run's start (a resumed run keeps its choice). true or "
+    "false force it (--nojit_compile = false).")
 flags.DEFINE_bool("deterministic", False,
                   "Bit-reproducible training: tf.config.experimental.enable_op_determinism() "
                   "and keras.utils.set_random_seed(--seed), so the same seed and flags give "

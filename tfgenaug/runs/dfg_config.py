@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from tfgenaug import data
+from tfgenaug.trainers import compile_path
 from tfgenaug.validation import check_int
 from tfgenaug.validation import check_positive_int
 
@@ -54,7 +55,8 @@ class DFGConfig:
         seed: seed of the minority classes, the data selection, the weights and the
             training randomness.
         model_dir: where checkpoints, the source cache, config.json and metrics.json go.
-        jit_compile: compile the train steps with XLA.
+        jit_compile: `True` (XLA), `False` or `"auto"` (XLA on an accelerator, on a CPU
+            the faster path timed at the run's start; see `tfgenaug.trainers.compile_path`).
         architecture: "lenet5", "vgg16" or "resnet50" (`tfgenaug.networks.dfg_networks`).
         weights: None or the path of a weights file for the architecture's builder
             (nothing is downloaded).
@@ -90,7 +92,7 @@ class DFGConfig:
     batch_size: int = 64
     seed: int = 0
     model_dir: str = "runs/dfg_digits"
-    jit_compile: bool = True
+    jit_compile: bool | str = compile_path.AUTO
     architecture: str = "lenet5"
     weights: str | None = None
     source_dataset: str | None = None
@@ -140,8 +142,7 @@ class DFGConfig:
             raise ValueError(f"seed must be an int; got {self.seed!r}")
         if not isinstance(self.model_dir, str) or not self.model_dir:
             raise ValueError("model_dir must be a non-empty path")
-        if not isinstance(self.jit_compile, bool):
-            raise ValueError(f"jit_compile must be True or False; got {self.jit_compile!r}")
+        compile_path.check_jit_compile(self.jit_compile)
         if self.architecture not in ARCHITECTURES:
             raise ValueError(f"architecture must be one of {ARCHITECTURES}; got "
                              f"{self.architecture!r}")

@@ -20,6 +20,7 @@ from tfgenaug import callbacks
 from tfgenaug import strategies
 from tfgenaug.runs import model_dir
 from tfgenaug.runs.stream import training_stream
+from tfgenaug.trainers import compile_path
 
 
 def training_steps(trainer) -> int:
@@ -125,6 +126,33 @@ def restore(trainer, plan: FitPlan) -> tuple[callbacks.TrainingCheckpoint, int]:
     return checkpoint, start
 
 
+def resolve_compile_path(trainer, batches: tf.data.Dataset,
+                         recorded: compile_path.CompilePath | None = None
+                         ) -> compile_path.CompilePath | None:
+    """The compile path `trainer` trains on, chosen now if `jit_compile="auto"`.
+
+    A resumed run takes the path its first part chose (`recorded`), so a run does not
+    change path, or numbers, half-way. The path is printed.
+
+    Args:
+        trainer: a compiled tfgenaug trainer.
+        batches: the run's training batches (the probe replays them from the start).
+        recorded: the path recorded by the run being resumed, if any.
+
+    Returns:
+        The `CompilePath`, or None for a model without one (not a tfgenaug trainer).
+    """
+    if not hasattr(trainer, "choose_compile_path"):
+        return None
+    if trainer.compile_path is None and recorded is not None:
+        trainer.use_compile_path(recorded)
+    elif trainer.compile_path is None:
+        print("Timing XLA against the plain graph for jit_compile=auto ...", flush=True)
+    path = trainer.choose_compile_path(batches)
+    print(f"Compile path: {path.describe()}", flush=True)
+    return path
+
+
 def fit_run(trainer, plan: FitPlan, verbose="auto") -> int:
     """Restores `trainer`, writes `config.json` and trains it to `plan.steps`.
 
@@ -141,15 +169,19 @@ def fit_run(trainer, plan: FitPlan, verbose="auto") -> int:
             checkpoint of that step could be written).
     """
     checkpoint, start = restore(trainer, plan)
-    model_dir.write_run_config(plan.out_dir, plan.config_key, plan.config, trainer,
-                               **plan.run_config)
+    batches = (plan.stream(start) if plan.stream is not None
+               else training_stream(plan.train, plan.batch_size, plan.seed, start))
+    recorded = model_dir.recorded_compile_path(plan.restore_dir or plan.out_dir) if start else None
+    path = resolve_compile_path(trainer, batches, recorded) if start < plan.steps else recorded
+    model_dir.write_run_config(
+        plan.out_dir, plan.config_key, plan.config, trainer, **plan.run_config,
+        **{model_dir.COMPILE_PATH_KEY: path.to_json() if path is not None else None})
     if start >= plan.steps:
         return training_steps(trainer)
     every = plan.checkpoint_every
     try:
         trainer.fit(
-            (plan.stream(start) if plan.stream is not None
-             else training_stream(plan.train, plan.batch_size, plan.seed, start)),
+            batches,
             steps_per_epoch=every,
             epochs=math.ceil(plan.steps / every),
             initial_epoch=start // every,

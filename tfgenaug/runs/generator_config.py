@@ -7,6 +7,7 @@ from tfgenaug import trainers
 from tfgenaug.runs.generator_recipes import recipe_for
 from tfgenaug.strategies import STRATEGIES
 from tfgenaug.trainers import ada
+from tfgenaug.trainers import compile_path
 from tfgenaug.trainers import diffaugment
 from tfgenaug.trainers import generator_ema
 from tfgenaug.validation import check_positive_int
@@ -39,7 +40,10 @@ class TrainConfig:
         checkpoint_every: steps between checkpoints, sample grids and log lines.
         model_dir: where checkpoints, logs, samples and metrics go.
         seed: seed of the data selection, the weights and the training randomness.
-        jit_compile: compile training with XLA.
+        jit_compile: `True` (XLA), `False` or `"auto"`: XLA on an accelerator, on a CPU
+            the faster of the two paths timed on the run's data at its start; a resumed
+            run keeps the path recorded in its `config.json`
+            (`tfgenaug.trainers.compile_path`).
         strategy: "default" (one device), "mirrored" (all local devices),
             "multi_worker" (`MultiWorkerMirroredStrategy`, every worker runs the same
             command with its own `TF_CONFIG`; the chief writes the run's files) or
@@ -109,7 +113,7 @@ class TrainConfig:
     checkpoint_every: int = 250
     model_dir: str = "runs/wgan_gp_digits"
     seed: int = 0
-    jit_compile: bool = True
+    jit_compile: bool | str = compile_path.AUTO
     strategy: str = "default"
     width: int = 16
     critic_width: int = 64
@@ -141,6 +145,7 @@ class TrainConfig:
                 f"image_size must be 'auto' (16 for digits and tfds, native for folder: and "
                 f"npz:), 0 or None (native), an int >= 8 or (height, width) with both >= 8; "
                 f"got {self.image_size!r}") from None
+        compile_path.check_jit_compile(self.jit_compile)
         for name in ("batch_size", "steps", "checkpoint_every", "width", "critic_width",
                      "noise_dim", "agreement_per_class", "epochs"):
             check_positive_int(getattr(self, name), name)

@@ -21,9 +21,12 @@ from tfgenaug import trainers
 from tfgenaug.metrics import PRDC_METRICS
 from tfgenaug.savedmodels.export import export
 from tfgenaug.savedmodels.feature_export import export_classifier
+from tfgenaug.trainers import compile_path
 from tfgenaug.trainers.base import ConditionalGANTrainer
 
 CONFIG_FILE = "config.json"
+# The entry of `config.json` that keeps a `jit_compile="auto"` run's choice.
+COMPILE_PATH_KEY = "compile_path"
 METRICS_FILE = "metrics.json"
 # What of a run's metrics.json travels in its export's metadata, under "quality".
 QUALITY_KEYS = (
@@ -83,6 +86,24 @@ def read_run_config(model_dir: str) -> dict:
     if missing:
         raise ValueError(f"{path!r} lacks {missing}: not a tfgenaug train run config")
     return config
+
+
+def recorded_compile_path(model_dir: str) -> compile_path.CompilePath | None:
+    """The compile path a run chose (`config.json`'s `compile_path`), or None.
+
+    None when the run has no `config.json`, or chose none (it forced `jit_compile`, or
+    was written before the choice was recorded).
+    """
+    path = posixpath.join(str(model_dir), CONFIG_FILE)
+    if not tf.io.gfile.exists(path):
+        return None
+    with tf.io.gfile.GFile(path) as f:
+        fields = json.load(f).get(COMPILE_PATH_KEY)
+    if not fields:
+        return None
+    spreads = {k: tuple(v) for k, v in fields.items() if k.endswith("_spread") and v}
+    return dataclasses.replace(compile_path.CompilePath(**{**fields, **spreads}),
+                               reason="recorded")
 
 
 def _trainer_class(config: dict, path: str) -> type[ConditionalGANTrainer]:

@@ -16,6 +16,7 @@ import tensorflow as tf
 
 from tfgenaug.data import batch_checks
 from tfgenaug.data.value_range import range_text
+from tfgenaug.trainers import compile_path
 from tfgenaug.trainers.attacks import METHODS
 from tfgenaug.trainers.attacks import check_clip_range
 from tfgenaug.trainers.attacks import check_epsilon
@@ -126,10 +127,13 @@ class AdversarialTrainer(Trainer):
         Args:
             optimizer: the classifier's optimizer (a name or an instance). Defaults to
                 `"rmsprop"`, as Keras.
-            jit_compile: `True`, `False` or `"auto"` (Keras' choice). Defaults to
-                `"auto"`.
+            jit_compile: `True`, `False` or `"auto"`: Keras' choice, as for any Keras
+                classifier (XLA on an accelerator without a strategy, none on a CPU), not
+                the GAN trainers' timing probe. Defaults to `"auto"`.
             **kwargs: `loss`, `metrics` and the rest of `keras.Model.compile`.
         """
+        if compile_path.check_jit_compile(jit_compile) == compile_path.AUTO:
+            jit_compile = self._resolve_auto_jit_compile()  # Keras' own rule
         self.compile_trainer({"optimizer": optimizer}, jit_compile=jit_compile, **kwargs)
 
     def call(self, inputs, training=None):

@@ -7,10 +7,10 @@ kernel `Trainer` owns everything that is not the trainer's loss maths, once:
   network computes in float16 (`mixed_float16`); their slot variables are built at
   once (a checkpoint can only restore into slots that exist, and variables created in
   a traced step break it under a strategy).
-- **the XLA split**: on one device `jit_compile=True` lets Keras compile the whole
-  step. Under a multi-replica strategy Keras cannot (XLA refuses the other replicas'
-  mirrored variables), so the kernel compiles only the per-replica maths
-  (`xla_maths(fn)`: losses and gradients) and the updates run outside.
+- **the XLA split**: on one device XLA compiles the whole step. Under several replicas
+  Keras cannot (XLA refuses the other replicas' mirrored variables), so the kernel
+  compiles only the per-replica maths (`xla_maths(fn)`) and the updates run outside.
+  Whether XLA is used at all: `jit_compile="auto"` measures it (`compile_path.py`).
 - **batches**: `unpack_batch` (tuple or dict, shape checks) and `fit`, which checks
   every batch in the input pipeline with `tfgenaug.data.batch_checks` (shapes and
   dtypes, finite images in `image_value_range`, labels in `[0, num_classes)`) before
@@ -44,16 +44,16 @@ from collections.abc import Callable
 import keras
 import numpy as np
 import tensorflow as tf
-from absl import logging
 
 from tfgenaug.data import batch_checks
 from tfgenaug.networks import spectral_norm
+from tfgenaug.trainers import compile_path
 from tfgenaug.trainers import portable_random
 from tfgenaug.trainers import precision
 from tfgenaug.validation import check_seed
 
 
-class Trainer(keras.Model):
+class Trainer(compile_path.CompilePathMixin, keras.Model):
     """Base class of every tfgenaug trainer (see the module docstring).
 
     Args:
@@ -74,7 +74,9 @@ class Trainer(keras.Model):
         self.seed = check_seed(seed)
         self.xla_per_replica = False
         self.jit_requested = False
+        self.compile_path: compile_path.CompilePath | None = None
         self._compiled_cache: dict[str, Callable] = {}
+        self._path_functions, self._jit_path = {}, None  # see compile_path.CompilePathMixin
         self._vector_logs = False
 
     def init_trackers(self, names) -> None:
@@ -99,22 +101,22 @@ class Trainer(keras.Model):
         return {}
 
     # ----------------------------------------------------------------- compile
-    def compile_trainer(self, optimizers: dict, jit_compile: bool = True, **kwargs) -> None:
-        """Sets the optimizers and the XLA split, then `keras.Model.compile(**kwargs)`.
+    def compile_trainer(self, optimizers: dict, jit_compile: bool | str = "auto", **kwargs) -> None:
+        """Sets the optimizers and the compile path, then `keras.Model.compile(**kwargs)`.
 
-        Subclasses call this from a `compile` whose optimizer arguments are
-        keyword-only.
+        Subclasses call this from a `compile` with keyword-only optimizer arguments.
 
         Args:
             optimizers: `{attribute name: optimizer or None}`; `None` takes the
                 default from `default_optimizers()`. The key `"optimizer"` is Keras'
                 own optimizer, passed to `keras.Model.compile` (Keras wraps it for
                 float16 itself).
-            jit_compile: bool. Compile with XLA: the whole step on one device, the
-                per-replica maths (`xla_maths`) under a multi-replica strategy.
-                `"auto"` leaves the whole step's compilation to Keras.
+            jit_compile: `True` (XLA: the whole step on one device, the per-replica
+                maths, `xla_maths`, under several replicas), `False` or `"auto"` (see
+                `tfgenaug.trainers.compile_path`; any other value is a ValueError).
             **kwargs: passed to `keras.Model.compile`.
         """
+        jit_compile = compile_path.check_jit_compile(jit_compile)
         defaults = self.default_optimizers()
         float16 = self.computes_in_float16()
         keras_optimizer = None
@@ -124,23 +126,18 @@ class Trainer(keras.Model):
                 keras_optimizer = optimizer
             else:
                 setattr(self, name, precision.loss_scaled(optimizer, float16))
-        num_replicas = self.distribute_strategy.num_replicas_in_sync
-        # "auto" is Keras' own choice of the whole step's compilation (no split).
-        auto = isinstance(jit_compile, str) and jit_compile == "auto"
-        self.jit_requested = not auto and bool(jit_compile)
-        self.xla_per_replica = self.jit_requested and num_replicas > 1
-        blocker = self.per_replica_xla_blocker() if self.xla_per_replica else None
-        if blocker:
-            logging.warning("%s; running the maths without XLA.", blocker)
-            self.xla_per_replica = False
         if keras_optimizer is not None:
             kwargs["optimizer"] = keras_optimizer
-        whole_step_jit = "auto" if auto else bool(jit_compile) and num_replicas == 1
-        super().compile(jit_compile=whole_step_jit, **kwargs)
+        auto = jit_compile == compile_path.AUTO
+        super().compile(jit_compile=False if auto else jit_compile, **kwargs)
         self._vector_logs = isinstance(
             self.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy
         )
-        self._compiled_cache = {}
+        self._path_functions, self._compiled_cache, self._jit_path = {}, {}, None
+        self.compile_path = None
+        self._set_jit(not auto and jit_compile)  # the graph until "auto" decides
+        if not auto:
+            self.compile_path = compile_path.CompilePath(jit_compile, "forced")
         with self.distribute_strategy.scope():
             for name, variables in self.optimizer_variables().items():
                 getattr(self, name).build(variables)
@@ -377,8 +374,12 @@ class Trainer(keras.Model):
             range_check: bool. Whether images are checked against
                 `image_value_range`; pass `False` for data you know is right that lies
                 further out. Defaults to `True`.
-            **kwargs: the rest of `keras.Model.fit`.
+            **kwargs: the rest of `keras.Model.fit` (the first call under
+                `jit_compile="auto"` chooses the compile path: `choose_compile_path`).
         """
+        if self.compile_path is None:
+            self.choose_compile_path(x, y, batch_size=kwargs.get("batch_size"),
+                                     range_check=range_check)
         spec = self.batch_spec(range_check=range_check)
         if isinstance(x, tf.data.Dataset):
             kwargs.setdefault("shuffle", False)

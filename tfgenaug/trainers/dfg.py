@@ -214,7 +214,7 @@ class DFG(SourceRegularizedTrainer):
         g_optimizer: keras.optimizers.Optimizer | None = None,
         d_optimizer: keras.optimizers.Optimizer | None = None,
         ec_optimizer: keras.optimizers.Optimizer | None = None,
-        jit_compile: bool = True,
+        jit_compile: bool | str = "auto",
         **kwargs,
     ) -> None:
         """Configures the trainer for `fit()`.
@@ -224,9 +224,8 @@ class DFG(SourceRegularizedTrainer):
             d_optimizer: optimizer of D. Defaults likewise.
             ec_optimizer: optimizer of E and C (also used for the C-only updates).
                 Defaults likewise.
-            jit_compile: bool. Compile with XLA: the whole step on one device, the
-                per-replica maths under a multi-replica strategy (see the module
-                docstring). Defaults to `True`.
+            jit_compile: `True` (XLA: see the module docstring), `False` or `"auto"` (the
+                default: `tfgenaug.trainers.compile_path` times both paths on a CPU).
             **kwargs: passed to `keras.Model.compile`.
         """
         self.compile_trainer(

@@ -90,7 +90,7 @@ class FineTuner(SourceRegularizedTrainer):
         self,
         *,
         ec_optimizer: keras.optimizers.Optimizer | None = None,
-        jit_compile: bool = True,
+        jit_compile: bool | str = "auto",
         **kwargs,
     ) -> None:
         """Configures the trainer for `fit()`.
@@ -99,8 +99,10 @@ class FineTuner(SourceRegularizedTrainer):
             ec_optimizer: optimizer of E and C. Defaults to `Adam(1e-4, 0.5, 0.9)`
                 (DFG's). Wrapped in a `LossScaleOptimizer` when E or C computes in
                 float16 (`mixed_float16`).
-            jit_compile: bool. Compile the step with XLA (per replica under a
-                multi-replica strategy, as `DFG` does). Defaults to `True`.
+            jit_compile: `True`, `False` or `"auto"`: XLA on an accelerator, and on a CPU the faster
+                path, timed on the first `fit`'s data (see `tfgenaug.trainers.compile_path`). `True`
+                compiles the step (per replica under a multi-replica strategy, as `DFG` does).
+                Defaults to `"auto"`.
             **kwargs: passed to `keras.Model.compile`.
         """
         self.compile_trainer({"ec_optimizer": ec_optimizer}, jit_compile=jit_compile, **kwargs)

@@ -39,7 +39,9 @@ def train_pseudo_label_generator(images: np.ndarray, labels: np.ndarray, num_cla
         its last logged losses.
     """
     keras.utils.set_random_seed(seed)
-    run = runs.TrainConfig(**generator_run_fields(GENERATOR_RUN, steps), seed=seed)
+    # XLA as when its cells were measured (not "auto", whose path may differ by day).
+    run = runs.TrainConfig(**generator_run_fields(GENERATOR_RUN, steps), seed=seed,
+                           jit_compile=True)
     info = data.DatasetInfo(
         name="pseudo_labelled", num_classes=num_classes, image_shape=tuple(images.shape[1:]),
         class_names=[str(k) for k in range(num_classes)],

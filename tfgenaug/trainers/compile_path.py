@@ -1,0 +1,308 @@
+"""`jit_compile="auto"`: the faster compile path for this trainer on this machine.
+
+Which of XLA and the plain TensorFlow graph runs a trainer's step faster depends on the
+device, the trainer and the machine: on the same kind of 2-core CPU the reference WGAN-GP
+step ran at 0.87x with XLA one day and ~2x the next, and DADA and DFG at 0.25x
+(`benchmarks/results/throughput.md`). So `"auto"` does not guess:
+
+- on an accelerator (GPU, TPU) it takes XLA;
+- under op determinism (`--deterministic`) it takes XLA without timing (a timed choice
+  would make the numbers depend on the machine's load);
+- on a CPU-only `MultiWorkerMirroredStrategy` it takes the graph without timing (every
+  worker must make the same choice, and timings differ between hosts);
+- otherwise it **times both paths** on the training data before the first step, in
+  interleaved rounds, and keeps the one with the lower median step time. The probe's
+  steps are undone (the trainer is restored from an in-memory checkpoint), so training
+  starts from the same weights, optimizer state and step as without a probe, and the
+  chosen path's trace is kept for the run.
+
+`choose_compile_path` runs the probe; `Trainer.fit` calls it on first use, and the run
+loop records the choice in `config.json` so that a resumed run keeps it.
+"""
+
+import dataclasses
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+
+import keras
+import numpy as np
+import tensorflow as tf
+from absl import logging
+
+# `enable_op_determinism` is public, its query is not (TF 2.21).
+from tensorflow.python.framework import config as tf_framework_config
+
+AUTO = "auto"
+# Probe size: rounds of (graph, XLA), each timing `PROBE_STEPS` steps after the first
+# step of its `fit` call (which pays the input pipeline's start-up).
+PROBE_ROUNDS = 3
+PROBE_STEPS = 4
+ACCELERATOR_TYPES = ("GPU", "TPU")
+
+
+def check_jit_compile(value, name: str = "jit_compile") -> bool | str:
+    """`value` as `True`, `False` or `"auto"`, or a ValueError naming `name`.
+
+    Args:
+        value: a bool (numpy bools too) or the string `"auto"`.
+        name: the argument's name in the error.
+
+    Returns:
+        `True`, `False` or `"auto"`.
+
+    Raises:
+        ValueError: any other value.
+
+    Example:
+    ```python
+    check_jit_compile("auto")   # "auto"
+    check_jit_compile(np.True_)  # True
+    ```
+    """
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, str) and value == AUTO:
+        return AUTO
+    raise ValueError(f"{name} must be True, False or 'auto'; got {value!r}")
+
+
+def has_accelerator() -> bool:
+    """Whether TensorFlow sees a GPU or TPU."""
+    return any(device.device_type in ACCELERATOR_TYPES
+               for device in tf.config.list_logical_devices())
+
+
+@dataclasses.dataclass(frozen=True)
+class CompilePath:
+    """The compile path a trainer runs, and why.
+
+    Attributes:
+        jit_compile: bool. Whether the step compiles with XLA.
+        reason: `"forced"` (`True`/`False` given), `"accelerator"`, `"deterministic"`,
+            `"multi-worker"`, `"measured"` (the probe timed both), `"recorded"` (a
+            resumed run's choice), `"not measurable"` (data the probe cannot replay) or
+            `"probing"` (during the probe).
+        xla_seconds: median seconds per step with XLA, when measured.
+        graph_seconds: median seconds per step without XLA, when measured.
+        xla_spread: `(min, max)` seconds per step with XLA over the probe's steps.
+        graph_spread: `(min, max)` seconds per step without XLA.
+    """
+
+    jit_compile: bool
+    reason: str
+    xla_seconds: float | None = None
+    graph_seconds: float | None = None
+    xla_spread: tuple[float, float] | None = None
+    graph_spread: tuple[float, float] | None = None
+
+    @property
+    def name(self) -> str:
+        """`"xla"` or `"graph"`."""
+        return "xla" if self.jit_compile else "graph"
+
+    def describe(self) -> str:
+        """One line for logs, e.g. `XLA (measured, ...: XLA 80.1 ms/step, graph 150.3 ms/step)`."""
+        label = "XLA" if self.jit_compile else "graph (no XLA)"
+        if self.xla_seconds is None or self.graph_seconds is None:
+            return f"{label} ({self.reason})"
+        how = ("recorded at the run's start" if self.reason == "recorded"
+               else f"measured, median of {PROBE_ROUNDS} interleaved rounds")
+        return (f"{label} ({how}: XLA {self.xla_seconds * 1e3:.1f} ms/step, graph "
+                f"{self.graph_seconds * 1e3:.1f} ms/step)")
+
+    def to_json(self) -> dict:
+        """A JSON-ready dict (the run's `config.json` keeps it)."""
+        return dataclasses.asdict(self)
+
+
+def path_without_timing(trainer: keras.Model,
+                        data: tf.data.Dataset | None) -> CompilePath | None:
+    """The path `"auto"` takes without timing, or None when the probe should time both.
+
+    XLA on an accelerator, and under op determinism (`--deterministic`: a path picked by
+    timing would make the numbers depend on the machine's load); the graph under a CPU
+    `MultiWorkerMirroredStrategy` (every worker must choose alike), and where the probe
+    cannot undo its steps (networks not built yet) or replay the data (`data` None).
+    """
+    if has_accelerator():
+        return CompilePath(True, "accelerator")
+    if tf_framework_config.is_op_determinism_enabled():
+        return CompilePath(True, "deterministic")
+    if isinstance(trainer.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return CompilePath(False, "multi-worker")
+    if data is None or not all(network.built for network in trainer.networks()):
+        return CompilePath(False, "not measurable")
+    return None
+
+
+def measure_restoring(trainer: keras.Model,
+                      run_steps: Callable[[bool, int], list[float]]) -> CompilePath:
+    """Times both paths with `run_steps` (see `measure_paths`), then restores `trainer`.
+
+    Whatever the probe's steps changed (weights, optimizer slots and counters, EMAs) is
+    put back from a checkpoint written before them, even if a step fails.
+    """
+    state = TrainerState(trainer)
+    try:
+        seconds = measure_paths(run_steps)
+    finally:
+        trainer.compile_path = None
+        state.restore()
+        state.close()
+    return choose_from_timings(seconds)
+
+
+def probe_dataset(x, y=None, batch_size: int | None = None) -> tf.data.Dataset | None:
+    """A repeating dataset of `fit`'s input for the probe, or None if it cannot replay.
+
+    A `tf.data.Dataset` is replayed from its start (the probe's iterator is its own, so
+    the run's batches are unchanged); arrays are batched as `fit` would (32 rows unless
+    `batch_size`). A Python generator or iterator cannot be replayed.
+    """
+    if isinstance(x, tf.data.Dataset):
+        return x.repeat()
+    if isinstance(x, np.ndarray | tf.Tensor | list):
+        arrays = (np.asarray(x),) if y is None else (np.asarray(x), np.asarray(y))
+        rows = len(arrays[0])
+        size = min(batch_size or 32, rows)
+        return tf.data.Dataset.from_tensor_slices(arrays).batch(size, drop_remainder=True).repeat()
+    return None
+
+
+class StepTimer(keras.callbacks.Callback):
+    """Records the wall time at the end of every train batch."""
+
+    def __init__(self):
+        super().__init__()
+        self.ends: list[float] = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.ends.append(time.perf_counter())
+
+
+def measure_paths(run_steps: Callable[[bool, int], list[float]], rounds: int = PROBE_ROUNDS,
+                  steps: int = PROBE_STEPS) -> dict[bool, list[float]]:
+    """Per-step seconds of both paths, in interleaved rounds.
+
+    Args:
+        run_steps: `(jit_compile, n) -> batch end times` of `n` steps on that path.
+        rounds: rounds of (graph, XLA); each path's first call (its trace) comes first
+            and is not timed.
+        steps: timed steps per path per round.
+
+    Returns:
+        `{False: graph seconds per step, True: XLA seconds per step}`.
+    """
+    for jit in (False, True):  # traces and compiles, untimed
+        run_steps(jit, 1)
+    seconds = {False: [], True: []}
+    for _ in range(rounds):
+        for jit in (False, True):
+            ends = run_steps(jit, steps + 1)
+            seconds[jit].extend(float(b - a) for a, b in zip(ends, ends[1:], strict=False))
+    return seconds
+
+
+def choose_from_timings(seconds: dict[bool, list[float]]) -> CompilePath:
+    """The path with the lower median step time (the graph on a tie)."""
+    graph, xla = statistics.median(seconds[False]), statistics.median(seconds[True])
+    return CompilePath(
+        jit_compile=xla < graph, reason="measured", xla_seconds=xla, graph_seconds=graph,
+        xla_spread=(min(seconds[True]), max(seconds[True])),
+        graph_spread=(min(seconds[False]), max(seconds[False])),
+    )
+
+
+class TrainerState:
+    """The whole trackable state of a trainer, written once and restorable.
+
+    The same object graph as the run's checkpoints (`tf.train.Checkpoint(trainer=...)`):
+    weights, optimizer slots and counters, EMAs and every other tracked variable.
+    """
+
+    def __init__(self, trainer: keras.Model):
+        self._directory = tempfile.TemporaryDirectory(prefix="tfgenaug-probe-")
+        self._checkpoint = tf.train.Checkpoint(trainer=trainer)
+        self._path = self._checkpoint.write(os.path.join(self._directory.name, "state"))
+
+    def restore(self) -> None:
+        """Puts every variable back to its value at construction."""
+        self._checkpoint.read(self._path).assert_existing_objects_matched()
+
+    def close(self) -> None:
+        self._directory.cleanup()
+
+
+class CompilePathMixin:
+    """The kernel's compile-path methods (`tfgenaug.trainers.core.Trainer` has them).
+
+    State (set by `Trainer.compile_trainer`): `compile_path` (None until chosen),
+    `_jit_path` (the path the train function is built for) and `_path_functions` (each
+    other path's traced train function and per-replica compiled maths).
+    """
+
+    def use_compile_path(self, path: CompilePath) -> None:
+        """Trains on `path` (XLA or graph) from the next step on, reusing its trace."""
+        self._set_jit(path.jit_compile)
+        self.compile_path = path
+
+    def _set_jit(self, jit: bool) -> None:
+        """Sets the XLA split for `jit` and swaps in that path's traced functions."""
+        current, functions = self._jit_path, self._path_functions
+        if current is not None and current != jit:
+            functions[current] = (self.train_function, self._compiled_cache)
+        num_replicas = self.distribute_strategy.num_replicas_in_sync
+        self.jit_requested = jit
+        self.xla_per_replica = jit and num_replicas > 1
+        blocker = self.per_replica_xla_blocker() if self.xla_per_replica else None
+        if blocker:
+            logging.warning("%s; running the maths without XLA.", blocker)
+            self.xla_per_replica = False
+        self.jit_compile = jit and num_replicas == 1
+        if current != jit:
+            self.train_function, self._compiled_cache = functions.pop(jit, (None, {}))
+        self._jit_path = jit
+
+    def choose_compile_path(self, x=None, y=None, *, batch_size: int | None = None,
+                            range_check: bool = True) -> CompilePath:
+        """Resolves `jit_compile="auto"` (once) and returns the path training runs on.
+
+        On a CPU both paths fit a few steps on `x` in interleaved rounds and the
+        trainer is then restored (see `tfgenaug.trainers.compile_path`). `fit` calls
+        this itself; call it first to know the path before training.
+
+        Args:
+            x: `fit`'s input: a `tf.data.Dataset` of batches or an array of images.
+            y: the labels of array `x`.
+            batch_size: the batch size of array `x` (as `fit`'s).
+            range_check: as `fit`'s.
+
+        Returns:
+            The `CompilePath` (also `trainer.compile_path`).
+
+        Example:
+        ```python
+        trainer.compile()  # jit_compile="auto"
+        print(trainer.choose_compile_path(dataset).describe())
+        ```
+        """
+        if self.compile_path is not None:
+            return self.compile_path
+        data = probe_dataset(x, y, batch_size)
+        path = path_without_timing(self, data)
+        if path is None:
+
+            def run_steps(jit: bool, steps: int) -> list[float]:
+                self.use_compile_path(CompilePath(jit, "probing"))
+                timer = StepTimer()
+                self.fit(data, steps_per_epoch=steps, epochs=1, verbose=0,
+                         callbacks=[timer], range_check=range_check)
+                return timer.ends
+
+            path = measure_restoring(self, run_steps)
+        self.use_compile_path(path)
+        logging.info("%s compile path: %s", type(self).__name__, path.describe())
+        return path
