@@ -38,6 +38,10 @@ setup(
             "matplotlib>=3.7",
         ],
         "gpu": ["tensorflow[and-cuda]>=2.16"],
+        # The PyTorch peer of benchmarks/throughput.py (benchmarks/torch_reference.py),
+        # run on CPU; where the index's default wheel is a CUDA build, a `+cpu` wheel
+        # (e.g. `pip install "torch==2.13.0+cpu"` from a find-links) is much smaller.
+        "bench": ["torch>=2.2"],
     },
     entry_points={
         "console_scripts": [

@@ -1,4 +1,4 @@
-"""Training throughput of the reference conditional WGAN-GP (and DADA, DFG), XLA vs not.
+"""Training throughput of the reference WGAN-GP, DCGAN, DADA and DFG: XLA, no XLA, auto.
 
 The reference conditional WGAN-GP is fixed so results compare across libraries
 (`tfgenaug.networks.reference`): 32x32xC images (C = 3 and 1), K = 10, z = 128 ~ N(0, 1),
@@ -6,14 +6,20 @@ n_critic = 5, lambda = 10, Adam(1e-4, 0.0, 0.9) for both networks, batch 64, tra
 tfgenaug's `WGANGP` trainer through `fit()`. In one process, with the variants
 interleaved in rotating order and repeated, it measures:
 
-1. generator steps/s (each with its 5 critic steps) with `jit_compile=True` and `False`;
-2. the same for DADA's stage-1 step (one discriminator and two generator updates) on its
-   default networks at 32x32x3, and for DFG's step (5 feature-critic updates, a
-   generator update and an extractor+classifier update) on LeNet-5 split after conv1
-   at 32x32x3 (14x14x6 feature maps, as in the paper);
-3. a large float32 `tf.matmul` with and without XLA, the machine's matmul peak in the
+1. generator steps/s (each with its 5 critic steps) with `jit_compile=True`, `False` and
+   `"auto"` (the default: the path is chosen by `choose_compile_path` on the benchmark's
+   data before the timed repeats; the probe's one-off seconds are reported apart);
+2. the same three for DCGAN's step (one discriminator and one generator update) on the
+   reference networks at 32x32x3, DADA's stage-1 step (one discriminator and two
+   generator updates) on its default networks at 32x32x3, and DFG's step (5
+   feature-critic updates, a generator update and an extractor+classifier update) on
+   LeNet-5 split after conv1 at 32x32x3 (14x14x6 feature maps, as in the paper);
+3. when PyTorch is installed (`pip install -e .[bench]`), the same WGAN-GP written in
+   plain PyTorch eager (`benchmarks/torch_reference.py`), timed interleaved with
+   tfgenaug's WGAN-GP variants: tfgenaug's default (auto) / PyTorch eager;
+4. a large float32 `tf.matmul` with and without XLA, the machine's matmul peak in the
    same run and under the same load;
-4. the input pipeline alone (`tf.data` with cache and prefetch): batches/s.
+5. the input pipeline alone (`tf.data` with cache and prefetch): batches/s.
 
 FLOPs per step are counted on the step's TensorFlow graph by the TF profiler's op
 registry (convolutions and their gradients, matmuls, and elementwise ops at one FLOP
@@ -21,17 +27,23 @@ per element), and, for WGAN-GP, also analytically from the layer shapes (see
 `analytic_wgan_gp_flops`). Achieved FLOP/s = FLOPs per step / time per step.
 
 Usage:
-    python -m benchmarks.throughput                          # full run, ~20-40 min loaded
-    python -m benchmarks.throughput --quick --out=/tmp/t.md  # smoke run, < 60 s
+    python -m benchmarks.throughput                          # full run, ~30-60 min loaded
+    python -m benchmarks.throughput --quick --out=/tmp/t.md  # smoke run, < 90 s
 """
 
 import argparse
 import dataclasses
+import importlib.util
 import os
 import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# PyTorch's OpenMP threads spin at their barriers by default; on a shared 2-core machine
+# under load that made its reference step 3-10x slower with 2 threads than with 1
+# (0.5-4 s against 0.14 s at batch 8). Passive waiting removes it (0.16 s) and only
+# helps the PyTorch peer. Read by OpenMP when torch loads, so set before any import.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
@@ -41,7 +53,9 @@ from benchmarks import common  # noqa: E402
 from tfgenaug.networks.dfg_networks import lenet5_split  # noqa: E402
 from tfgenaug.networks.reference import reference_critic  # noqa: E402
 from tfgenaug.networks.reference import reference_generator  # noqa: E402
+from tfgenaug.trainers import compile_path  # noqa: E402
 from tfgenaug.trainers.dada import DADA  # noqa: E402
+from tfgenaug.trainers.dcgan import DCGAN  # noqa: E402
 from tfgenaug.trainers.dfg import DFG  # noqa: E402
 from tfgenaug.trainers.wgan_gp import WGANGP  # noqa: E402
 
@@ -52,7 +66,14 @@ IMAGE_SIZE = 32
 SPEEDUP_GOAL = 1.3
 PEAK_SHARE_GOAL = 0.40
 PIPELINE_GOAL = 10.0
+TORCH_GOAL = 1.3  # tfgenaug's default (auto) / PyTorch eager, reference WGAN-GP
+# Auto is "within the noise" of the faster fixed path when its median per-repeat ratio
+# to it is at least 1 - tolerance: the faster path's own relative spread, or this floor.
+NOISE_FLOOR = 0.05
+NO_TORCH = "PyTorch not installed (pip install -e .[bench])"
 SEED = 0
+# The compile variants of every trainer: label -> `jit_compile`.
+COMPILE_VARIANTS = {"XLA": True, "no XLA": False, "auto": compile_path.AUTO}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -64,6 +85,7 @@ class Settings:
     batch: int
     n_critic: int
     wgan_steps: int  # generator steps per timing
+    dcgan_steps: int  # DCGAN train steps per timing; 0 skips DCGAN
     dada_steps: int  # DADA train steps per timing; 0 skips DADA
     dada_width: float
     dfg_steps: int  # DFG train steps per timing; 0 skips DFG
@@ -73,14 +95,15 @@ class Settings:
 
 
 FULL = Settings(repeats=3, channels=(3, 1), batch=64, n_critic=5, wgan_steps=2,
-                dada_steps=4, dada_width=1.0, dfg_steps=4, matmul_size=2048, matmul_chain=4,
-                pipeline_batches=1000)
-# Quick: the smallest run through the WGAN-GP, matmul and pipeline paths. DADA and DFG
-# are skipped: tracing and compiling their two step functions each (XLA and not) took
-# 36 of the quick run's 66 s, and the trainers' XLA steps are tested with the trainers.
+                dcgan_steps=8, dada_steps=4, dada_width=1.0, dfg_steps=4, matmul_size=2048,
+                matmul_chain=4, pipeline_batches=1000)
+# Quick: the smallest run through the WGAN-GP (XLA, no XLA, auto and PyTorch), matmul
+# and pipeline paths. DCGAN, DADA and DFG are skipped: tracing and compiling DADA's and
+# DFG's two step functions each (XLA and not) took 36 of a 66 s quick run, auto's probe
+# traces both paths again, and the trainers' XLA steps are tested with the trainers.
 QUICK = Settings(repeats=2, channels=(1,), batch=8, n_critic=1, wgan_steps=1,
-                 dada_steps=0, dada_width=0.125, dfg_steps=0, matmul_size=256, matmul_chain=2,
-                 pipeline_batches=50)
+                 dcgan_steps=0, dada_steps=0, dada_width=0.125, dfg_steps=0, matmul_size=256,
+                 matmul_chain=2, pipeline_batches=50)
 
 
 # ----------------------------------------------------------------- FLOPs
@@ -149,8 +172,8 @@ def dataset(image_shape, batch: int) -> tf.data.Dataset:
             .prefetch(tf.data.AUTOTUNE))
 
 
-def reference_wgan_gp(channels: int, settings: Settings, jit_compile: bool) -> WGANGP:
-    """The reference conditional WGAN-GP, compiled."""
+def reference_wgan_gp(channels: int, settings: Settings, jit_compile: bool | str) -> WGANGP:
+    """The reference conditional WGAN-GP, compiled with `jit_compile` (True, False, "auto")."""
     shape = (IMAGE_SIZE, IMAGE_SIZE, channels)
     keras.utils.set_random_seed(SEED)
     trainer = WGANGP(num_classes=NUM_CLASSES, noise_dim=NOISE_DIM, n_critic=settings.n_critic,
@@ -162,7 +185,18 @@ def reference_wgan_gp(channels: int, settings: Settings, jit_compile: bool) -> W
     return trainer
 
 
-def dada(settings: Settings, jit_compile: bool) -> DADA:
+def dcgan(settings: Settings, jit_compile: bool | str) -> DCGAN:
+    """DCGAN on the reference networks at 32x32x3, with its default optimizers."""
+    shape = (IMAGE_SIZE, IMAGE_SIZE, 3)
+    keras.utils.set_random_seed(SEED)
+    trainer = DCGAN(num_classes=NUM_CLASSES, noise_dim=NOISE_DIM,
+                    generator=reference_generator(shape, NUM_CLASSES, NOISE_DIM),
+                    discriminator=reference_critic(shape, NUM_CLASSES), seed=SEED)
+    trainer.compile(jit_compile=jit_compile)
+    return trainer
+
+
+def dada(settings: Settings, jit_compile: bool | str) -> DADA:
     """DADA at 32x32x3 on its default networks, in stage 1 for the whole run."""
     keras.utils.set_random_seed(SEED)
     trainer = DADA((IMAGE_SIZE, IMAGE_SIZE, 3), NUM_CLASSES, gan_steps=10**9,
@@ -171,7 +205,7 @@ def dada(settings: Settings, jit_compile: bool) -> DADA:
     return trainer
 
 
-def dfg(settings: Settings, jit_compile: bool) -> DFG:
+def dfg(settings: Settings, jit_compile: bool | str) -> DFG:
     """DFG on LeNet-5 split after conv1 at 32x32x3, every class a minority class."""
     keras.utils.set_random_seed(SEED)
     extractor, classifier = lenet5_split((IMAGE_SIZE, IMAGE_SIZE, 3), NUM_CLASSES)
@@ -180,6 +214,11 @@ def dfg(settings: Settings, jit_compile: bool) -> DFG:
                   attention_every=10**9, seed=SEED)
     trainer.compile(jit_compile=jit_compile)
     return trainer
+
+
+def torch_available() -> bool:
+    """Whether PyTorch can be imported (the `bench` extra)."""
+    return importlib.util.find_spec("torch") is not None
 
 
 def fit_fn(trainer: keras.Model, ds: tf.data.Dataset, steps: int):
@@ -219,45 +258,115 @@ def pipeline_fn(ds: tf.data.Dataset, batches: int):
 
 
 # ----------------------------------------------------------------- measure
-def measure(settings: Settings) -> dict:
-    """Builds every variant, times them interleaved, returns timings and FLOP counts."""
-    variants, flops, steps, analytic = {}, {}, {}, {}
+@dataclasses.dataclass
+class Workloads:
+    """What `measure` times, and what it learns while building it."""
+
+    variants: dict = dataclasses.field(default_factory=dict)  # name -> callable
+    flops: dict = dataclasses.field(default_factory=dict)  # name -> FLOPs per step
+    steps: dict = dataclasses.field(default_factory=dict)  # name -> steps per timing
+    paths: dict = dataclasses.field(default_factory=dict)  # prefix -> auto's CompilePath
+    probe_seconds: dict = dataclasses.field(default_factory=dict)  # prefix -> seconds
+
+
+def add_compile_variants(work: Workloads, prefix: str, build, ds: tf.data.Dataset,
+                         steps: int, step_name: str = "train_step") -> keras.Model:
+    """Adds `{prefix} XLA`, `{prefix} no XLA` and `{prefix} auto` to `work`.
+
+    The auto trainer's path is chosen by `choose_compile_path(ds)` here, before any
+    timing; the probe's wall time goes to `work.probe_seconds[prefix]`.
+
+    Args:
+        work: the `Workloads` to add to.
+        prefix: the trainer's row name, e.g. `"wgan_gp C=3"`.
+        build: `jit_compile -> compiled trainer`.
+        ds: the training data.
+        steps: train steps per timing.
+        step_name: the trainer's method whose graph `graph_flops` counts.
+
+    Returns:
+        The last trainer built (auto's).
+    """
+    for label, jit in COMPILE_VARIANTS.items():
+        name = f"{prefix} {label}"
+        trainer = build(jit)
+        if jit == compile_path.AUTO:
+            start = time.perf_counter()
+            work.paths[prefix] = trainer.choose_compile_path(ds)
+            work.probe_seconds[prefix] = time.perf_counter() - start
+            work.flops[name] = work.flops[f"{prefix} XLA"]  # the same maths
+        else:
+            work.flops[name] = graph_flops(trainer, getattr(trainer, step_name), ds_batch(ds))
+        work.variants[name] = fit_fn(trainer, ds, steps)
+        work.steps[name] = steps
+    return trainer
+
+
+def ds_batch(ds: tf.data.Dataset) -> int:
+    """The static batch size of a batched dataset of `(images, labels)`."""
+    return int(ds.element_spec[0].shape[0])
+
+
+def add_torch_variant(work: Workloads, prefix: str, channels: int, settings: Settings) -> str:
+    """Adds `{prefix} torch eager`: the reference WGAN-GP in PyTorch; returns its version."""
+    from benchmarks import torch_reference  # only with the `bench` extra
+
+    model = torch_reference.build(channels, n_critic=settings.n_critic, seed=SEED)
+    batches = torch_reference.random_batches(channels, settings.batch, 20, seed=SEED)
+    name = f"{prefix} torch eager"
+    work.variants[name] = torch_reference.steps_fn(model, batches, settings.wgan_steps)
+    work.steps[name] = settings.wgan_steps
+    work.flops[name] = work.flops[f"{prefix} XLA"]
+    import torch
+
+    return (f"{torch.__version__}, {torch.get_num_threads()} threads, OMP_WAIT_POLICY="
+            f"{os.environ.get('OMP_WAIT_POLICY', 'unset')}")
+
+
+def measure(settings: Settings, use_torch: bool | None = None) -> dict:
+    """Builds every variant, times them interleaved, returns timings and FLOP counts.
+
+    Args:
+        settings: the run's `Settings`.
+        use_torch: time the PyTorch peer; `None`: when PyTorch imports.
+
+    Returns:
+        `{"times", "flops", "steps", "analytic", "paths", "probe_seconds", "torch"}`;
+        `"torch"` is PyTorch's version and threads, or None when it was not timed.
+    """
+    work, analytic = Workloads(), {}
+    use_torch = torch_available() if use_torch is None else use_torch
+    torch_version = None
     for channels in settings.channels:
         ds = dataset((IMAGE_SIZE, IMAGE_SIZE, channels), settings.batch)
-        for jit in (True, False):
-            name = f"wgan_gp C={channels} {'XLA' if jit else 'no XLA'}"
-            trainer = reference_wgan_gp(channels, settings, jit)
-            variants[name] = fit_fn(trainer, ds, settings.wgan_steps)
-            flops[name] = graph_flops(trainer, trainer.train_step, settings.batch)
-            steps[name] = settings.wgan_steps
+        prefix = f"wgan_gp C={channels}"
+        trainer = add_compile_variants(
+            work, prefix, lambda jit, c=channels: reference_wgan_gp(c, settings, jit), ds,
+            settings.wgan_steps)
         analytic[channels] = analytic_wgan_gp_flops(
             trainer.generator, trainer.discriminator, settings.batch, settings.n_critic)
-    if settings.dada_steps:
-        ds = dataset((IMAGE_SIZE, IMAGE_SIZE, 3), settings.batch)
-        for jit in (True, False):
-            name = f"dada C=3 {'XLA' if jit else 'no XLA'}"
-            trainer = dada(settings, jit)
-            variants[name] = fit_fn(trainer, ds, settings.dada_steps)
-            flops[name] = graph_flops(trainer, trainer.gan_train_step, settings.batch)
-            steps[name] = settings.dada_steps
-    if settings.dfg_steps:
-        ds = dataset((IMAGE_SIZE, IMAGE_SIZE, 3), settings.batch)
-        for jit in (True, False):
-            name = f"dfg C=3 {'XLA' if jit else 'no XLA'}"
-            trainer = dfg(settings, jit)
-            variants[name] = fit_fn(trainer, ds, settings.dfg_steps)
-            flops[name] = graph_flops(trainer, trainer.gan_train_step, settings.batch)
-            steps[name] = settings.dfg_steps
+        if use_torch:
+            torch_version = add_torch_variant(work, prefix, channels, settings)
+    others = (("dcgan C=3", dcgan, settings.dcgan_steps, "train_step"),
+              ("dada C=3", dada, settings.dada_steps, "gan_train_step"),
+              ("dfg C=3", dfg, settings.dfg_steps, "gan_train_step"))
+    for prefix, build, steps, step_name in others:
+        if steps:
+            ds = dataset((IMAGE_SIZE, IMAGE_SIZE, 3), settings.batch)
+            add_compile_variants(work, prefix, lambda jit, b=build: b(settings, jit), ds, steps,
+                                 step_name)
     for jit in (True, False):
         name = f"matmul {'XLA' if jit else 'no XLA'}"
-        variants[name], flops[name] = matmul_fn(settings.matmul_size, settings.matmul_chain, jit)
-        steps[name] = 1
+        work.variants[name], work.flops[name] = matmul_fn(settings.matmul_size,
+                                                          settings.matmul_chain, jit)
+        work.steps[name] = 1
     pipeline_ds = dataset((IMAGE_SIZE, IMAGE_SIZE, settings.channels[0]), settings.batch)
-    variants["pipeline"] = pipeline_fn(pipeline_ds, settings.pipeline_batches)
-    steps["pipeline"] = settings.pipeline_batches
-    flops["pipeline"] = 0
-    times = common.interleaved(variants, settings.repeats)
-    return {"times": times, "flops": flops, "steps": steps, "analytic": analytic}
+    work.variants["pipeline"] = pipeline_fn(pipeline_ds, settings.pipeline_batches)
+    work.steps["pipeline"] = settings.pipeline_batches
+    work.flops["pipeline"] = 0
+    times = common.interleaved(work.variants, settings.repeats)
+    return {"times": times, "flops": work.flops, "steps": work.steps, "analytic": analytic,
+            "paths": work.paths, "probe_seconds": work.probe_seconds, "torch": torch_version}
 
 
 # ----------------------------------------------------------------- report
@@ -281,12 +390,147 @@ def verdict(value: float, goal: float) -> str:
     return f"**{'met' if value >= goal else 'NOT met'}** (goal >= {goal:g})"
 
 
+def steps_per_second(results: dict, name: str) -> list[float]:
+    """Steps (or batches) per second of each repeat."""
+    return [1 / t for t in per_step(results, name)]
+
+
+def prefixes_of(settings: Settings) -> list[str]:
+    """The row names of the trainers the run times."""
+    prefixes = [f"wgan_gp C={c}" for c in settings.channels]
+    for prefix, steps in (("dcgan C=3", settings.dcgan_steps),
+                          ("dada C=3", settings.dada_steps), ("dfg C=3", settings.dfg_steps)):
+        if steps:
+            prefixes.append(prefix)
+    return prefixes
+
+
+def auto_against_faster(results: dict, prefix: str) -> tuple[list[float], float]:
+    """Auto's per-repeat speed over the faster of XLA and no XLA, and the noise tolerance.
+
+    Returns:
+        `(ratios, tolerance)`: `auto / max(XLA, no XLA)` steps/s per repeat, and the
+        relative min-max spread of the faster fixed path's steps/s (at least
+        `NOISE_FLOOR`). Auto is within the noise when the median ratio is at least
+        `1 - tolerance`.
+    """
+    xla = steps_per_second(results, f"{prefix} XLA")
+    plain = steps_per_second(results, f"{prefix} no XLA")
+    auto = steps_per_second(results, f"{prefix} auto")
+    faster = [max(a, b) for a, b in zip(xla, plain, strict=True)]
+    steady = xla if common.spread(xla)[0] >= common.spread(plain)[0] else plain
+    median, low, high = common.spread(steady)
+    return common.ratios(auto, faster), max(NOISE_FLOOR, (high - low) / median)
+
+
+def within_noise(ratios: list[float], tolerance: float) -> bool:
+    """Whether the median of `ratios` is at least `1 - tolerance`."""
+    return common.spread(ratios)[0] >= 1 - tolerance
+
+
+def compile_path_lines(results: dict, prefixes: list[str]) -> list[str]:
+    """The table of XLA, no XLA and auto, and auto's choices."""
+    lines = [
+        "## Compile paths: XLA, no XLA and auto (`jit_compile=\"auto\"`, the default)",
+        "",
+        "Auto's path is chosen by `trainer.choose_compile_path(dataset)` before the timed "
+        "repeats; its one-off cost (tracing both paths, XLA compilation, "
+        f"{compile_path.PROBE_ROUNDS} interleaved rounds of {compile_path.PROBE_STEPS} "
+        "timed steps per path, the restore) is the probe column, not in the steps/s. "
+        "auto / faster: per repeat, auto's steps/s over the faster of XLA and no XLA in that "
+        "repeat (the faster of two noisy timings is biased up, so a median a little under 1 "
+        "is expected even on the right path). Within the noise: the median is at least 1 "
+        "minus the faster path's relative min-max spread over repeats (at least "
+        f"{NOISE_FLOOR:g}).",
+        "",
+        "| Step | XLA steps/s | no-XLA steps/s | auto steps/s | auto's path | probe (one-off) "
+        "| auto / faster | auto within the noise of the faster |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for prefix in prefixes:
+        ratios, tolerance = auto_against_faster(results, prefix)
+        path = results["paths"][prefix]
+        lines.append(
+            f"| {prefix} "
+            + "".join(f"| {common.format_spread(steps_per_second(results, f'{prefix} {v}'), 3)} "
+                      for v in COMPILE_VARIANTS)
+            + f"| {prefix} auto path: {'XLA' if path.jit_compile else 'graph'} ({path.reason}) "
+            f"| {results['probe_seconds'][prefix]:.1f} s "
+            f"| {prefix} auto / faster: {common.format_spread(ratios, unit='x')} "
+            f"| {'yes' if within_noise(ratios, tolerance) else 'no'} "
+            f"(median {common.spread(ratios)[0]:.2f}, tolerance {tolerance:.2f}) |")
+    lines += ["", "Auto's choices, with the probe's own timings:", ""]
+    for prefix in prefixes:
+        lines.append(f"- {prefix}: {results['paths'][prefix].describe()}; the probe took "
+                     f"{results['probe_seconds'][prefix]:.1f} s.")
+    return lines
+
+
+def torch_lines(results: dict, settings: Settings) -> tuple[list[str], list[str]]:
+    """The PyTorch section and its goal lines."""
+    lines = ["## tfgenaug vs PyTorch eager: the reference WGAN-GP", ""]
+    if results["torch"] is None:
+        return (lines + [f"{NO_TORCH}.", ""],
+                [f"- tfgenaug's default >= {TORCH_GOAL:g}x PyTorch eager: not measured: "
+                 f"{NO_TORCH}"])
+    lines += [
+        f"PyTorch {results['torch']} (`torch.set_num_threads(os.cpu_count())`; the "
+        "benchmark sets `OMP_WAIT_POLICY=PASSIVE` unless given: OpenMP threads spinning at "
+        "barriers made PyTorch's step several times slower on a loaded 2-core machine), "
+        "eager, CPU, NCHW float32: `benchmarks/torch_reference.py`, the reference networks "
+        "layer for layer (parameter counts equal Keras', tested) and the same step: "
+        f"{settings.n_critic} critic updates with gradient penalty (lambda 10, "
+        "`torch.autograd.grad(create_graph=True)`) and one generator update, Adam(1e-4, "
+        f"betas (0.0, 0.9)), batch {settings.batch}, random batches kept in memory; timed "
+        "interleaved with tfgenaug's WGAN-GP variants. Ratios are tfgenaug steps/s over "
+        "PyTorch's, per repeat.",
+        "",
+        "| Step | PyTorch eager steps/s | tfgenaug default (auto) / PyTorch eager "
+        "| XLA / PyTorch | no XLA / PyTorch |",
+        "|---|---|---|---|---|",
+    ]
+    goals = []
+    for channels in settings.channels:
+        prefix = f"wgan_gp C={channels}"
+        eager = steps_per_second(results, f"{prefix} torch eager")
+        over = {v: common.ratios(steps_per_second(results, f"{prefix} {v}"), eager)
+                for v in COMPILE_VARIANTS}
+        lines.append(
+            f"| {prefix} | {common.format_spread(eager, 3)} "
+            f"| {prefix} auto / PyTorch eager: {common.format_spread(over['auto'], unit='x')} "
+            f"| {common.format_spread(over['XLA'], unit='x')} "
+            f"| {common.format_spread(over['no XLA'], unit='x')} |")
+        median = common.spread(over["auto"])[0]
+        goals.append(
+            f"- {prefix}: tfgenaug's default >= {TORCH_GOAL:g}x PyTorch eager: "
+            f"**{'met' if median >= TORCH_GOAL else 'NOT met'}** (auto / PyTorch eager "
+            f"{common.format_spread(over['auto'], unit='x')})")
+    return lines + [""], goals
+
+
 def report(results: dict, settings: Settings, quick: bool, command: str,
            seconds: float, load: str = "") -> str:
-    """The Markdown results file."""
+    """The Markdown results file.
+
+    Args:
+        results: what `measure` returned.
+        settings: the run's `Settings`.
+        quick: whether this is the quick smoke run.
+        command: the command line of the run.
+        seconds: the run's wall time.
+        load: the `Load:` line (`common.load_line`).
+
+    Returns:
+        The report's Markdown text.
+    """
     machine_peak = peak(results)
+    prefixes = prefixes_of(settings)
+    skipped = [name for name, steps in (("DCGAN", settings.dcgan_steps),
+                                        ("DADA", settings.dada_steps),
+                                        ("DFG", settings.dfg_steps)) if not steps]
     lines = [
-        "# Training throughput: reference conditional WGAN-GP, DADA and DFG, XLA vs not",
+        "# Training throughput: reference conditional WGAN-GP, DCGAN, DADA and DFG; XLA, no "
+        "XLA and auto; PyTorch eager",
         "",
         common.machine_line(),
         "",
@@ -302,6 +546,10 @@ def report(results: dict, settings: Settings, quick: bool, command: str,
         f"Setup: reference conditional WGAN-GP (`tfgenaug.networks.reference`), batch "
         f"{settings.batch}, n_critic {settings.n_critic}, lambda 10, Adam(1e-4, 0.0, 0.9), "
         f"trained with `WGANGP.fit()`; {settings.wgan_steps} generator steps per timing. "
+        + ("DCGAN: `DCGAN` on the same reference networks at 32x32x3 (the reference critic "
+           "as its discriminator), its default Adam(2e-4, 0.5, 0.9), one discriminator and "
+           f"one generator update per step, batch {settings.batch}, {settings.dcgan_steps} "
+           "steps per timing. " if settings.dcgan_steps else "")
         + (f"DADA: `DADA((32, 32, 3), 10, width_multiplier={settings.dada_width:g})` in stage "
            f"1 (one discriminator and two generator updates per step), batch {settings.batch}, "
            f"{settings.dada_steps} steps per timing. " if settings.dada_steps else "")
@@ -309,7 +557,8 @@ def report(results: dict, settings: Settings, quick: bool, command: str,
            "feature-critic updates, a generator and an extractor+classifier update per step, "
            f"batch {settings.batch}, {settings.dfg_steps} steps per timing. "
            if settings.dfg_steps else "")
-        + "Input: random images cached in memory, "
+        + "Each trainer three times: `jit_compile=True`, `False` and `\"auto\"`. "
+        "Input: random images cached in memory, "
         "shuffled, repeated, batched and prefetched (`tf.data.AUTOTUNE`). Variants interleaved "
         f"in rotating order, {settings.repeats} timed repeats each after one untimed warm-up "
         "call (tracing and XLA compilation excluded). Ratios are taken per repeat; shown as "
@@ -320,25 +569,28 @@ def report(results: dict, settings: Settings, quick: bool, command: str,
         "`tf.matmul`s with and without XLA: "
         f"{common.format_spread([p / 1e9 for p in machine_peak], 1, ' GFLOP/s')}.",
         "",
-        "| Step | XLA steps/s | no-XLA steps/s | XLA speed-up | GFLOP/step | XLA GFLOP/s "
-        "| XLA share of matmul peak | no-XLA share of peak |",
-        "|---|---|---|---|---|---|---|---|",
+        *(["Skipped in this run: " + ", ".join(skipped) + ".", ""] if skipped else []),
+        *compile_path_lines(results, prefixes),
+        "",
+    ]
+    torch_section, torch_goals = torch_lines(results, settings)
+    lines += torch_section
+    lines += [
+        "## XLA speed-up, FLOPs and the matmul peak",
+        "",
+        "| Step | XLA speed-up | GFLOP/step | XLA GFLOP/s | XLA share of matmul peak "
+        "| no-XLA share of peak |",
+        "|---|---|---|---|---|---|",
     ]
     goal_lines = []
-    prefixes = [f"wgan_gp C={c}" for c in settings.channels]
-    if settings.dada_steps:
-        prefixes.append("dada C=3")
-    if settings.dfg_steps:
-        prefixes.append("dfg C=3")
     for prefix in prefixes:
         xla, plain = f"{prefix} XLA", f"{prefix} no XLA"
         speedup = common.ratios(per_step(results, plain), per_step(results, xla))
         share_xla = common.ratios(flop_rate(results, xla), machine_peak)
         share_plain = common.ratios(flop_rate(results, plain), machine_peak)
+        ratios, tolerance = auto_against_faster(results, prefix)
         lines.append(
-            f"| {prefix} | {common.format_spread([1 / t for t in per_step(results, xla)], 3)} "
-            f"| {common.format_spread([1 / t for t in per_step(results, plain)], 3)} "
-            f"| {prefix} speed-up: {common.format_spread(speedup, unit='x')} "
+            f"| {prefix} | {prefix} speed-up: {common.format_spread(speedup, unit='x')} "
             f"| {results['flops'][xla] / 1e9:.1f} "
             f"| {common.format_spread([f / 1e9 for f in flop_rate(results, xla)], 1)} "
             f"| {common.format_spread([100 * s for s in share_xla], 0, ' %')} "
@@ -348,20 +600,21 @@ def report(results: dict, settings: Settings, quick: bool, command: str,
             f"{verdict(common.spread(speedup)[0], SPEEDUP_GOAL)}",
             f"- {prefix}: XLA step at {100 * common.spread(share_xla)[0]:.0f} % of the matmul "
             f"peak: {verdict(common.spread(share_xla)[0], PEAK_SHARE_GOAL)}",
+            f"- {prefix}: auto within the noise of the faster path: "
+            f"**{'yes' if within_noise(ratios, tolerance) else 'no'}** (auto / faster "
+            f"{common.format_spread(ratios, unit='x')}, tolerance {tolerance:.2f})",
         ]
-    pipeline = common.ratios([1 / t for t in per_step(results, "pipeline")],
-                             [1 / t for t in per_step(results, f"{prefixes[0]} XLA")])
-    pipeline_plain = common.ratios([1 / t for t in per_step(results, "pipeline")],
-                                   [1 / t for t in per_step(results, f"{prefixes[0]} no XLA")])
+    pipeline = common.ratios(steps_per_second(results, "pipeline"),
+                             steps_per_second(results, f"{prefixes[0]} XLA"))
+    pipeline_plain = common.ratios(steps_per_second(results, "pipeline"),
+                                   steps_per_second(results, f"{prefixes[0]} no XLA"))
     pipeline_worst = min(common.spread(pipeline)[0], common.spread(pipeline_plain)[0])
     lines += [
-        "",
-        ("" if settings.dada_steps else "DADA is skipped in this run.")
-        + ("" if settings.dfg_steps else " DFG is skipped in this run."),
         "",
         "## Goals",
         "",
         *goal_lines,
+        *torch_goals,
         f"- input pipeline alone / training ({prefixes[0]}), batches/s: pipeline ratio: "
         f"{common.format_spread(pipeline, 0, 'x')} against the XLA step, "
         f"{common.format_spread(pipeline_plain, 0, 'x')} against the no-XLA step: "
@@ -391,7 +644,7 @@ def report(results: dict, settings: Settings, quick: bool, command: str,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
-                        help="tiny smoke run (small batch, n_critic 1, C = 1), < 60 s")
+                        help="tiny smoke run (small batch, n_critic 1, C = 1), < 90 s")
     parser.add_argument("--out", default=DEFAULT_OUT, help="the Markdown results file")
     args = parser.parse_args(argv)
     settings = QUICK if args.quick else FULL
