@@ -191,6 +191,13 @@ def goals(cells, cases: Sequence[str]) -> list[dict]:
                 compare(f"{case}: balanced accuracy ≥ {baseline} + 2 points", case, best,
                         baseline, "balanced_accuracy",
                         IMBALANCE_GOALS["balanced_over_resampling"])
+            # Issue 21's goals for DAGAN itself, whichever row is best.
+            compare(f"{case}: dagan balanced accuracy ≥ oversample + 2 points", case, "dagan",
+                    "oversample", "balanced_accuracy",
+                    IMBALANCE_GOALS["balanced_over_resampling"])
+            compare(f"{case}: dagan beats smote", case, "dagan", "smote", "balanced_accuracy")
+            compare(f"{case}: dagan minority recall ≥ plain + 15 points", case, "dagan",
+                    "plain", "minority_recall", IMBALANCE_GOALS["minority_recall_over_plain"])
     return results
 
 
