@@ -213,7 +213,7 @@ def test_forced_jit_compile_wins_over_the_record(tmp_path, monkeypatch):
     train_generator(config, verbose=0)
     assert json.loads((tmp_path / "run" / "config.json").read_text())["compile_path"] == {
         "jit_compile": False, "reason": "forced", "xla_seconds": None, "graph_seconds": None,
-        "xla_spread": None, "graph_spread": None}
+        "xla_spread": None, "graph_spread": None, "rounds": None}
     monkeypatch.setattr(compile_path, "measure_paths", _must_not_time)
     train_generator(dataclasses.replace(config, steps=4, jit_compile=True), verbose=0)
     kept = json.loads((tmp_path / "run" / "config.json").read_text())["compile_path"]

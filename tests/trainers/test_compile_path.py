@@ -138,3 +138,41 @@ def test_choose_from_timings_takes_the_lower_median_and_the_graph_on_a_tie():
 
 def _must_not_time(*args, **kwargs):
     raise AssertionError("the probe ran")
+
+
+def _fake_run_steps(step_seconds: dict[bool, float], calls: list):
+    """`run_steps` whose steps take `step_seconds[jit]` on a fake clock."""
+    clock = [0.0]
+
+    def run_steps(jit: bool, steps: int) -> list[float]:
+        calls.append((jit, steps))
+        ends = []
+        for _ in range(steps):
+            clock[0] += step_seconds[jit]
+            ends.append(clock[0])
+        return ends
+
+    return run_steps
+
+
+def test_the_probe_stops_after_a_round_that_leaves_one_path_decisively_slower():
+    calls = []
+    seconds = compile_path.measure_paths(_fake_run_steps({False: 1.0, True: 4.0}, calls))
+    assert calls == [(False, 1), (True, 1), (False, 5), (True, 5)]  # traces, one round
+    assert seconds == {False: [1.0] * 4, True: [4.0] * 4}
+    assert compile_path.choose_from_timings(seconds).rounds == 1
+
+
+def test_close_paths_get_every_round():
+    calls = []
+    seconds = compile_path.measure_paths(_fake_run_steps({False: 1.0, True: 1.5}, calls))
+    assert len(calls) == 2 + 2 * compile_path.PROBE_ROUNDS
+    path = compile_path.choose_from_timings(seconds)
+    assert path.rounds == compile_path.PROBE_ROUNDS and path.jit_compile is False
+    assert f"median of {compile_path.PROBE_ROUNDS} interleaved rounds" in path.describe()
+
+
+def test_decisive_needs_every_step_of_one_path_beyond_the_ratio():
+    assert compile_path.decisive({False: [1.0, 1.1], True: [2.2, 3.0]})
+    assert not compile_path.decisive({False: [1.0, 1.2], True: [2.2, 3.0]})  # 2.2 < 2.4
+    assert not compile_path.decisive({False: [], True: [5.0]})

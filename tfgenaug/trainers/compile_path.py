@@ -40,6 +40,10 @@ AUTO = "auto"
 # step of its `fit` call (which pays the input pipeline's start-up).
 PROBE_ROUNDS = 3
 PROBE_STEPS = 4
+# The probe stops after a round in which every step of one path was at least this many
+# times slower than every step of the other: more rounds cannot change the choice, and a
+# slow path is expensive to keep timing (DADA's XLA step was 4x its graph step).
+DECISIVE_RATIO = 2.0
 ACCELERATOR_TYPES = ("GPU", "TPU")
 
 
@@ -89,6 +93,8 @@ class CompilePath:
         graph_seconds: median seconds per step without XLA, when measured.
         xla_spread: `(min, max)` seconds per step with XLA over the probe's steps.
         graph_spread: `(min, max)` seconds per step without XLA.
+        rounds: interleaved rounds the probe timed (fewer than `PROBE_ROUNDS` when one
+            path was decisively slower).
     """
 
     jit_compile: bool
@@ -97,6 +103,7 @@ class CompilePath:
     graph_seconds: float | None = None
     xla_spread: tuple[float, float] | None = None
     graph_spread: tuple[float, float] | None = None
+    rounds: int | None = None
 
     @property
     def name(self) -> str:
@@ -109,7 +116,7 @@ class CompilePath:
         if self.xla_seconds is None or self.graph_seconds is None:
             return f"{label} ({self.reason})"
         how = ("recorded at the run's start" if self.reason == "recorded"
-               else f"measured, median of {PROBE_ROUNDS} interleaved rounds")
+               else f"measured, median of {self.rounds or PROBE_ROUNDS} interleaved rounds")
         return (f"{label} ({how}: XLA {self.xla_seconds * 1e3:.1f} ms/step, graph "
                 f"{self.graph_seconds * 1e3:.1f} ms/step)")
 
@@ -189,8 +196,9 @@ def measure_paths(run_steps: Callable[[bool, int], list[float]], rounds: int = P
 
     Args:
         run_steps: `(jit_compile, n) -> batch end times` of `n` steps on that path.
-        rounds: rounds of (graph, XLA); each path's first call (its trace) comes first
-            and is not timed.
+        rounds: at most this many rounds of (graph, XLA); each path's first call (its
+            trace) comes first and is not timed. Fewer when a round leaves one path
+            decisively slower (`decisive`).
         steps: timed steps per path per round.
 
     Returns:
@@ -203,7 +211,17 @@ def measure_paths(run_steps: Callable[[bool, int], list[float]], rounds: int = P
         for jit in (False, True):
             ends = run_steps(jit, steps + 1)
             seconds[jit].extend(float(b - a) for a, b in zip(ends, ends[1:], strict=False))
+        if decisive(seconds):
+            break
     return seconds
+
+
+def decisive(seconds: dict[bool, list[float]], ratio: float = DECISIVE_RATIO) -> bool:
+    """Whether every step of one path took at least `ratio` times every step of the other."""
+    graph, xla = seconds[False], seconds[True]
+    if not graph or not xla:
+        return False
+    return min(xla) >= ratio * max(graph) or min(graph) >= ratio * max(xla)
 
 
 def choose_from_timings(seconds: dict[bool, list[float]]) -> CompilePath:
@@ -213,6 +231,7 @@ def choose_from_timings(seconds: dict[bool, list[float]]) -> CompilePath:
         jit_compile=xla < graph, reason="measured", xla_seconds=xla, graph_seconds=graph,
         xla_spread=(min(seconds[True]), max(seconds[True])),
         graph_spread=(min(seconds[False]), max(seconds[False])),
+        rounds=-(-len(seconds[False]) // PROBE_STEPS),
     )
 
 
