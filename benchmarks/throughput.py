@@ -435,8 +435,9 @@ def compile_path_lines(results: dict, prefixes: list[str]) -> list[str]:
         "",
         "Auto's path is chosen by `trainer.choose_compile_path(dataset)` before the timed "
         "repeats; its one-off cost (tracing both paths, XLA compilation, "
-        f"{compile_path.PROBE_ROUNDS} interleaved rounds of {compile_path.PROBE_STEPS} "
-        "timed steps per path, the restore) is the probe column, not in the steps/s. "
+        f"up to {compile_path.PROBE_ROUNDS} interleaved rounds of {compile_path.PROBE_STEPS} "
+        "timed steps per path, fewer once one path is decisively slower, the restore) is "
+        "the probe column, not in the steps/s. "
         "auto / faster: per repeat, auto's steps/s over the faster of XLA and no XLA in that "
         "repeat (the faster of two noisy timings is biased up, so a median a little under 1 "
         "is expected even on the right path). Within the noise: the median is at least 1 "
