@@ -15,6 +15,9 @@ from tfgenaug.networks.spectral_norm import SpectralNormalization
 from tfgenaug.networks.spectral_norm import SpectralNormUpdate
 from tfgenaug.networks.weight_norm import WeightNormalization
 from tfgenaug.networks.weight_norm import data_dependent_init
+from tfgenaug.networks.xla_safe_conv import XlaSafeConv2D
+from tfgenaug.networks.xla_safe_conv import XlaSafeConv2DTranspose
+from tfgenaug.networks.xla_safe_conv import swap_prone
 
 __all__ = [
     "ProjectionHead",
@@ -22,6 +25,8 @@ __all__ = [
     "SpectralNormUpdate",
     "SpectralNormalization",
     "WeightNormalization",
+    "XlaSafeConv2D",
+    "XlaSafeConv2DTranspose",
     "conditional_critic",
     "conditional_generator",
     "dada_discriminator",
@@ -32,4 +37,5 @@ __all__ = [
     "label_conditioned",
     "lenet5",
     "small_cnn",
+    "swap_prone",
 ]

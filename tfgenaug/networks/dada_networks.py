@@ -1,7 +1,9 @@
 """DADA's generator and 2K-output discriminator (Zhang et al. 2018), any size (sides >= 8).
 
 The layers follow the reference code (SchafferZhang/DADA, cifar10-svhn), with every
-width multiplied by `width_multiplier` so small images get small networks.
+width multiplied by `width_multiplier` so small images get small networks. The
+convolutions are `tfgenaug.networks.xla_safe_conv`'s, which keep an XLA-compiled step
+fast where a 5x5 kernel meets a small map (the generator's 4x4 start at 32 px).
 """
 
 from collections.abc import Sequence
@@ -14,6 +16,8 @@ from tfgenaug.networks import sizes
 from tfgenaug.networks.blocks import OneHot
 from tfgenaug.networks.validation import check_image_shape
 from tfgenaug.networks.weight_norm import WeightNormalization
+from tfgenaug.networks.xla_safe_conv import XlaSafeConv2D
+from tfgenaug.networks.xla_safe_conv import XlaSafeConv2DTranspose
 from tfgenaug.validation import check_positive_int
 
 NUM_UPSAMPLINGS = 3
@@ -105,7 +109,7 @@ def dada_generator(
     x = layers.Reshape((start_h, start_w, widths[0]), name="to_map")(x)
     for i, filters in enumerate([*widths[1:], channels]):
         x = LabelMaps(name=f"labels{i}")([x, one_hot])
-        deconv = layers.Conv2DTranspose(
+        deconv = XlaSafeConv2DTranspose(
             filters, 5, strides=2, padding="same", use_bias=i == NUM_UPSAMPLINGS - 1,
             name=f"deconv{i}",
         )
@@ -242,6 +246,6 @@ def semi_supervised_discriminator(
 
 
 def _conv(x, filters: int, kernel_size: int, strides: int, padding: str, name: str):
-    conv = layers.Conv2D(filters, kernel_size, strides=strides, padding=padding, name=name)
+    conv = XlaSafeConv2D(filters, kernel_size, strides=strides, padding=padding, name=name)
     x = WeightNormalization(conv, name=f"{name}_wn")(x)
     return layers.LeakyReLU(0.2, name=f"{name}_lrelu")(x)

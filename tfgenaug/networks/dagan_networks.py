@@ -8,7 +8,9 @@ skips), so any `(height, width)` >= 8 works, odd sides included. The critic
 judges a pair `(image, partner)` stacked on the channel axis: a real pair is two images
 of one class, a fake pair an image and the generator's transform of it. Both normalise
 per example (layer normalisation), so a replica's batch never changes another image's
-output: WGAN-GP's per-example gradient penalty and `MirroredStrategy` need that.
+output: WGAN-GP's per-example gradient penalty and `MirroredStrategy` need that. The
+convolutions are `tfgenaug.networks.xla_safe_conv`'s, which keep an XLA-compiled step
+fast where a kernel exceeds a small map (the 3x3 stride-2 encoder at 8 and 16 px).
 """
 
 from collections.abc import Sequence
@@ -18,6 +20,7 @@ from keras import layers
 
 from tfgenaug.networks import sizes
 from tfgenaug.networks.validation import check_image_shape
+from tfgenaug.networks.xla_safe_conv import XlaSafeConv2D
 from tfgenaug.validation import check_positive_int
 
 MAX_GENERATOR_DOWNSAMPLINGS = 3
@@ -56,7 +59,7 @@ def dagan_generator(
 
     images = keras.Input(tuple(image_shape), name="images")
     noise = keras.Input((noise_dim,), name="noise")
-    x = layers.Conv2D(width, 3, padding="same", name="stem")(images)
+    x = XlaSafeConv2D(width, 3, padding="same", name="stem")(images)
     x = layers.LeakyReLU(0.2, name="stem_lrelu")(x)
     skips = [x]
     for i in range(depth):
@@ -73,7 +76,7 @@ def dagan_generator(
             x = sizes.center_crop(x, skip.shape[1], skip.shape[2], name=f"up{i}_crop")
         x = layers.Concatenate(name=f"up{i}_skip")([x, skip])
         x = _block(x, skip.shape[-1], 1, f"up{i}")
-    x = layers.Conv2D(channels, 3, padding="same", name="to_image")(x)
+    x = XlaSafeConv2D(channels, 3, padding="same", name="to_image")(x)
     outputs = layers.Activation("tanh", dtype="float32", name="images_out")(x)
     return keras.Model([images, noise], outputs, name=name)
 
@@ -113,7 +116,7 @@ def dagan_critic(
     # A stride-1 stem and a stride-1 layer at the bottom: at 8x8 (one halving) the critic
     # still has three layers to compare the two images; with one, it judged realism alone
     # and 23-60 % of the generator's outputs kept their source's class (issue 21).
-    x = layers.Conv2D(width, 3, padding="same", name="stem")(x)
+    x = XlaSafeConv2D(width, 3, padding="same", name="stem")(x)
     x = layers.LeakyReLU(0.2, name="stem_lrelu")(x)
     doublings = sizes.doublings(height, image_width)
     for i in range(doublings):
@@ -127,6 +130,6 @@ def dagan_critic(
 
 
 def _block(x, filters: int, strides: int, name: str, kernel: int = 3):
-    x = layers.Conv2D(filters, kernel, strides=strides, padding="same", name=f"{name}_conv")(x)
+    x = XlaSafeConv2D(filters, kernel, strides=strides, padding="same", name=f"{name}_conv")(x)
     x = layers.LayerNormalization(axis=[1, 2, 3], name=f"{name}_norm")(x)
     return layers.LeakyReLU(0.2, name=f"{name}_lrelu")(x)

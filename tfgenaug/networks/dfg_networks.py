@@ -12,7 +12,9 @@ rest of it:
 | `resnet50_split` | conv2_x (`conv2_block3_out`)    | 56x56x256 (224 px); 8x8x256 (32 px)   |
 
 `split_model` splits any functional model at a layer whose output is the only tensor
-crossing the cut. G and D are sized from E's output shape.
+crossing the cut. G and D are sized from E's output shape; their convolutions are
+`tfgenaug.networks.xla_safe_conv`'s, which keep an XLA-compiled step fast where a 5x5
+kernel meets a small map (D's 7x7 and 4x4 maps on LeNet-5's 14x14 features).
 
 Nothing is ever downloaded: `weights` is `None` or the path of an existing file.
 
@@ -31,6 +33,8 @@ from keras import ops
 
 from tfgenaug.networks.blocks import OneHot
 from tfgenaug.networks.classifiers import lenet5
+from tfgenaug.networks.xla_safe_conv import XlaSafeConv2D
+from tfgenaug.networks.xla_safe_conv import XlaSafeConv2DTranspose
 from tfgenaug.validation import check_positive_int
 
 # The reference's `nn.LeakyReLU(True)` passes `True` as the negative slope, which makes
@@ -346,7 +350,7 @@ def feature_generator(
     x = layers.BatchNormalization(synchronized=True, name="dense_norm")(x)
     x = layers.Reshape((start_h, start_w, width), name="reshape")(x)
     for i in range(doublings):
-        x = layers.Conv2DTranspose(
+        x = XlaSafeConv2DTranspose(
             width, 4, strides=2, padding="same", use_bias=False, name=f"up{i}"
         )(x)
         x = layers.BatchNormalization(synchronized=True, name=f"up{i}_norm")(x)
@@ -357,7 +361,7 @@ def feature_generator(
             ((extra_h // 2, extra_h - extra_h // 2), (extra_w // 2, extra_w - extra_w // 2)),
             name="crop",
         )(x)
-    x = layers.Conv2D(channels, 3, padding="same", use_bias=False, name="to_features")(x)
+    x = XlaSafeConv2D(channels, 3, padding="same", use_bias=False, name="to_features")(x)
     x = layers.Activation("tanh", name="tanh")(x)
     x = layers.BatchNormalization(synchronized=True, name="features_norm")(x)
     features = ClassAttention(num_classes, channels, name="class_attention")([x, labels])
@@ -395,7 +399,7 @@ def feature_critic(
     features = keras.Input(shape, name="features")
     x = features
     for i, filters in enumerate((width, 2 * width, 4 * width)):
-        x = layers.Conv2D(
+        x = XlaSafeConv2D(
             filters, 5, strides=2, padding="same", use_bias=False, name=f"conv{i}"
         )(x)
         x = layers.LeakyReLU(LEAKY_SLOPE, name=f"conv{i}_act")(x)

@@ -11,6 +11,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from tfgenaug.networks.xla_safe_conv import XlaSafeConv2DTranspose
+
 _SUPPORTED = "Dense, Conv1D, Conv2D, Conv3D, Conv2DTranspose or Conv3DTranspose"
 
 
@@ -152,9 +154,16 @@ class WeightNormalization(keras.layers.Wrapper):
 
 
 def linear_op(layer: keras.layers.Layer, inputs, kernel):
-    """`layer`'s own operation (matmul or convolution) with `kernel`: no bias, activation."""
+    """`layer`'s own operation (matmul or convolution) with `kernel`: no bias, activation.
+
+    Convolutions go through the layer's own op (`convolution_op`, or
+    `XlaSafeConv2DTranspose.transposed_convolution_op`), so a layer's XLA-safe form
+    (`tfgenaug.networks.xla_safe_conv`) also computes the wrapper's kernel.
+    """
     if isinstance(layer, keras.layers.Dense):
         return ops.matmul(inputs, kernel)
+    if isinstance(layer, XlaSafeConv2DTranspose):
+        return layer.transposed_convolution_op(inputs, kernel)
     if isinstance(layer, keras.layers.Conv2DTranspose | keras.layers.Conv3DTranspose):
         return ops.conv_transpose(
             inputs, kernel, strides=list(layer.strides), padding=layer.padding,
