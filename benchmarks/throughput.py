@@ -158,10 +158,17 @@ def graph_flops(trainer: keras.Model, step_fn, batch: int) -> int:
 
 
 # ----------------------------------------------------------------- workloads
+_NO_AUTOTUNING = tf.data.Options()
+_NO_AUTOTUNING.autotune.enabled = False
+
+
 def dataset(image_shape, batch: int) -> tf.data.Dataset:
     """Random images in [-1, 1] and labels, cached, repeated, batched and prefetched.
 
     The values do not change the cost of a step; 20 batches are cached in memory.
+    tf.data's autotuning is off: with it on, a short `fit` often returned seconds after
+    its last step (waiting for the autotuner's thread at teardown), which made whole-`fit`
+    timings bimodal (`benchmarks.xla_profile`'s "Harness" section).
     """
     rng = np.random.default_rng(SEED)
     n = 20 * batch
@@ -169,7 +176,7 @@ def dataset(image_shape, batch: int) -> tf.data.Dataset:
     labels = rng.integers(0, NUM_CLASSES, n).astype("int32")
     return (tf.data.Dataset.from_tensor_slices((images, labels)).cache()
             .shuffle(n, seed=SEED).repeat().batch(batch, drop_remainder=True)
-            .prefetch(tf.data.AUTOTUNE))
+            .prefetch(tf.data.AUTOTUNE).with_options(_NO_AUTOTUNING))
 
 
 def reference_wgan_gp(channels: int, settings: Settings, jit_compile: bool | str) -> WGANGP:
@@ -560,7 +567,8 @@ def report(results: dict, settings: Settings, quick: bool, command: str,
            if settings.dfg_steps else "")
         + "Each trainer three times: `jit_compile=True`, `False` and `\"auto\"`. "
         "Input: random images cached in memory, "
-        "shuffled, repeated, batched and prefetched (`tf.data.AUTOTUNE`). Variants interleaved "
+        "shuffled, repeated, batched and prefetched, tf.data autotuning off (with it on, a short "
+        "`fit` often ended seconds after its last step). Variants interleaved "
         f"in rotating order, {settings.repeats} timed repeats each after one untimed warm-up "
         "call (tracing and XLA compilation excluded). Ratios are taken per repeat; shown as "
         "median (min-max).",

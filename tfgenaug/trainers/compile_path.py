@@ -170,13 +170,28 @@ def probe_dataset(x, y=None, batch_size: int | None = None) -> tf.data.Dataset |
     `batch_size`). A Python generator or iterator cannot be replayed.
     """
     if isinstance(x, tf.data.Dataset):
-        return x.repeat()
+        return _without_autotuning(x.repeat())
     if isinstance(x, np.ndarray | tf.Tensor | list):
         arrays = (np.asarray(x),) if y is None else (np.asarray(x), np.asarray(y))
         rows = len(arrays[0])
         size = min(batch_size or 32, rows)
-        return tf.data.Dataset.from_tensor_slices(arrays).batch(size, drop_remainder=True).repeat()
+        data = tf.data.Dataset.from_tensor_slices(arrays).batch(size, drop_remainder=True)
+        return _without_autotuning(data.repeat())
     return None
+
+
+def _without_autotuning(data: tf.data.Dataset) -> tf.data.Dataset:
+    """`data` with tf.data's autotuning off.
+
+    The probe calls `fit` 8 times; with autotuning on, a `fit` often returns seconds
+    after its last step, waiting for the autotuner's thread as its iterator is destroyed
+    (`benchmarks/results/xla_profile.md`, "Harness"). The probe's step times exclude that
+    wait, its wall time did not. A training step is thousands of times slower than the
+    input pipeline (`benchmarks/results/throughput.md`), so the steps time the same.
+    """
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    return data.with_options(options)
 
 
 class StepTimer(keras.callbacks.Callback):
