@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import re
 
 import numpy as np
 import pytest
@@ -192,7 +193,10 @@ def test_auto_compile_path_is_recorded_and_kept_on_resume(tmp_path, monkeypatch,
     recorded = json.loads(config_path.read_text())["compile_path"]
     assert recorded["reason"] == "measured"
     assert recorded["xla_seconds"] > 0 and recorded["graph_seconds"] > 0
-    assert "Compile path: " in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Compile path: " in out
+    assert re.search(r"Trained 2 steps in [\d.]+ s: [\d.]+ steps/s \(compile-path probe \d+ s\)",
+                     out), out
     # The resumed run must take the recorded path, not time again: flip the record to
     # tell the two apart, and make timing fail.
     flipped = not recorded["jit_compile"]

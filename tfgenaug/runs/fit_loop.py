@@ -9,6 +9,7 @@ Rerunning the same command therefore resumes where the last run stopped.
 import dataclasses
 import math
 import os
+import time
 from collections.abc import Callable
 from collections.abc import Sequence
 
@@ -172,7 +173,9 @@ def fit_run(trainer, plan: FitPlan, verbose="auto") -> int:
     batches = (plan.stream(start) if plan.stream is not None
                else training_stream(plan.train, plan.batch_size, plan.seed, start))
     recorded = model_dir.recorded_compile_path(plan.restore_dir or plan.out_dir) if start else None
+    began = time.perf_counter()
     path = resolve_compile_path(trainer, batches, recorded) if start < plan.steps else recorded
+    probe_seconds = time.perf_counter() - began
     model_dir.write_run_config(
         plan.out_dir, plan.config_key, plan.config, trainer, **plan.run_config,
         **{model_dir.COMPILE_PATH_KEY: path.to_json() if path is not None else None})
@@ -195,6 +198,8 @@ def fit_run(trainer, plan: FitPlan, verbose="auto") -> int:
             ],
             verbose=verbose,
         )
+        print(training_time_line(training_steps(trainer) - start,
+                                 time.perf_counter() - began, probe_seconds), flush=True)
     except callbacks.NonFiniteLossError as error:
         if plan.non_finite_advice is None:
             raise
@@ -206,3 +211,22 @@ def fit_run(trainer, plan: FitPlan, verbose="auto") -> int:
             name=error.name, value=error.value, step=error.step, logs=error.logs,
         ) from error
     return training_steps(trainer)
+
+
+def training_time_line(steps: int, seconds: float, probe_seconds: float) -> str:
+    """`Trained 2000 steps in 4 min 31 s: 7.9 steps/s (compile-path probe 21 s).`
+
+    Args:
+        steps: steps trained in this call (a resumed run counts from its restart).
+        seconds: wall time of the training, the probe, checkpoints and sample grids
+            included.
+        probe_seconds: of which the compile-path probe took this long.
+
+    Returns:
+        One line for the end of a run.
+    """
+    minutes, rest = divmod(round(seconds), 60)
+    took = f"{minutes} min {rest} s" if minutes else f"{seconds:.1f} s"
+    rate = steps / (seconds - probe_seconds) if seconds > probe_seconds else float("nan")
+    probe = f" (compile-path probe {probe_seconds:.0f} s)" if probe_seconds >= 0.5 else ""
+    return f"Trained {steps} steps in {took}: {rate:.2f} steps/s{probe}."
