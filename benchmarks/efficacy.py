@@ -53,6 +53,7 @@ from tfgenaug.evaluation import registry  # noqa: E402
 from tfgenaug.evaluation.conditions import filtered as filtered_condition  # noqa: E402
 from tfgenaug.evaluation.conditions import stda as stda_condition  # noqa: E402
 from tfgenaug.evaluation.generator_runs import LONG_STEPS_MULTIPLIER  # noqa: E402
+from tfgenaug.runs.generator_recipes import TrainerRecipe  # noqa: E402
 
 DEFAULT_OUT = os.path.join("benchmarks", "results", "efficacy")
 DEFAULT_WORK = os.path.join("runs", "efficacy")
@@ -87,6 +88,9 @@ class Budget:
     # XLA for the generators. The smoke run turns it off: a compile costs more than its
     # ten steps (measured ~9 s per WGAN-GP run); the trainers' XLA path has its own tests.
     gan_jit_compile: bool = True
+    # Critic steps per generator step of the trainers that take them (None: theirs, 5).
+    # The smoke run takes one: its ten steps check the pipeline, not the GAN.
+    gan_n_critic: int | None = None
 
 
 # 8x8 is the digits' own resolution: upsampling to 16 px added no information and made
@@ -97,7 +101,7 @@ FULL = Budget(image_size=8, classifier_steps=1500, classifier_width=32, gan_step
               seeds=(0, 1, 2, 3, 4))
 QUICK = Budget(image_size=8, classifier_steps=20, classifier_width=8, gan_steps=10,
                gan_checkpoint_every=10, dada_epochs=3, dada_gan_epochs=1, judge_epochs=1,
-               seeds=(0,), gan_jit_compile=False)
+               seeds=(0,), gan_jit_compile=False, gan_n_critic=1)
 
 
 def minority_classes(seed: int) -> tuple[int, ...]:
@@ -177,6 +181,8 @@ def ensure_run(trainer: str, case: str, seed: int, budget: Budget, out_dir: str,
         checkpoint_every=budget.gan_checkpoint_every, model_dir=model_dir, seed=seed,
         judge_epochs=budget.judge_epochs, export_dir=export_dir,
         jit_compile=budget.gan_jit_compile, **fields,
+        **({"n_critic": budget.gan_n_critic} if budget.gan_n_critic is not None
+           and TrainerRecipe.takes_n_critic(fields["trainer"]) else {}),
         **case_fields(case, seed),
     )
     metrics = runs.train_generator(config, verbose=0)

@@ -65,7 +65,7 @@ def test_ada_diffaugment_and_ema_flags_reach_the_trainer(tmp_path):
     model_dir = tmp_path / "ada"
     result = run_train(*TINY, "--steps=2", "--checkpoint_every=2", "--nojit_compile",
                        "--ada_target=0.6", "--ada_speed=400", "--diffaugment=translation",
-                       "--spectral_norm", "--g_ema_decay=0.99",
+                       "--spectral_norm", "--g_ema_decay=0.99", "--n_critic=2",
                        f"--model_dir={model_dir}")
     assert result.returncode == 0, result.stderr[-2000:]
     trainer_config = json.loads(read(os.path.join(model_dir, "config.json")))["trainer_config"]
@@ -73,3 +73,4 @@ def test_ada_diffaugment_and_ema_flags_reach_the_trainer(tmp_path):
     assert trainer_config["spectral_norm"] is True
     assert trainer_config["diffaugment"] == "translation"
     assert trainer_config["g_ema_decay"] == 0.99
+    assert trainer_config["n_critic"] == 2

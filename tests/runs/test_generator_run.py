@@ -13,6 +13,7 @@ from tfgenaug.runs import TrainConfig
 from tfgenaug.runs import build_trainer
 from tfgenaug.runs import label_agreement
 from tfgenaug.runs import train_generator
+from tfgenaug.runs.generator_recipes import TrainerRecipe
 
 
 def tiny_config(tmp_path, **overrides) -> TrainConfig:
@@ -22,6 +23,8 @@ def tiny_config(tmp_path, **overrides) -> TrainConfig:
         jit_compile=False,  # the run loop's own behaviour; "auto" has its own test
     )
     values.update(overrides)
+    if TrainerRecipe.takes_n_critic(values.get("trainer", "wgan_gp")):
+        values.setdefault("n_critic", 1)  # the run loop's behaviour, at a fifth of the traces
     return TrainConfig(**values)
 
 
@@ -112,6 +115,9 @@ def test_few_shot_count_too_large(tmp_path):
         ({"ada_speed": 0}, r"ada_speed must be a positive int \(images\); got 0"),
         ({"trainer": "dada", "ada_target": 0.6}, "ada_target applies to wgan_gp and dcgan"),
         ({"g_ema_decay": 1.0}, r"g_ema_decay must be a number in \(0, 1\); got 1.0"),
+        ({"n_critic": 0}, "n_critic must be a positive integer"),
+        ({"trainer": "dcgan", "n_critic": 2},
+         "n_critic applies to trainers with a critic loop .*; got trainer='dcgan'"),
         ({"jit_compile": "yes"}, r"jit_compile must be True, False or 'auto'; got 'yes'"),
         ({"trainer": "dada", "spectral_norm": True},
          "spectral_norm applies to wgan_gp and dcgan; got trainer='dada'"),
@@ -158,6 +164,15 @@ def test_g_ema_decay_reaches_the_trainer_only_when_set(tmp_path, trainer):
     assert len(built.g_ema.averages) == len(built.generator.trainable_variables)
     plain = build_trainer(tiny_config(tmp_path, trainer=trainer), info)
     assert plain.g_ema is None
+
+
+@pytest.mark.parametrize("trainer", ["wgan_gp", "dagan"])
+def test_n_critic_reaches_the_trainer_only_when_set(tmp_path, trainer):
+    _, _, info = data.load("digits", image_size=8)
+    built = build_trainer(tiny_config(tmp_path, trainer=trainer, n_critic=2), info)
+    assert built.n_critic == 2 and built.get_config()["n_critic"] == 2
+    default = build_trainer(tiny_config(tmp_path, trainer=trainer, n_critic=None), info)
+    assert default.n_critic == 5
 
 
 def test_judge_is_trained_once_per_pool_and_seed(tmp_path, monkeypatch):

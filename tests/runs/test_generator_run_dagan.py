@@ -12,7 +12,8 @@ from tfgenaug.runs import train_generator
 def tiny_dagan_config(tmp_path, **overrides) -> TrainConfig:
     values = dict(trainer="dagan", image_size=8, count=4, batch_size=8, steps=2,
                   checkpoint_every=2, width=4, critic_width=4, noise_dim=8, judge_epochs=1,
-                  agreement_per_class=4, jit_compile=False, model_dir=str(tmp_path / "run"))
+                  agreement_per_class=4, jit_compile=False, n_critic=1,
+                  model_dir=str(tmp_path / "run"))
     values.update(overrides)
     return TrainConfig(**values)
 

@@ -111,7 +111,7 @@ def test_export_reads_the_training_counts_the_run_recorded(tmp_path):
 def test_a_generator_trained_with_minority_classes_exports_its_training_counts(tmp_path):
     config = runs.TrainConfig(
         image_size=8, width=4, critic_width=4, noise_dim=8, batch_size=16, steps=2,
-        checkpoint_every=2, judge_epochs=0, jit_compile=False, minority_classes=(0, 3),
+        checkpoint_every=2, judge_epochs=0, jit_compile=False, n_critic=1, minority_classes=(0, 3),
         imbalance_ratio=0.05, model_dir=str(tmp_path / "run"),
         export_dir=str(tmp_path / "exports"),
     )

@@ -76,6 +76,9 @@ class TrainConfig:
             `tfgenaug.trainers.ada`. Uses the `diffaugment` policy (all three
             transformations when it is empty).
         ada_speed: images that move ADA's probability from 0 to 1.
+        n_critic: critic steps per generator step of a trainer that takes them
+            (wgan_gp, dagan), or None (default) for the trainer's own default (5).
+            Fewer make each step cheaper; the measured defaults are the trainers'.
         g_ema_decay: the largest decay, in (0, 1), of an exponential moving average of
             the generator's weights that sampling, label agreement and the export then
             use (`tfgenaug.trainers.generator_ema`), or None (default) for none.
@@ -130,6 +133,7 @@ class TrainConfig:
     diffaugment: str = ""
     ada_target: float | None = None
     ada_speed: int = 10_000
+    n_critic: int | None = None
     g_ema_decay: float | None = None
     deterministic: bool = False
     spectral_norm: bool = False
@@ -172,6 +176,11 @@ class TrainConfig:
                              f"{self.trainer!r}{recipe.augmentation_hint}")
         ada.check_options(self.ada_target, self.ada_speed)
         generator_ema.check_g_ema_decay(self.g_ema_decay)
+        if self.n_critic is not None:
+            check_positive_int(self.n_critic, "n_critic")
+            if not recipe.takes_n_critic(self.trainer):
+                raise ValueError(f"n_critic applies to trainers with a critic loop (wgan_gp, "
+                                 f"dagan); got trainer={self.trainer!r}")
         if self.ada_target is not None and not recipe.critic_augmentation:
             raise ValueError(f"ada_target applies to wgan_gp and dcgan; got trainer="
                              f"{self.trainer!r}")

@@ -7,6 +7,7 @@ is a GAN trainer (`GAN_RECIPE`: width, critic width, DiffAugment, ADA).
 """
 
 import dataclasses
+import inspect
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -140,6 +141,11 @@ class TrainerRecipe:
     always_mixed: bool = False
     class_faithful: bool = True
 
+    @staticmethod
+    def takes_n_critic(trainer: str) -> bool:
+        """Whether the trainer called `trainer` has an `n_critic` argument."""
+        return "n_critic" in inspect.signature(trainers.get(trainer)).parameters
+
     def mixed_batches(self, config: "TrainConfig") -> bool:
         """Whether a run of `config` trains on labelled + unlabelled batches."""
         return self.always_mixed or (self.takes_unlabelled and bool(config.unlabelled))
@@ -193,6 +199,7 @@ def build_trainer(
         noise_dim=config.noise_dim,
         seed=config.seed,
         **recipe.arguments(config, gan_steps),
+        **({} if config.n_critic is None else {"n_critic": config.n_critic}),
         # Only when asked: a trainer registered by a user need not know it.
         **({} if config.g_ema_decay is None else {"g_ema_decay": config.g_ema_decay}),
     )
