@@ -1,0 +1,33 @@
+"""`benchmarks/main_job_budget.py`: cached cells are not retrained; the table marks the goal."""
+
+import json
+
+from benchmarks import main_job_budget
+
+
+def write_cell(out_dir, seed, steps, agreement):
+    path = main_job_budget.cell_path(str(out_dir), seed, steps)
+    cell = {"seed": seed, "steps": steps, "label_agreement": agreement, "run_seconds": 100.0,
+            "finished": "2026-12-06 01:00 UTC"}
+    (out_dir / "cells").mkdir(exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(cell, f)
+    return cell
+
+
+def test_a_cached_cell_is_read_not_trained(tmp_path, monkeypatch):
+    cell = write_cell(tmp_path, 0, 1000, 0.96)
+    monkeypatch.setattr(main_job_budget.runs, "train_generator",
+                        lambda *a, **k: (_ for _ in ()).throw(AssertionError("trained")))
+    assert main_job_budget.run_cell(0, 1000, str(tmp_path), str(tmp_path / "work")) == cell
+
+
+def test_the_table_marks_a_budget_met_only_when_every_seed_reaches_the_goal(tmp_path):
+    cells = [write_cell(tmp_path, 0, 1000, 0.96), write_cell(tmp_path, 1, 1000, 0.94),
+             write_cell(tmp_path, 0, 1250, 0.97), write_cell(tmp_path, 1, 1250, 0.951)]
+    path = main_job_budget.write_table(str(tmp_path), cells, "Machine: test.")
+    with open(path) as f:
+        text = f.read()
+    assert "| 1000 | 2 | 0.9400 | no |" in text
+    assert "| 1250 | 2 | 0.9510 | yes |" in text
+    assert "| 1000 | 1 | 0.9400 | 100 |" in text
