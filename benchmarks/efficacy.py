@@ -53,7 +53,7 @@ from tfgenaug.evaluation import registry  # noqa: E402
 from tfgenaug.evaluation.conditions import filtered as filtered_condition  # noqa: E402
 from tfgenaug.evaluation.conditions import stda as stda_condition  # noqa: E402
 from tfgenaug.evaluation.generator_runs import LONG_STEPS_MULTIPLIER  # noqa: E402
-from tfgenaug.runs.generator_recipes import TrainerRecipe  # noqa: E402
+from tfgenaug.runs.generator_recipes import takes_n_critic  # noqa: E402
 
 DEFAULT_OUT = os.path.join("benchmarks", "results", "efficacy")
 DEFAULT_WORK = os.path.join("runs", "efficacy")
@@ -182,7 +182,7 @@ def ensure_run(trainer: str, case: str, seed: int, budget: Budget, out_dir: str,
         judge_epochs=budget.judge_epochs, export_dir=export_dir,
         jit_compile=budget.gan_jit_compile, **fields,
         **({"n_critic": budget.gan_n_critic} if budget.gan_n_critic is not None
-           and TrainerRecipe.takes_n_critic(fields["trainer"]) else {}),
+           and takes_n_critic(fields["trainer"]) else {}),
         **case_fields(case, seed),
     )
     metrics = runs.train_generator(config, verbose=0)

@@ -70,8 +70,7 @@ def write_table(out_dir: str, cells: list[dict], machine: str) -> str:
         lines.append(f"| {steps} | {len(values)} | {min(values):.4f} | "
                      f"{'yes' if min(values) >= GOAL else 'no'} |")
     path = os.path.join(out_dir, "main_job_budget.md")
-    with open(path, "w") as f:
-        f.write("\n".join(lines) + "\n")
+    common.write_markdown(path, "\n".join(lines) + "\n")
     return path
 
 
@@ -86,8 +85,7 @@ def main(argv=None) -> int:
     seeds = [int(s) for s in args.seeds.split(",")]
     cells = [run_cell(seed, steps, args.out_dir, args.work_dir)
              for seed in seeds for steps in budgets]
-    machine = (f"Machine: {common.cpu_model()}, {os.cpu_count()} cores, "
-               f"{common.ram_gib():.0f} GiB; last cell finished "
+    machine = (f"{common.machine_line()} (table written); last cell finished "
                f"{max(c['finished'] for c in cells)}.")
     path = write_table(args.out_dir, cells, machine)
     print(f"[main_job_budget] table: {path}", flush=True)

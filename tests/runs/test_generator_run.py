@@ -13,7 +13,7 @@ from tfgenaug.runs import TrainConfig
 from tfgenaug.runs import build_trainer
 from tfgenaug.runs import label_agreement
 from tfgenaug.runs import train_generator
-from tfgenaug.runs.generator_recipes import TrainerRecipe
+from tfgenaug.runs.generator_recipes import takes_n_critic
 
 
 def tiny_config(tmp_path, **overrides) -> TrainConfig:
@@ -23,7 +23,7 @@ def tiny_config(tmp_path, **overrides) -> TrainConfig:
         jit_compile=False,  # the run loop's own behaviour; "auto" has its own test
     )
     values.update(overrides)
-    if TrainerRecipe.takes_n_critic(values.get("trainer", "wgan_gp")):
+    if takes_n_critic(values.get("trainer", "wgan_gp")):
         values.setdefault("n_critic", 1)  # the run loop's behaviour, at a fifth of the traces
     return TrainConfig(**values)
 

@@ -5,6 +5,7 @@ import dataclasses
 from tfgenaug import data
 from tfgenaug import trainers
 from tfgenaug.runs.generator_recipes import recipe_for
+from tfgenaug.runs.generator_recipes import takes_n_critic
 from tfgenaug.strategies import STRATEGIES
 from tfgenaug.trainers import ada
 from tfgenaug.trainers import compile_path
@@ -178,7 +179,7 @@ class TrainConfig:
         generator_ema.check_g_ema_decay(self.g_ema_decay)
         if self.n_critic is not None:
             check_positive_int(self.n_critic, "n_critic")
-            if not recipe.takes_n_critic(self.trainer):
+            if not takes_n_critic(self.trainer):
                 raise ValueError(f"n_critic applies to trainers with a critic loop (wgan_gp, "
                                  f"dagan); got trainer={self.trainer!r}")
         if self.ada_target is not None and not recipe.critic_augmentation:

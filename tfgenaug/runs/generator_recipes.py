@@ -141,11 +141,6 @@ class TrainerRecipe:
     always_mixed: bool = False
     class_faithful: bool = True
 
-    @staticmethod
-    def takes_n_critic(trainer: str) -> bool:
-        """Whether the trainer called `trainer` has an `n_critic` argument."""
-        return "n_critic" in inspect.signature(trainers.get(trainer)).parameters
-
     def mixed_batches(self, config: "TrainConfig") -> bool:
         """Whether a run of `config` trains on labelled + unlabelled batches."""
         return self.always_mixed or (self.takes_unlabelled and bool(config.unlabelled))
@@ -172,6 +167,11 @@ RECIPES = {"wgan_gp": GAN_RECIPE, "dcgan": GAN_RECIPE, "dada": DADA_RECIPE,
 # Adam learning rate when `TrainConfig.learning_rate` is None: the measured default of
 # the textbook GANs here, and the reference's for DADA.
 DEFAULT_LEARNING_RATES = {name: recipe.learning_rate for name, recipe in RECIPES.items()}
+
+
+def takes_n_critic(trainer: str) -> bool:
+    """Whether the trainer called `trainer` has an `n_critic` argument (wgan_gp, dagan)."""
+    return "n_critic" in inspect.signature(trainers.get(trainer)).parameters
 
 
 def recipe_for(trainer: str) -> TrainerRecipe:
