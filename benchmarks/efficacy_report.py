@@ -16,12 +16,14 @@ import scipy.stats  # a dependency of scikit-learn, which tfgenaug requires
 from benchmarks import common
 
 # Rows that use a generative model; the goals compare the best of them with baselines.
-GENERATIVE = ("wgan_gp", "dcgan", "classic+wgan_gp", "dagan", "classic+dagan",
+GENERATIVE = ("wgan_gp", "wgan_gp_quality", "wgan_gp_truncated", "dcgan", "classic+wgan_gp",
+              "dagan", "classic+dagan",
               "wgan_gp_diffaug", "wgan_gp_long", "wgan_gp_filtered",
               "dada", "dada_classifier", "dada_classifier_aug")
 DADA_CLASSIFIERS = ("dada_classifier", "dada_classifier_aug")
 # External classifiers trained with some augmentation (DADA's goal compares with the best).
-AUGMENTED = ("classic", "wgan_gp", "dcgan", "classic+wgan_gp", "dagan", "classic+dagan",
+AUGMENTED = ("classic", "wgan_gp", "wgan_gp_quality", "wgan_gp_truncated", "dcgan",
+             "classic+wgan_gp", "dagan", "classic+dagan",
              "wgan_gp_diffaug",
              "wgan_gp_long", "wgan_gp_filtered", "dada",
              "same_class_mix", "fgsm", "pgd", "self_training", "stda")

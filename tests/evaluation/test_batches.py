@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from tfgenaug.evaluation import batches
+from tfgenaug.evaluation import catalog
 
 IMAGE_SHAPE = (8, 8, 1)
 
@@ -109,6 +110,45 @@ def test_gan_condition_on_imbalanced_data_generates_mostly_the_rare_class():
         generated_labels.extend(batch_labels.numpy()[generated])
     share_rare = np.mean(np.asarray(generated_labels) == 2)
     assert share_rare > 0.8  # probabilities ∝ 1/count: 20/21 for the rare class
+
+
+def noise_generator(num_classes, scale=0.25):
+    """A generator model whose first 4 pixels are `scale` times its 4 noise values."""
+    noise = keras.Input((4,))
+    labels = keras.Input((), dtype="int32")
+    kernel = np.zeros((4, 8 * 8), np.float32)
+    kernel[np.arange(4), np.arange(4)] = scale
+    pixels = keras.layers.Dense(8 * 8, use_bias=False,
+                                kernel_initializer=keras.initializers.Constant(kernel))(noise)
+    zeros = keras.layers.Embedding(num_classes, 8 * 8, embeddings_initializer="zeros")(labels)
+    images = keras.layers.Reshape(IMAGE_SHAPE)(keras.layers.Add()([pixels, zeros]))
+    return keras.Model([noise, labels], images)
+
+
+def largest_generated_noise(condition, scale=0.25):
+    """The largest |noise| behind the generated rows of 20 batches of `condition`."""
+    images, labels = toy_data([20, 20, 20])
+    ds = batches.training_batches(images, labels, condition, batch_size=16, seed=0,
+                                  num_classes=3, generator=noise_generator(3, scale))
+    largest = 0.0
+    for batch_images, _ in ds.take(20):
+        flat = batch_images.numpy().reshape(16, -1)
+        generated = np.isclose(flat[:, 4:], 0.0).all(axis=1)  # real rows are near ±0.4
+        largest = max(largest, np.abs(flat[generated, :4]).max() / scale)
+    return largest
+
+
+def test_truncated_gan_condition_draws_noise_within_its_truncation():
+    assert largest_generated_noise("wgan_gp_truncated") <= catalog.TRUNCATION + 1e-5
+    assert largest_generated_noise("wgan_gp") > catalog.TRUNCATION  # 640 normal draws
+
+
+def test_quality_gan_condition_reads_the_generators_judged_quality():
+    images, labels = toy_data([40, 40, 2])
+    with pytest.raises(ValueError, match="class_quality='label_agreement' reads the "
+                       "generator's export metadata"):
+        batches.training_batches(images, labels, "wgan_gp_quality", batch_size=16, seed=0,
+                                 num_classes=3, generator=constant_generator(3))
 
 
 def test_gan_condition_without_generator_is_an_error():

@@ -38,7 +38,7 @@ def test_generator_trainer_and_classic_flags():
 
 def test_every_condition_name_is_a_registry_record_and_nothing_else_lists_them():
     assert evaluation.CONDITIONS == catalog.CONDITIONS == registry.names()
-    assert len(set(evaluation.CONDITIONS)) == len(evaluation.CONDITIONS) == 25
+    assert len(set(evaluation.CONDITIONS)) == len(evaluation.CONDITIONS) == 27
     for name in evaluation.CONDITIONS:
         entry = registry.get(name)
         assert entry.name == name and entry.summary and callable(entry.train)

@@ -74,7 +74,7 @@ class PaintModule(tf.Module):
         return self.generate(labels, tf.random.uniform([tf.shape(labels)[0], Z]))
 
 
-def export_paint_module(version_dir: str, flip: bool = False) -> None:
+def export_paint_module(version_dir: str, flip: bool = False, quality=None) -> None:
     module = PaintModule(flip)
     tf.saved_model.save(
         module, version_dir, signatures={"serving_default": module.serve,
@@ -82,6 +82,8 @@ def export_paint_module(version_dir: str, flip: bool = False) -> None:
     )
     metadata = {"format": "tfgenaug.generator", "format_version": 1, "num_classes": K,
                 "image_shape": list(IMAGE_SHAPE), "noise_dim": Z, "noise_distribution": "uniform"}
+    if quality is not None:
+        metadata["quality"] = quality
     os.makedirs(os.path.join(version_dir, "assets"), exist_ok=True)
     with open(os.path.join(version_dir, "assets", "tfgenaug.json"), "w") as f:
         json.dump(metadata, f)
@@ -264,6 +266,34 @@ def test_balanced_uses_inverse_class_counts():
     assert_shares_match(shares, expected, n)
 
 
+def test_class_quality_from_the_export_metadata_weights_the_classes(tmp_path):
+    export_paint_module(str(tmp_path / "1"), quality={
+        "label_agreement_per_class": [1.0, 0.5, 0.0]})
+    layer = GANAugment(str(tmp_path), rate=1.0, class_quality="label_agreement", seed=7)
+    expected = np.array([2, 1, 0]) / 3
+    np.testing.assert_allclose(layer.class_probabilities, expected, rtol=1e-12)
+    shares, n = generated_label_shares(layer)
+    assert shares[2] == 0  # the class the judge always rejected is never generated
+    assert_shares_match(shares, expected, n)
+
+
+def test_class_quality_list_multiplies_balanced_probabilities():
+    layer = GANAugment(paint_generator(), num_classes=K, rate=1.0, class_probs="balanced",
+                       class_counts=[100, 50, 10], class_quality=[1.0, 1.0, 0.5], seed=8)
+    expected = np.array([1, 2, 5]) / 8  # (1, 2, 10) / 13 times (1, 1, 0.5), renormalised
+    np.testing.assert_allclose(layer.class_probabilities, expected, rtol=1e-12)
+    shares, n = generated_label_shares(layer)
+    assert_shares_match(shares, expected, n)
+
+
+def test_class_quality_names_a_score_the_generator_must_carry(saved_model_dir):
+    with pytest.raises(ValueError, match="class_quality='label_agreement' reads the "
+                       "generator's export metadata, but its export's metadata has no quality"):
+        GANAugment(saved_model_dir, class_quality="label_agreement")
+    with pytest.raises(ValueError, match="class_quality='coverage' reads"):
+        GANAugment(paint_generator(), num_classes=K, class_quality="coverage")
+
+
 # ----------------------------------------------------------------- generator sources
 def test_savedmodel_path_uses_newest_version_and_its_noise_distribution(saved_model_dir):
     images, labels = real_batch(40)
@@ -427,11 +457,14 @@ def test_truncation_bounds_the_noise_and_round_trips():
 def test_config_round_trip():
     layer = GANAugment(paint_generator(), num_classes=K, rate=0.25, mode="append",
                        class_probs="balanced", class_counts=np.array([5, 5, 1]),
+                       class_quality=np.array([1.0, 0.5, 1.0]),
                        value_range=(-1, 1), seed=9, name="augment")
     config = json.loads(json.dumps(layer.get_config()))  # JSON-serialisable
     restored = GANAugment.from_config(config)
     assert json.loads(json.dumps(restored.get_config())) == config
     assert config["class_counts"] == [5, 5, 1] and config["value_range"] == [-1.0, 1.0]
+    assert config["class_quality"] == [1.0, 0.5, 1.0]
+    np.testing.assert_array_equal(restored.class_probabilities, layer.class_probabilities)
     images, labels = real_batch(value_range=(-1, 1))
     for a, b in zip(layer((images, labels)), restored((images, labels)), strict=True):
         np.testing.assert_array_equal(a, b)
@@ -449,6 +482,11 @@ def test_config_round_trip():
     ({"class_probs": "balanced"}, "class_counts"),
     ({"class_probs": "balanced", "class_counts": [1, 0, 2]}, "class_counts"),
     ({"class_counts": [1, 2, 3]}, "class_counts"),
+    ({"class_quality": "agreement"}, "class_quality"),
+    ({"class_quality": [1.0, 0.5]}, "class_quality"),
+    ({"class_quality": [1.0, -0.5, 1.0]}, "class_quality"),
+    ({"class_quality": [0.0, 0.0, 0.0]}, "class_quality leaves no class"),
+    ({"class_probs": [1.0, 0.0, 0.0], "class_quality": [0.0, 1.0, 1.0]}, "class_quality"),
     ({"value_range": (255, 0)}, "value_range"),
     ({"num_classes": 4, "generator": "trainer"}, "num_classes"),
 ])

@@ -120,8 +120,9 @@ def resolve_generator(config: evaluation.EvalConfig, output_dir: str) -> str | N
             image_size=config.image_size, count=config.count,
             minority_classes=config.minority_classes, imbalance_ratio=config.imbalance_ratio,
             checkpoint_every=min(250, FLAGS.gan_steps),
-            model_dir=model_dir, seed=config.seed, export_dir=export_dir, judge_epochs=0,
-            **condition.run_options,
+            model_dir=model_dir, seed=config.seed, export_dir=export_dir,
+            # No judge unless the condition reads the run's judged quality.
+            **{"judge_epochs": 0, **condition.run_options},
         ))
     return model_dir if reads_run else export_dir
 

@@ -123,10 +123,17 @@ class BatchStream:
             on imbalanced data, so that they fill the rare classes).
         same_class_mix: mix each image with another of its class in the batch.
         classic: apply `classic_augmentation` to every row, generated ones included.
+        class_quality: with `generated`, `GANAugment`'s `class_quality`: the class
+            probabilities weighted by a per-class score of the generator's export
+            (e.g. `"label_agreement"`), so classes its judge rejects get fewer rows.
+        truncation: with `generated`, `GANAugment`'s `truncation` of the generator's
+            normal noise.
     """
 
     resample: str | None = None
     generated: bool = False
+    class_quality: str | None = None
+    truncation: float | None = None
     same_class_mix: bool = False
     classic: bool = False
 
@@ -149,6 +156,8 @@ class BatchStream:
                 rate=gan_rate,
                 class_probs=None if balanced else "balanced",
                 class_counts=None if balanced else [max(int(c), 1) for c in counts],
+                class_quality=self.class_quality,
+                truncation=self.truncation,
                 value_range=MODEL_RANGE,
                 seed=seed,
                 num_classes=num_classes,

@@ -14,6 +14,9 @@ from tfgenaug.data.value_range import from_model_range
 from tfgenaug.layers.batch_contract import BatchAugmentationLayer
 from tfgenaug.layers.batch_contract import labels_like
 from tfgenaug.layers.batch_contract import unpack_batch
+from tfgenaug.layers.class_probabilities import resolve_class_probs
+from tfgenaug.layers.class_probabilities import resolve_class_quality
+from tfgenaug.layers.class_probabilities import weighted_class_probs
 from tfgenaug.layers.generator_source import GeneratorSource
 from tfgenaug.layers.generator_source import resolve_generator
 from tfgenaug.layers.untracked_networks import deserialize_network
@@ -26,7 +29,6 @@ from tfgenaug.trainers.noise import draw_noise
 from tfgenaug.validation import check_number
 
 MODES = ("replace", "append")
-_PROBS_TOLERANCE = 1e-6
 
 
 @keras.saving.register_keras_serializable(package="tfgenaug")
@@ -76,6 +78,13 @@ class GANAugment(BatchAugmentationLayer):
         class_counts: list of `num_classes` positive per-class counts of the real
             training data (e.g. `info.train_counts`); needed by, and only used with,
             `class_probs="balanced"`. Defaults to `None`.
+        class_quality: optional per-class scores of the generator that multiply the
+            class probabilities (renormalised), so classes whose samples a judge
+            rejects get fewer generated rows: a list of `num_classes` non-negative
+            numbers, or the name of a per-class score the generator's SavedModel
+            export carries from its run's judge: `"label_agreement"` (the share of
+            its samples a classifier trained on real images gives their class),
+            `"precision"` or `"coverage"`. Defaults to `None` (no weighting).
         value_range: `(low, high)`, the range of the user's images; generated images are
             converted into it (the generator's -1 maps to `low`, 1 to `high`).
             Defaults to `(0, 255)`, as in Keras image layers.
@@ -127,6 +136,7 @@ class GANAugment(BatchAugmentationLayer):
         mode: str = "replace",
         class_probs: str | Sequence[float] | None = None,
         class_counts: Sequence[int] | None = None,
+        class_quality: str | Sequence[float] | None = None,
         value_range: Sequence[float] = (0, 255),
         seed: int | None = None,
         num_classes: int | None = None,
@@ -151,11 +161,13 @@ class GANAugment(BatchAugmentationLayer):
             generator, num_classes=num_classes, noise_distribution=noise_distribution
         )
         self.truncation = check_truncation(truncation, self._source.noise_distribution)
-        self.class_probabilities = resolve_class_probs(
-            class_probs, class_counts, self._source.num_classes
+        self.class_probabilities = weighted_class_probs(
+            resolve_class_probs(class_probs, class_counts, self._source.num_classes),
+            resolve_class_quality(class_quality, self._source.quality, self._source.num_classes),
         )
         self.class_probs = _config_value(class_probs)
         self.class_counts = _config_value(class_counts)
+        self.class_quality = _config_value(class_quality)
         with np.errstate(divide="ignore"):
             self._logits = np.log(self.class_probabilities)[None, :].astype("float32")
         # A restored SavedModel function is not known to compile with XLA.
@@ -277,6 +289,7 @@ class GANAugment(BatchAugmentationLayer):
             "mode": self.mode,
             "class_probs": self.class_probs,
             "class_counts": self.class_counts,
+            "class_quality": self.class_quality,
             "value_range": list(self.value_range),
             "seed": self.seed,
             "num_classes": self.num_classes,
@@ -295,76 +308,6 @@ class GANAugment(BatchAugmentationLayer):
 
             config["generator"] = deserialize_network(config["generator"])
         return cls(**config)
-
-
-def resolve_class_probs(
-    class_probs: str | Sequence[float] | None,
-    class_counts: Sequence[int] | None,
-    num_classes: int,
-) -> np.ndarray:
-    """Returns the float64 probabilities `(num_classes,)` of the generated classes.
-
-    Args:
-        class_probs: `None` (uniform), `"balanced"` (proportional to `1 / class_counts`)
-            or `num_classes` non-negative probabilities summing to 1 (within 1e-6).
-        class_counts: positive per-class counts, used with `"balanced"` only.
-        num_classes: int. Number of classes K.
-
-    Raises:
-        ValueError: naming `class_probs` or `class_counts` when they are unusable.
-
-    Example:
-
-    >>> resolve_class_probs("balanced", [30, 10], 2)
-    array([0.25, 0.75])
-    """
-    if class_counts is not None and not (
-        isinstance(class_probs, str) and class_probs == "balanced"
-    ):
-        raise ValueError(
-            "class_counts is only used with class_probs='balanced'; got "
-            f"class_probs={class_probs!r}"
-        )
-    if class_probs is None:
-        return np.full(num_classes, 1.0 / num_classes)
-    if isinstance(class_probs, str):
-        if class_probs != "balanced":
-            raise ValueError(
-                f"class_probs must be None, 'balanced' or a list of {num_classes} "
-                f"probabilities; got {class_probs!r}"
-            )
-        if class_counts is None:
-            raise ValueError(
-                "class_probs='balanced' needs class_counts, the per-class counts of the "
-                "real training data"
-            )
-        counts = _as_vector(class_counts, num_classes, "class_counts")
-        if np.any(counts <= 0):
-            raise ValueError(f"class_counts must all be positive; got {list(class_counts)}")
-        inverse = 1.0 / counts
-        return inverse / inverse.sum()
-    probs = _as_vector(class_probs, num_classes, "class_probs")
-    if np.any(probs < 0) or abs(probs.sum() - 1.0) > _PROBS_TOLERANCE:
-        raise ValueError(
-            f"class_probs must be non-negative and sum to 1 (within {_PROBS_TOLERANCE}); "
-            f"got {list(class_probs)} (sum {probs.sum()})"
-        )
-    return probs
-
-
-def _as_vector(values, num_classes: int, name: str) -> np.ndarray:
-    try:
-        vector = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"{name} must be a list of {num_classes} numbers; got {values!r}") from (
-            error
-        )
-    if vector.shape != (num_classes,) or not np.all(np.isfinite(vector)):
-        raise ValueError(
-            f"{name} must be a list of {num_classes} finite numbers (num_classes="
-            f"{num_classes}); got {values!r}"
-        )
-    return vector
 
 
 def _config_value(value):

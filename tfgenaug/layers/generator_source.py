@@ -43,6 +43,9 @@ class GeneratorSource:
         image_shape: `(H, W, C)` of the images.
         model: the generator `keras.Model`, or `None` for a SavedModel.
         path: the SavedModel path as given, or `None` for a Keras generator.
+        quality: the `quality` entry of a SavedModel's metadata (its run's judged
+            label agreement, FID, precision/recall/density/coverage, overall and per
+            class), or `None` (a Keras generator, or an export of an unjudged run).
     """
 
     sample: Callable[[tf.Tensor, tf.Tensor], tf.Tensor]
@@ -52,6 +55,7 @@ class GeneratorSource:
     image_shape: tuple[int, int, int]
     model: keras.Model | None = None
     path: str | None = None
+    quality: dict | None = None
 
 
 def resolve_generator(
@@ -202,4 +206,5 @@ def _from_saved_model(path: str) -> GeneratorSource:
         noise_distribution=exported.noise_distribution,
         image_shape=exported.image_shape,
         path=path,
+        quality=exported.metadata.get("quality"),
     )
