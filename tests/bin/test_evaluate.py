@@ -48,11 +48,20 @@ def test_a_classic_run_writes_json_markdown_and_confusion_png(tmp_path):
 
 def test_a_gan_condition_without_generator_trains_one_on_the_same_images(tmp_path):
     completed = run_evaluate(*TINY, "--condition=wgan_gp", "--count=3", "--gan_steps=2",
-                             f"--output_dir={tmp_path}", timeout=400)
+                             "--judge_epochs=1", f"--output_dir={tmp_path}", timeout=400)
     assert completed.returncode == 0, completed.stderr[-3000:]
     with open(tmp_path / "generator" / "config.json") as f:
         generator_run = json.load(f)
     assert generator_run["training_counts"] == [3] * 10
     assert (tmp_path / "generator" / "export" / "1" / "saved_model.pb").exists()
     with open(tmp_path / "report.json") as f:
-        assert json.load(f)["config"]["generator"].endswith("export")
+        report = json.load(f)
+    assert report["config"]["generator"].endswith("export")
+    # The generator's judged quality, as its export carries it (judge_epochs=1 here).
+    quality = report["generator_quality"]
+    assert quality["step"] == 2 and len(quality["label_agreement_per_class"]) == 10
+    for name in ("precision", "recall", "coverage"):
+        assert 0 <= quality[f"{name}_judge_features"] <= 1
+    assert quality["density_judge_features"] >= 0
+    markdown = (tmp_path / "report.md").read_text()
+    assert "## Generator (judged by its run" in markdown and "| coverage |" in markdown

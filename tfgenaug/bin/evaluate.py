@@ -12,6 +12,7 @@ Example:
 """
 
 import dataclasses
+import json
 import os
 
 from absl import app
@@ -20,6 +21,8 @@ from absl import flags
 from tfgenaug import evaluation
 from tfgenaug import runs
 from tfgenaug import savedmodels
+from tfgenaug.runs.model_dir import METRICS_FILE
+from tfgenaug.runs.model_dir import QUALITY_KEYS
 
 _DEFAULTS = evaluation.EvalConfig()
 
@@ -59,6 +62,10 @@ flags.DEFINE_string("generator", None,
                     "GAN conditions: a SavedModel (version or base directory) or the model_dir "
                     "of a tfgenaug.bin.train run. Default: train one first.")
 flags.DEFINE_integer("gan_steps", 1500, "Generator steps when a generator is trained here.")
+flags.DEFINE_integer("judge_epochs", 30,
+                     "Epochs of the real-image classifier that judges a generator trained here "
+                     "(label agreement, FID, precision/recall/density/coverage in the "
+                     "report); 0 skips it.")
 flags.DEFINE_string("output_dir", "runs/evaluate", "Where the report files go.")
 
 FLAGS = flags.FLAGS
@@ -121,10 +128,32 @@ def resolve_generator(config: evaluation.EvalConfig, output_dir: str) -> str | N
             minority_classes=config.minority_classes, imbalance_ratio=config.imbalance_ratio,
             checkpoint_every=min(250, FLAGS.gan_steps),
             model_dir=model_dir, seed=config.seed, export_dir=export_dir,
-            # No judge unless the condition reads the run's judged quality.
-            **{"judge_epochs": 0, **condition.run_options},
+            **{"judge_epochs": FLAGS.judge_epochs, **condition.run_options},
         ))
     return model_dir if reads_run else export_dir
+
+
+def generator_quality(path: str | None) -> dict | None:
+    """The judged quality of the generator sampled from, if its run measured it.
+
+    Args:
+        path: the generator `resolve_generator` gave: a SavedModel export (its metadata's
+            `quality`), a train run's `model_dir` (its `metrics.json`), or None.
+
+    Returns:
+        The quality dict (`tfgenaug.runs.model_dir.QUALITY_KEYS` and `step`), or None.
+    """
+    if path is None:
+        return None
+    if os.path.exists(os.path.join(path, "config.json")):  # a train run's model_dir
+        metrics_path = os.path.join(path, METRICS_FILE)
+        if not os.path.exists(metrics_path):
+            return None
+        with open(metrics_path, encoding="utf-8") as f:
+            measured = json.load(f)
+        return {key: measured[key] for key in ("step", *QUALITY_KEYS)
+                if key in measured} or None
+    return savedmodels.read_metadata(savedmodels.resolve_version_dir(path)).get("quality")
 
 
 def main(argv):
@@ -138,6 +167,9 @@ def main(argv):
         report = evaluation.evaluate_condition(config)
     except ValueError as error:
         raise app.UsageError(str(error)) from error
+    quality = generator_quality(config.generator)
+    if quality:
+        report["generator_quality"] = quality
     paths = evaluation.write_report(report, FLAGS.output_dir)
     print(evaluation.report_markdown(report))
     print(f"Wrote {paths['json']}, {paths['markdown']} and {paths['confusion']}")

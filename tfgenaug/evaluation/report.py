@@ -37,7 +37,41 @@ def report_markdown(report: dict) -> str:
             f"| {name} | {report['training_counts'][k]} | {report['precision'][k]:.3f} | "
             f"{report['recall'][k]:.3f} | {report['f1'][k]:.3f} | {report['support'][k]} |"
         )
+    if report.get("generator_quality"):
+        lines += generator_quality_markdown(report["generator_quality"], report["class_names"])
     return "\n".join(lines) + "\n"
+
+
+def generator_quality_markdown(quality: dict, class_names) -> list[str]:
+    """The lines of the generator's judged quality: overall, then by class when measured.
+
+    Args:
+        quality: what the generator's run measured (its export metadata's `quality`):
+            `label_agreement`, `fid_judge_features`, `<metric>_judge_features` and the
+            per-class lists `label_agreement_per_class`, `<metric>_per_class_judge_features`
+            for the precision/recall/density/coverage metrics.
+        class_names: the class names, in class-id order.
+
+    Returns:
+        Markdown lines (a leading blank line, a heading, one or two tables).
+    """
+    overall = [("label agreement", quality.get("label_agreement")),
+               ("FID (judge features)", quality.get("fid_judge_features")),
+               *((name, quality.get(f"{name}_judge_features")) for name in metrics.PRDC_METRICS)]
+    lines = ["", "## Generator (judged by its run, on the judge's features)", "",
+             "| metric | value |", "|---|---|"]
+    lines += [f"| {name} | {value:.4f} |" for name, value in overall if value is not None]
+    columns = [("label agreement", quality.get("label_agreement_per_class")),
+               *((name, quality.get(f"{name}_per_class_judge_features"))
+                 for name in metrics.PRDC_METRICS)]
+    columns = [(name, values) for name, values in columns if values is not None]
+    if columns:
+        lines += ["", "| class | " + " | ".join(name for name, _ in columns) + " |",
+                  "|---|" + "---|" * len(columns)]
+        for k, name in enumerate(class_names):
+            lines.append(f"| {name} | " + " | ".join(f"{values[k]:.3f}" for _, values in columns)
+                         + " |")
+    return lines
 
 
 def write_report(report: dict, output_dir: str) -> dict[str, str]:
