@@ -7,6 +7,7 @@ a partial run still compares budgets on the same seeds, and caches every finishe
 JSON, so a rerun trains only what is missing:
 
     python -m benchmarks.main_job_budget --steps=1000,1250 --seeds=0,1,2
+    python -m benchmarks.main_job_budget --steps=1500 --n_critic=3   # fewer critic steps
 
 The table (`benchmarks/results/main_job_budget/main_job_budget.md`) lists each cell's
 label agreement, its training time and the whole run's time. The times are one-off and
@@ -27,26 +28,47 @@ DEFAULT_OUT = os.path.join("benchmarks", "results", "main_job_budget")
 GOAL = 0.95
 
 
-def cell_path(out_dir: str, seed: int, steps: int) -> str:
-    return os.path.join(out_dir, "cells", f"steps{steps}_seed{seed}.json")
+def cell_name(seed: int, steps: int, n_critic: int | None = None) -> str:
+    """The cell's file stem: `steps1250_seed0`, or `steps1500_critic3_seed0`."""
+    critic = "" if n_critic is None else f"_critic{n_critic}"
+    return f"steps{steps}{critic}_seed{seed}"
 
 
-def run_cell(seed: int, steps: int, out_dir: str, work_dir: str) -> dict:
-    """Trains the default run at `steps` for `seed` unless its cell is cached."""
-    path = cell_path(out_dir, seed, steps)
+def cell_path(out_dir: str, seed: int, steps: int, n_critic: int | None = None) -> str:
+    return os.path.join(out_dir, "cells", cell_name(seed, steps, n_critic) + ".json")
+
+
+def run_cell(seed: int, steps: int, out_dir: str, work_dir: str,
+             n_critic: int | None = None) -> dict:
+    """Trains the default run at `steps` (and `n_critic`, None: the default) for `seed`.
+
+    A cached cell is read instead.
+    """
+    path = cell_path(out_dir, seed, steps, n_critic)
     if os.path.exists(path):
         with open(path) as f:
             return json.load(f)
-    config = runs.TrainConfig(seed=seed, steps=steps,
-                              model_dir=os.path.join(work_dir, f"steps{steps}_seed{seed}"))
+    config = runs.TrainConfig(seed=seed, steps=steps, n_critic=n_critic,
+                              model_dir=os.path.join(work_dir, cell_name(seed, steps, n_critic)))
     start = time.perf_counter()
     report = runs.train_generator(config, verbose=0)
-    cell = {"seed": seed, "steps": steps, "label_agreement": report["label_agreement"],
+    cell = {"seed": seed, "steps": steps, "n_critic": n_critic,
+            "label_agreement": report["label_agreement"],
             "run_seconds": time.perf_counter() - start, "finished": common.utc_now()}
     jsonio.write_json(path, cell)
-    print(f"[main_job_budget] steps {steps} seed {seed}: agreement "
+    print(f"[main_job_budget] {cell_name(seed, steps, n_critic)}: agreement "
           f"{cell['label_agreement']:.4f}, run {cell['run_seconds']:.0f} s", flush=True)
     return cell
+
+
+def _budget(cell: dict) -> tuple[int, int]:
+    """`(steps, critic steps)` of a cell, the trainer's default 5 filled in."""
+    return cell["steps"], cell.get("n_critic") or 5
+
+
+def _critic(cell: dict) -> str:
+    """The cell's critic steps as the table shows them (the default is the trainer's, 5)."""
+    return "5 (default)" if cell.get("n_critic") is None else str(cell["n_critic"])
 
 
 def write_table(out_dir: str, cells: list[dict], machine: str) -> str:
@@ -58,16 +80,18 @@ def write_table(out_dir: str, cells: list[dict], machine: str) -> str:
         "each seed. Seconds are one-off (other work may have shared the machine): compare "
         "budgets only within this table.",
         "",
-        "| steps | seed | label agreement | run seconds |",
-        "|---|---|---|---|",
+        "| steps | critic steps | seed | label agreement | run seconds |",
+        "|---|---|---|---|---|",
     ]
-    for cell in sorted(cells, key=lambda c: (c["steps"], c["seed"])):
-        lines.append(f"| {cell['steps']} | {cell['seed']} | {cell['label_agreement']:.4f} | "
-                     f"{cell['run_seconds']:.0f} |")
-    lines += ["", "| steps | seeds | worst agreement | every seed >= goal |", "|---|---|---|---|"]
-    for steps in sorted({c["steps"] for c in cells}):
-        values = [c["label_agreement"] for c in cells if c["steps"] == steps]
-        lines.append(f"| {steps} | {len(values)} | {min(values):.4f} | "
+    for cell in sorted(cells, key=lambda c: (*_budget(c), c["seed"])):
+        lines.append(f"| {cell['steps']} | {_critic(cell)} | {cell['seed']} | "
+                     f"{cell['label_agreement']:.4f} | {cell['run_seconds']:.0f} |")
+    lines += ["", "| steps | critic steps | seeds | worst agreement | every seed >= goal |",
+              "|---|---|---|---|---|"]
+    for key in sorted({_budget(c) for c in cells}):
+        group = [c for c in cells if _budget(c) == key]
+        values = [c["label_agreement"] for c in group]
+        lines.append(f"| {key[0]} | {_critic(group[0])} | {len(values)} | {min(values):.4f} | "
                      f"{'yes' if min(values) >= GOAL else 'no'} |")
     path = os.path.join(out_dir, "main_job_budget.md")
     common.write_markdown(path, "\n".join(lines) + "\n")
@@ -78,13 +102,17 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", default="1000,1250", help="comma-separated budgets")
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds")
+    parser.add_argument("--n_critic", type=int, default=None,
+                        help="critic steps per generator step (default: the trainer's, 5)")
     parser.add_argument("--out_dir", default=DEFAULT_OUT)
     parser.add_argument("--work_dir", default=os.path.join("runs", "main_job_budget"))
     args = parser.parse_args(argv)
     budgets = [int(s) for s in args.steps.split(",")]
     seeds = [int(s) for s in args.seeds.split(",")]
-    cells = [run_cell(seed, steps, args.out_dir, args.work_dir)
-             for seed in seeds for steps in budgets]
+    for seed in seeds:
+        for steps in budgets:
+            run_cell(seed, steps, args.out_dir, args.work_dir, args.n_critic)
+    cells = common.json_records(os.path.join(args.out_dir, "cells"))  # every budget cached
     machine = (f"{common.machine_line()} (table written); last cell finished "
                f"{max(c['finished'] for c in cells)}.")
     path = write_table(args.out_dir, cells, machine)

@@ -5,10 +5,12 @@ import json
 from benchmarks import main_job_budget
 
 
-def write_cell(out_dir, seed, steps, agreement):
-    path = main_job_budget.cell_path(str(out_dir), seed, steps)
+def write_cell(out_dir, seed, steps, agreement, n_critic=None):
+    path = main_job_budget.cell_path(str(out_dir), seed, steps, n_critic)
     cell = {"seed": seed, "steps": steps, "label_agreement": agreement, "run_seconds": 100.0,
             "finished": "2026-12-06 01:00 UTC"}
+    if n_critic is not None:
+        cell["n_critic"] = n_critic
     (out_dir / "cells").mkdir(exist_ok=True)
     with open(path, "w") as f:
         json.dump(cell, f)
@@ -28,6 +30,21 @@ def test_the_table_marks_a_budget_met_only_when_every_seed_reaches_the_goal(tmp_
     path = main_job_budget.write_table(str(tmp_path), cells, "Machine: test.")
     with open(path) as f:
         text = f.read()
-    assert "| 1000 | 2 | 0.9400 | no |" in text
-    assert "| 1250 | 2 | 0.9510 | yes |" in text
-    assert "| 1000 | 1 | 0.9400 | 100 |" in text
+    assert "| 1000 | 5 (default) | 2 | 0.9400 | no |" in text
+    assert "| 1250 | 5 (default) | 2 | 0.9510 | yes |" in text
+    assert "| 1000 | 5 (default) | 1 | 0.9400 | 100 |" in text
+
+
+def test_critic_steps_are_their_own_budget_and_cell(tmp_path, monkeypatch):
+    default = write_cell(tmp_path, 0, 1500, 0.97)
+    fewer = write_cell(tmp_path, 0, 1500, 0.93, n_critic=3)
+    assert main_job_budget.cell_path(str(tmp_path), 0, 1500, 3).endswith(
+        "steps1500_critic3_seed0.json")
+    monkeypatch.setattr(main_job_budget.runs, "train_generator",
+                        lambda *a, **k: (_ for _ in ()).throw(AssertionError("trained")))
+    assert main_job_budget.run_cell(0, 1500, str(tmp_path), "work", n_critic=3) == fewer
+    path = main_job_budget.write_table(str(tmp_path), [default, fewer], "Machine: test.")
+    with open(path) as f:
+        text = f.read()
+    assert "| 1500 | 5 (default) | 1 | 0.9700 | yes |" in text
+    assert "| 1500 | 3 | 1 | 0.9300 | no |" in text
