@@ -47,6 +47,7 @@ from tfgenaug import jsonio  # noqa: E402
 from tfgenaug import runs  # noqa: E402
 from tfgenaug import savedmodels  # noqa: E402
 from tfgenaug.evaluation import EvalConfig  # noqa: E402
+from tfgenaug.evaluation import catalog  # noqa: E402
 from tfgenaug.evaluation import evaluate_condition  # noqa: E402
 from tfgenaug.evaluation import generator_run_fields  # noqa: E402
 from tfgenaug.evaluation import registry  # noqa: E402
@@ -307,6 +308,14 @@ def write_report(out_dir: str, cases, command: str, budget: Budget,
     if diffaug:
         lines += ["## DiffAugment: WGAN-GP generators with vs without it (paired by seed)", "",
                   "Δ = with − without, mean ± sd (seeds). Lower FID is better.", "", diffaug, ""]
+    sampling = report.sampling_markdown(cells, cases)
+    if sampling:
+        lines += ["## GANAugment's sampling options against wgan_gp (same generators, paired "
+                  "by seed)", "",
+                  "`wgan_gp_quality`: each class's share of generated rows ∝ its `wgan_gp` "
+                  "share times the run's judged label agreement for that class. "
+                  f"`wgan_gp_truncated`: the noise truncated at {catalog.TRUNCATION}. Points, "
+                  "paired by seed; a tie when the 95 % t interval holds 0.", "", sampling, ""]
     lines += ["## Goals (paired by seed)", "",
               "A margin goal (≥ + k points, within k points) is met when the mean paired "
               "difference reaches it; a \"beats\" / \"ahead\" goal when the paired 95 % t "

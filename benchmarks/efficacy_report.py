@@ -292,6 +292,43 @@ def filtered_markdown(cells, cases: Sequence[str]) -> str:
     return "\n".join(lines) if len(lines) > 2 else ""
 
 
+# `GANAugment`'s sampling options measured on a classifier (issue 23): row -> what it changes.
+SAMPLING_ROWS = {"wgan_gp_quality": "class_quality='label_agreement'",
+                 "wgan_gp_truncated": "truncation"}
+
+
+def sampling_markdown(cells, cases: Sequence[str]) -> str:
+    """The sampling-option rows against `wgan_gp` (same generator), paired by seed.
+
+    Returns:
+        A markdown table: per case and row, its headline metric (and minority recall on
+        rare-class cases) and its paired difference from `wgan_gp` with the 95 % t
+        interval and a verdict (a tie when the interval holds 0); `""` when no case has
+        such cells.
+    """
+    lines = ["| case | row | option | metric | value, % | − wgan_gp [95 % interval] | verdict |",
+             "|---|---|---|---|---|---|---|"]
+    for case in cases:
+        metrics = [headline(case)] + (["minority_recall"] if rare_classes(case) else [])
+        for row, option in SAMPLING_ROWS.items():
+            reports, base = cells.get((case, row)), cells.get((case, "wgan_gp"))
+            if not reports or not base:
+                continue
+            for metric in metrics:
+                value = _fmt(*mean_sd([r[metric] for r in reports.values()]))
+                diff = paired_difference(reports, base, metric)
+                if diff[2] < 2:
+                    versus, verdict = f"{100 * diff[0]:+.1f} (1 seed)", "—"
+                else:
+                    low, high = confidence_interval(*diff)
+                    versus = (f"{100 * diff[0]:+.1f} [{100 * low:+.1f}, {100 * high:+.1f}] "
+                              f"({diff[2]} seeds)")
+                    verdict = "tie" if low <= 0 <= high else ("above" if low > 0 else "below")
+                lines.append(f"| {case} | {row} | {option} | {metric} | {value} (n={len(reports)})"
+                             f" | {versus} | {verdict} |")
+    return "\n".join(lines) if len(lines) > 2 else ""
+
+
 def diffaugment_markdown(cells, generators: Sequence[dict], cases: Sequence[str]) -> str:
     """WGAN-GP with vs without DiffAugment, paired by seed: generator quality and accuracy.
 

@@ -220,3 +220,24 @@ def test_generators_table_shows_fid_and_prdc_where_measured():
     assert rows == ["| n5 | dcgan | 95.0 ± 0.0 | 85 | — | — / — / — / — | 1 |",
                     "| n5 | wgan_gp | 85.0 ± 7.1 | 70 | 2.00 | 0.90 / 0.50 / 1.10 / 0.60 | 2 |"]
     assert report.generators_markdown([{"case": "n5", "trainer": "ssgan", "seed": 0}]) == ""
+
+
+def test_sampling_rows_are_paired_with_wgan_gp_and_ties_are_called_ties():
+    cells = cells_of(
+        *(cell("imbalance20", "wgan_gp", s, balanced_accuracy=0.90, minority_recall=0.80)
+          for s in range(3)),
+        cell("imbalance20", "wgan_gp_quality", 0, balanced_accuracy=0.92, minority_recall=0.80),
+        cell("imbalance20", "wgan_gp_quality", 1, balanced_accuracy=0.93, minority_recall=0.70),
+        cell("imbalance20", "wgan_gp_quality", 2, balanced_accuracy=0.94, minority_recall=0.90),
+        cell("n10", "wgan_gp", 0, accuracy=0.9), cell("n10", "wgan_gp_truncated", 0, accuracy=0.8),
+    )
+    table = report.sampling_markdown(cells, ["imbalance20", "n10"])
+    # +2, +3, +4 points: mean +3.0, sd 1.0, t(0.975, 2) = 4.303 -> +3.0 ± 2.5
+    assert ("| imbalance20 | wgan_gp_quality | class_quality='label_agreement' | "
+            "balanced_accuracy | 93.0 ± 1.0 (n=3) | +3.0 [+0.5, +5.5] (3 seeds) | above |"
+            ) in table
+    assert "| minority_recall | 80.0 ± 10.0 (n=3) | " in table
+    assert "0.0 [-24.8, +24.8] (3 seeds) | tie |" in table
+    assert ("| n10 | wgan_gp_truncated | truncation | accuracy | 80.0 ± 0.0 (n=1) | "
+            "-10.0 (1 seed) | — |") in table
+    assert report.sampling_markdown(cells_of(cell("n5", "wgan_gp", 0)), ["n5"]) == ""
