@@ -171,6 +171,9 @@ def goals(cells, cases: Sequence[str]) -> list[dict]:
                       SEMI_SUPERVISED_GOALS[count])
                 compare(f"{case}: best semi-supervised row beats self_training", case, semi,
                         "self_training", "accuracy")
+                compare(f"{case}: GANAugment from the semi-supervised generator beats classic "
+                        "+ self-training alone", case, "ssgan_augment", "ssgan_self_training",
+                        "accuracy")
             # Not a goal of the issue: what DADA's method adds to its own network.
             compare(f"{case}: (readout) DADA's D ahead of its network trained plainly", case,
                     dada, "dada_network_plain", "accuracy")
