@@ -42,6 +42,10 @@ VARIANTS = {
     # The pool-size ablation: how the accuracy grows with the unlabelled images.
     "pool_quarter": dataclasses.replace(_BASE, pool_fraction=0.25),
     "pool_half": dataclasses.replace(_BASE, pool_fraction=0.5),
+    # The discriminator's noise and the classifier's averaging (issue 20's "why" list).
+    "noise_low": dataclasses.replace(_BASE, gaussian_noise=0.1),
+    "noise_high": dataclasses.replace(_BASE, gaussian_noise=0.3),
+    "ema_fast": dataclasses.replace(_BASE, ema_decay=0.99),
 }
 BASELINES = ("default", "self_training")
 

@@ -37,6 +37,10 @@ class SSGANRecipe:
             a batch, labelled or not, before the discriminator sees it.
         pool_fraction: share of the rest of the pool (a seeded choice) that joins the
             labelled images as unlabelled ones, in (0, 1]: the pool-size ablation.
+        gaussian_noise: the trainer's standard deviation of the Gaussian noise added to
+            the discriminator's input.
+        ema_decay: the trainer's EMA decay of the discriminator's weights (the
+            classifier reported).
     """
 
     steps_per: int = 2
@@ -46,6 +50,8 @@ class SSGANRecipe:
     unlabelled_weight: float = 0.5
     augment_real: bool = False
     pool_fraction: float = 1.0
+    gaussian_noise: float = 0.2
+    ema_decay: float = 0.999
 
 
 DEFAULT_RECIPE = SSGANRecipe()
@@ -88,7 +94,9 @@ def train_ssgan(config, training: registry.TrainingSet,
     steps = recipe.steps_per * config.steps
     trainer = SemiSupervisedGAN(training.images.shape[1:], training.num_classes,
                                 width_multiplier=recipe.width_multiplier,
-                                unlabelled_weight=recipe.unlabelled_weight, seed=config.seed)
+                                unlabelled_weight=recipe.unlabelled_weight,
+                                gaussian_noise=recipe.gaussian_noise, ema_decay=recipe.ema_decay,
+                                seed=config.seed)
     trainer.initialize(unlabelled[:recipe.init_images])
     trainer.compile(jit_compile=True)
     history = trainer.fit(ssgan_batches(training, unlabelled, recipe, config.seed),
