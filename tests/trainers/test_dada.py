@@ -7,6 +7,7 @@ import tensorflow as tf
 
 from tests.trainers.conftest import IMAGE_SHAPE
 from tests.trainers.conftest import NUM_CLASSES
+from tests.trainers.conftest import small_dada_networks
 from tests.trainers.conftest import tiny_batches
 from tests.trainers.conftest import tiny_dataset
 from tfgenaug.trainers import DADA
@@ -17,6 +18,12 @@ TINY = {"noise_dim": 8, "width_multiplier": 0.05}
 
 def make(**kwargs) -> DADA:
     return DADA(IMAGE_SHAPE, NUM_CLASSES, **{**TINY, **kwargs})
+
+
+def make_small(**kwargs) -> DADA:
+    """`make` with `small_dada_networks` (a third of the XLA compiles and traces)."""
+    switches = {k: kwargs[k] for k in ("gaussian_noise", "dropout") if k in kwargs}
+    return make(**small_dada_networks(**switches), **kwargs)
 
 
 def weights(network: keras.Model) -> list[np.ndarray]:
@@ -58,7 +65,7 @@ def test_feature_matching_is_the_mean_absolute_difference():
 
 def test_stages_generator_steps_and_ema_under_xla():
     """Stage 1: 2 G updates per D update; stage 2: G frozen, D and EMA move; all XLA."""
-    trainer = make(gan_steps=2, ema_decay=0.9, aug=True, aug_flip=True)
+    trainer = make_small(gan_steps=2, ema_decay=0.9, aug=True, aug_flip=True)
     trainer.compile(jit_compile=True)
     data = tiny_dataset(4)
     logs = trainer.fit(data.take(2), epochs=1, verbose=0).history
@@ -106,7 +113,7 @@ def test_mirrored_strategy_equals_one_device(mirrored_strategy):
     from a one-device run over the global batch (the trainer's own draws, noise,
     random labels and augmentation, are global and sliced per replica)."""
     def build(jit_compile):
-        trainer = make(gan_steps=2, gaussian_noise=0.0, dropout=0.0, aug=True)
+        trainer = make_small(gan_steps=2, gaussian_noise=0.0, dropout=0.0, aug=True)
         trainer.compile(jit_compile=jit_compile)
         return trainer
 

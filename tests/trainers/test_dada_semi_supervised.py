@@ -10,6 +10,7 @@ from tests.trainers.conftest import IMAGE_SHAPE
 from tests.trainers.conftest import NUM_CLASSES
 from tests.trainers.conftest import logsumexp
 from tests.trainers.conftest import semi_supervised_batches
+from tests.trainers.conftest import small_dada_networks
 from tests.trainers.conftest import softplus
 from tests.trainers.conftest import tiny_batches
 from tfgenaug.trainers import DADA
@@ -21,6 +22,12 @@ UNLABELLED_ROWS = [1, 4, 6]
 
 def make(**kwargs) -> DADA:
     return DADA(IMAGE_SHAPE, NUM_CLASSES, **{**TINY, "semi_supervised": True, **kwargs})
+
+
+def make_small(**kwargs) -> DADA:
+    """`make` with `small_dada_networks` (a third of the XLA compiles and traces)."""
+    switches = {k: kwargs[k] for k in ("gaussian_noise", "dropout") if k in kwargs}
+    return make(**small_dada_networks(**switches), **kwargs)
 
 
 def test_unlabelled_source_loss_marginalises_the_classes_by_hand():
@@ -96,7 +103,7 @@ def test_without_semi_supervised_the_unlabelled_id_is_refused():
 
 
 def test_both_stages_train_under_xla_on_mixed_batches():
-    trainer = make(gan_steps=2, aug=True)
+    trainer = make_small(gan_steps=2, aug=True)
     trainer.compile(jit_compile=True)
     logs = trainer.fit(semi_supervised_batches(3), epochs=1, verbose=0).history
     assert trainer.stage == 2 and int(trainer.d_optimizer.iterations) == 3
@@ -108,7 +115,7 @@ def test_mirrored_strategy_equals_one_device(mirrored_strategy):
     """The labelled share of the replicas' halves differs (1 and 0), so the global
     normalisers of both stages are what is tested; noise and dropout are off."""
     def build():
-        trainer = make(gan_steps=2, gaussian_noise=0.0, dropout=0.0)
+        trainer = make_small(gan_steps=2, gaussian_noise=0.0, dropout=0.0)
         trainer.compile(jit_compile=False)
         return trainer
 
