@@ -83,6 +83,11 @@ def confidence_interval(mean: float, sd: float, n: int) -> tuple[float, float]:
     return mean - half, mean + half
 
 
+def verdict(low: float, high: float) -> str:
+    """A paired difference's reading from its interval: "tie" when it holds 0."""
+    return "tie" if low <= 0 <= high else ("above" if low > 0 else "below")
+
+
 def _measured(row: str, baseline: str, metric: str, mean: float, sd: float, n: int) -> str:
     text = (f"{row} − {baseline} = {100 * mean:+.1f} ± {100 * sd:.1f} points "
             f"({metric}, paired over {n} seed{'s' if n != 1 else ''}")
@@ -321,14 +326,14 @@ def sampling_markdown(cells, cases: Sequence[str]) -> str:
                 value = _fmt(*mean_sd([r[metric] for r in reports.values()]))
                 diff = paired_difference(reports, base, metric)
                 if diff[2] < 2:
-                    versus, verdict = f"{100 * diff[0]:+.1f} (1 seed)", "—"
+                    versus, reading = f"{100 * diff[0]:+.1f} (1 seed)", "—"
                 else:
                     low, high = confidence_interval(*diff)
                     versus = (f"{100 * diff[0]:+.1f} [{100 * low:+.1f}, {100 * high:+.1f}] "
                               f"({diff[2]} seeds)")
-                    verdict = "tie" if low <= 0 <= high else ("above" if low > 0 else "below")
+                    reading = verdict(low, high)
                 lines.append(f"| {case} | {row} | {option} | {metric} | {value} (n={len(reports)})"
-                             f" | {versus} | {verdict} |")
+                             f" | {versus} | {reading} |")
     return "\n".join(lines) if len(lines) > 2 else ""
 
 

@@ -105,7 +105,7 @@ def _paired(cells: dict, case: str, variant: str, baseline: str) -> str:
         return "—"
     mean, sd, n = paired
     low, high = efficacy_report.confidence_interval(mean, sd, n)
-    verdict = "tie" if low <= 0 <= high else ("above" if low > 0 else "below")
+    verdict = efficacy_report.verdict(low, high)
     return f"{100 * mean:+.1f} [{100 * low:+.1f}, {100 * high:+.1f}] (n={n}, {verdict})"
 
 

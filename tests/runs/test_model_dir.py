@@ -122,3 +122,17 @@ def test_a_generator_trained_with_minority_classes_exports_its_training_counts(t
     training_data = savedmodels.read_metadata(report["export_path"])["training_data"]
     assert training_data["train_counts"] == recorded
     assert training_data["pool_train_counts"] == pool
+
+
+def test_run_quality_reads_the_measured_step_or_checks_the_one_asked_for(tmp_path):
+    from tfgenaug.runs.model_dir import METRICS_FILE
+    from tfgenaug.runs.model_dir import run_quality
+
+    measured = {"step": 7, "label_agreement": 0.9, "coverage_judge_features": 0.6,
+                "classifier_seconds": 3.0}
+    (tmp_path / METRICS_FILE).write_text(json.dumps(measured))
+    expected = {"step": 7, "label_agreement": 0.9, "coverage_judge_features": 0.6}
+    assert run_quality(str(tmp_path)) == expected
+    assert run_quality(str(tmp_path), 7) == expected
+    assert run_quality(str(tmp_path), 5) is None  # measured at another step
+    assert run_quality(str(tmp_path / "absent")) is None

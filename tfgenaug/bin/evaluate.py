@@ -12,7 +12,6 @@ Example:
 """
 
 import dataclasses
-import json
 import os
 
 from absl import app
@@ -21,8 +20,7 @@ from absl import flags
 from tfgenaug import evaluation
 from tfgenaug import runs
 from tfgenaug import savedmodels
-from tfgenaug.runs.model_dir import METRICS_FILE
-from tfgenaug.runs.model_dir import QUALITY_KEYS
+from tfgenaug.runs.model_dir import run_quality
 
 _DEFAULTS = evaluation.EvalConfig()
 
@@ -141,18 +139,13 @@ def generator_quality(path: str | None) -> dict | None:
             `quality`), a train run's `model_dir` (its `metrics.json`), or None.
 
     Returns:
-        The quality dict (`tfgenaug.runs.model_dir.QUALITY_KEYS` and `step`), or None.
+        The quality dict (`tfgenaug.runs.model_dir.QUALITY_KEYS` and `step`), or None
+        when the run measured none.
     """
     if path is None:
         return None
     if os.path.exists(os.path.join(path, "config.json")):  # a train run's model_dir
-        metrics_path = os.path.join(path, METRICS_FILE)
-        if not os.path.exists(metrics_path):
-            return None
-        with open(metrics_path, encoding="utf-8") as f:
-            measured = json.load(f)
-        return {key: measured[key] for key in ("step", *QUALITY_KEYS)
-                if key in measured} or None
+        return run_quality(path)
     return savedmodels.read_metadata(savedmodels.resolve_version_dir(path)).get("quality")
 
 

@@ -233,12 +233,12 @@ def export_from_model_dir(
                   metadata=metadata)
 
 
-def run_quality(model_dir: str, step: int) -> dict | None:
+def run_quality(model_dir: str, step: int | None = None) -> dict | None:
     """The judged quality a run measured at `step`: what its export's metadata carries.
 
     Args:
         model_dir: str. Output directory of `tfgenaug.bin.train`.
-        step: int. The step being exported.
+        step: int. The step being exported; `None` takes the step the run measured last.
 
     Returns:
         `{"step", "label_agreement", "label_agreement_per_class", "fid_judge_features",
@@ -251,7 +251,7 @@ def run_quality(model_dir: str, step: int) -> dict | None:
         return None
     with tf.io.gfile.GFile(path) as f:
         report = json.load(f)
-    if report.get("step") != step:
+    if step is not None and report.get("step") != step:
         return None
     quality = {key: report[key] for key in QUALITY_KEYS if key in report}
-    return {"step": step, **quality} if quality else None
+    return {"step": report.get("step"), **quality} if quality else None
