@@ -25,6 +25,8 @@ def test_bad_flags_fail_with_a_message_naming_them(tmp_path):
          "--imbalance_ratio must be a number in (0, 1]; got 0.0"),
         ([*TINY, "--minority_classes=one", output_dir],
          "--minority_classes must be comma-separated class ids"),
+        ([*TINY, "--condition=wgan_gp", "--count=3", "--judge_epochs=-1", output_dir],
+         "judge_epochs must be >= 0; got -1"),
         ([*TINY, "--condition=dada_classifier", f"--generator={tmp_path}", output_dir],
          "--generator must be the model_dir of a dada train run for "
          "--condition=dada_classifier"),
