@@ -32,10 +32,19 @@ losses = train_step(model, images, labels)
 
 import dataclasses
 import os
+import sys
 
-import torch
-from torch import nn
-from torch.nn import functional
+# Triton (PyTorch's GPU kernel compiler, shipped with its CUDA wheels) carries its own LLVM;
+# loaded into a process where TensorFlow's is already loaded, `import triton` segfaults
+# (torch 2.14.1+cu130 beside TF 2.21, seen 2026-12-06: the optimizer's constructor imports
+# torch._dynamo, which probes for Triton). This peer runs eager on the CPU and never uses
+# Triton, so the probe is told it is absent: a None entry in sys.modules makes the import
+# raise ImportError, which PyTorch reads as "no Triton".
+sys.modules.setdefault("triton", None)
+
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
+from torch.nn import functional  # noqa: E402
 
 NUM_CLASSES = 10
 NOISE_DIM = 128
