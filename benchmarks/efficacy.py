@@ -89,8 +89,10 @@ class Budget:
     # XLA for the generators. The smoke run turns it off: a compile costs more than its
     # ten steps (measured ~9 s per WGAN-GP run); the trainers' XLA path has its own tests.
     gan_jit_compile: bool = True
-    # Critic steps per generator step of the trainers that take them (None: theirs, 5).
-    # The smoke run takes one: its ten steps check the pipeline, not the GAN.
+    # Critic steps per generator step of the trainers that take them (None: the runs'
+    # defaults). The full budget pins 5, what every committed cell was trained with
+    # (wgan_gp runs default to 3 since 2026-12-06). The smoke run takes one: its ten
+    # steps check the pipeline, not the GAN.
     gan_n_critic: int | None = None
 
 
@@ -99,7 +101,7 @@ class Budget:
 # instead of the issue's 3 (measured 2026-11-30, quiet machine).
 FULL = Budget(image_size=8, classifier_steps=1500, classifier_width=32, gan_steps=1500,
               gan_checkpoint_every=250, dada_epochs=700, dada_gan_epochs=200, judge_epochs=30,
-              seeds=(0, 1, 2, 3, 4))
+              seeds=(0, 1, 2, 3, 4), gan_n_critic=5)
 QUICK = Budget(image_size=8, classifier_steps=20, classifier_width=8, gan_steps=10,
                gan_checkpoint_every=10, dada_epochs=3, dada_gan_epochs=1, judge_epochs=1,
                seeds=(0,), gan_jit_compile=False, gan_n_critic=1)

@@ -23,15 +23,19 @@ import time
 from benchmarks import common
 from tfgenaug import jsonio
 from tfgenaug import runs
+from tfgenaug.runs.generator_recipes import WGAN_GP_RECIPE
 
 DEFAULT_OUT = os.path.join("benchmarks", "results", "main_job_budget")
 GOAL = 0.95
 GOAL_SEEDS = 3  # the goal holds for each of this many seeds
+# WGANGP's own critic steps: the runs' default until 2026-12-06, so a cell without
+# `n_critic` took 5. The runs' default is now `WGAN_GP_RECIPE.n_critic` (3).
+TRAINER_N_CRITIC = 5
 
 
 def cell_name(seed: int, steps: int, n_critic: int | None = None) -> str:
-    """The cell's file stem: `steps1250_seed0`, or `steps1500_critic3_seed0`."""
-    critic = "" if n_critic is None else f"_critic{n_critic}"
+    """The cell's file stem: `steps1250_seed0` (5 critic steps), or `steps1500_critic3_seed0`."""
+    critic = "" if n_critic in (None, TRAINER_N_CRITIC) else f"_critic{n_critic}"
     return f"steps{steps}{critic}_seed{seed}"
 
 
@@ -41,7 +45,7 @@ def cell_path(out_dir: str, seed: int, steps: int, n_critic: int | None = None) 
 
 def run_cell(seed: int, steps: int, out_dir: str, work_dir: str,
              n_critic: int | None = None) -> dict:
-    """Trains the default run at `steps` (and `n_critic`, None: the default) for `seed`.
+    """Trains the default run at `steps` and `n_critic` (None: 5) for `seed`.
 
     A cached cell is read instead.
     """
@@ -49,7 +53,7 @@ def run_cell(seed: int, steps: int, out_dir: str, work_dir: str,
     if os.path.exists(path):
         with open(path) as f:
             return json.load(f)
-    config = runs.TrainConfig(seed=seed, steps=steps, n_critic=n_critic,
+    config = runs.TrainConfig(seed=seed, steps=steps, n_critic=n_critic or TRAINER_N_CRITIC,
                               model_dir=os.path.join(work_dir, cell_name(seed, steps, n_critic)))
     start = time.perf_counter()
     report = runs.train_generator(config, verbose=0)
@@ -63,13 +67,14 @@ def run_cell(seed: int, steps: int, out_dir: str, work_dir: str,
 
 
 def _budget(cell: dict) -> tuple[int, int]:
-    """`(steps, critic steps)` of a cell, the trainer's default 5 filled in."""
-    return cell["steps"], cell.get("n_critic") or 5
+    """`(steps, critic steps)` of a cell, 5 filled in where it has none."""
+    return cell["steps"], cell.get("n_critic") or TRAINER_N_CRITIC
 
 
 def _critic(cell: dict) -> str:
-    """The cell's critic steps as the table shows them (the default is the trainer's, 5)."""
-    return "5 (default)" if cell.get("n_critic") is None else str(cell["n_critic"])
+    """The cell's critic steps as the table shows them, the runs' default marked."""
+    critic = cell.get("n_critic") or TRAINER_N_CRITIC
+    return f"{critic} (default)" if critic == WGAN_GP_RECIPE.n_critic else str(critic)
 
 
 def write_table(out_dir: str, cells: list[dict], machine: str) -> str:
@@ -110,7 +115,7 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", default="1000,1250", help="comma-separated budgets")
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds")
     parser.add_argument("--n_critic", type=int, default=None,
-                        help="critic steps per generator step (default: the trainer's, 5)")
+                        help="critic steps per generator step (default: 5, WGANGP's own)")
     parser.add_argument("--out_dir", default=DEFAULT_OUT)
     parser.add_argument("--work_dir", default=os.path.join("runs", "main_job_budget"))
     args = parser.parse_args(argv)

@@ -30,9 +30,9 @@ def test_the_table_marks_a_budget_met_only_when_every_seed_reaches_the_goal(tmp_
     path = main_job_budget.write_table(str(tmp_path), cells, "Machine: test.")
     with open(path) as f:
         text = f.read()
-    assert "| 1000 | 5 (default) | 2 | 0.9400 | no |" in text
-    assert "| 1250 | 5 (default) | 2 | 0.9510 | so far (2 of 3 seeds) |" in text
-    assert "| 1000 | 5 (default) | 1 | 0.9400 | 100 |" in text
+    assert "| 1000 | 5 | 2 | 0.9400 | no |" in text
+    assert "| 1250 | 5 | 2 | 0.9510 | so far (2 of 3 seeds) |" in text
+    assert "| 1000 | 5 | 1 | 0.9400 | 100 |" in text
 
 
 def test_critic_steps_are_their_own_budget_and_cell(tmp_path, monkeypatch):
@@ -46,12 +46,12 @@ def test_critic_steps_are_their_own_budget_and_cell(tmp_path, monkeypatch):
     path = main_job_budget.write_table(str(tmp_path), [default, fewer], "Machine: test.")
     with open(path) as f:
         text = f.read()
-    assert "| 1500 | 5 (default) | 1 | 0.9700 | so far (1 of 3 seeds) |" in text
-    assert "| 1500 | 3 | 1 | 0.9300 | no |" in text
+    assert "| 1500 | 5 | 1 | 0.9700 | so far (1 of 3 seeds) |" in text
+    assert "| 1500 | 3 (default) | 1 | 0.9300 | no |" in text
 
 
 def test_a_budget_meets_the_goal_only_on_three_seeds(tmp_path):
     cells = [write_cell(tmp_path, seed, 2000, 0.96) for seed in range(3)]
     path = main_job_budget.write_table(str(tmp_path), cells, "Machine: test.")
     with open(path) as f:
-        assert "| 2000 | 5 (default) | 3 | 0.9600 | yes |" in f.read()
+        assert "| 2000 | 5 | 3 | 0.9600 | yes |" in f.read()

@@ -78,8 +78,9 @@ class TrainConfig:
             transformations when it is empty).
         ada_speed: images that move ADA's probability from 0 to 1.
         n_critic: critic steps per generator step of a trainer that takes them
-            (wgan_gp, dagan), or None (default) for the trainer's own default (5).
-            Fewer make each step cheaper; the measured defaults are the trainers'.
+            (wgan_gp, dagan), or None (default) for the measured default of its recipe:
+            3 for wgan_gp (the main job's budget, `generator_recipes.WGAN_GP_RECIPE`),
+            the trainer's own 5 for dagan. Fewer make each step cheaper.
         g_ema_decay: the largest decay, in (0, 1), of an exponential moving average of
             the generator's weights that sampling, label agreement and the export then
             use (`tfgenaug.trainers.generator_ema`), or None (default) for none.
