@@ -16,14 +16,15 @@ from tfgenaug.runs import train_generator
 
 TINY = dict(image_size=8, width=4, critic_width=4, noise_dim=8, batch_size=16, judge_epochs=0,
             jit_compile=False)
-# The critic's learning rate jumps from the default to 1e30 at its 25th update, the first
-# critic step of generator step 6 (WGAN-GP takes 5 critic steps per generator step).
+# The critic's learning rate jumps from the default to 1e30 at the first critic step of
+# generator step 6 (after n_critic critic updates per generator step, whatever the default).
 DIVERGE_AT = 6
 
 
-def huge_learning_rate_from(critic_update: int):
+def huge_learning_rate_from(generator_step: int):
     def build_trainer(config, info, gan_steps=None):
         trainer = real_build_trainer(config, info, gan_steps=gan_steps)
+        critic_update = trainer.n_critic * (generator_step - 1)
         schedule = keras.optimizers.schedules.PiecewiseConstantDecay(
             [critic_update], [5e-4, 1e30])
         d_optimizer = keras.optimizers.Adam(schedule, beta_1=0.5, beta_2=0.9)
@@ -44,7 +45,7 @@ def listed_checkpoints(directory):
 
 def test_diverging_run_stops_and_keeps_the_last_finite_checkpoint(tmp_path, monkeypatch):
     monkeypatch.setattr(generator_run, "build_trainer",
-                        huge_learning_rate_from(5 * (DIVERGE_AT - 1)))
+                        huge_learning_rate_from(DIVERGE_AT))
     model_dir = str(tmp_path / "run")
     config = TrainConfig(**TINY, steps=12, checkpoint_every=2, model_dir=model_dir)
     with pytest.raises(callbacks.NonFiniteLossError) as raised:
