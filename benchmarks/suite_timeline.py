@@ -1,0 +1,42 @@
+"""A pytest plugin that records each test's wall time and CPU time, per xdist worker.
+
+Loaded by `benchmarks/suite_profile.py` (`python -m pytest -p benchmarks.suite_timeline`);
+does nothing unless `SUITE_TIMELINE_DIR` names a directory. Each worker appends one JSON
+line per test to `<dir>/<worker>.jsonl`: its node id, start and end (epoch seconds), the
+CPU seconds of the worker process itself and of the subprocesses it waited for during the
+test, and the worker's peak resident memory so far.
+"""
+
+import json
+import os
+import resource
+import time
+
+import pytest
+
+ENV = "SUITE_TIMELINE_DIR"
+
+
+def _cpu_seconds() -> tuple[float, float]:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    directory = os.environ.get(ENV)
+    if not directory:
+        yield
+        return
+    start, (own_before, children_before) = time.time(), _cpu_seconds()
+    yield
+    end, (own_after, children_after) = time.time(), _cpu_seconds()
+    record = {
+        "id": item.nodeid, "start": start, "end": end,
+        "cpu": own_after - own_before, "children_cpu": children_after - children_before,
+        "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    with open(os.path.join(directory, f"{worker}.jsonl"), "a") as f:
+        f.write(json.dumps(record) + "\n")
