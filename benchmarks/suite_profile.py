@@ -83,6 +83,10 @@ def _group(records: list[dict], key) -> list[tuple[str, int, float, float]]:
                   key=lambda row: -row[2])
 
 
+def _load(value: float | None) -> str:
+    return "unknown" if value is None else f"{value:.1f}"
+
+
 def _directory(record: dict) -> str:
     """`tests/trainers` for a test in that directory, the file for one at the top."""
     return "/".join(record["id"].split("::")[0].split("/")[:2])
@@ -101,8 +105,8 @@ def summarize(run: dict, records: list[dict], top_files: int = 20) -> str:
         "# Where the test suite's time goes",
         "",
         f"Command: `python -m benchmarks.suite_profile` (runs `{run['command']}`). "
-        f"{run['machine']} Run finished {run['finished']}; load average before it "
-        f"{run['load_average_before']}.",
+        f"{run['machine'].rstrip('.')}. Run finished {run['finished']}; load average "
+        f"before it {_load(run['load_average_before'])}.",
         "",
         f"pytest: `{run['summary_line']}` (exit code {run['returncode']}).",
         "",
