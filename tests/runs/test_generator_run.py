@@ -61,6 +61,20 @@ def test_rerun_resumes_and_extends(tmp_path):
     assert report == {"step": 6}
 
 
+def test_a_resumed_run_keeps_its_critic_steps_unless_they_are_set(tmp_path, capsys):
+    # Begun with 2 critic steps; resumed without n_critic it must not take the default (3).
+    train_generator(tiny_config(tmp_path, judge_epochs=0, steps=2, n_critic=2), verbose=0)
+    capsys.readouterr()
+    train_generator(tiny_config(tmp_path, judge_epochs=0, steps=4, n_critic=None), verbose=0)
+    assert "Resuming with 2 critic steps per generator step" in capsys.readouterr().out
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["trainer_config"]["n_critic"] == 2
+    train_generator(tiny_config(tmp_path, judge_epochs=0, steps=6, n_critic=1), verbose=0)
+    assert "Resuming with" not in capsys.readouterr().out
+    saved = json.loads((tmp_path / "run" / "config.json").read_text())
+    assert saved["trainer_config"]["n_critic"] == 1 and saved["train_config"]["n_critic"] == 1
+
+
 def test_export_dir_exports_when_training_ends(tmp_path):
     from tfgenaug import savedmodels
 

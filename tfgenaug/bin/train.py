@@ -129,7 +129,7 @@ flags.DEFINE_integer("ada_speed", _DEFAULTS.ada_speed,
 flags.DEFINE_integer("n_critic", None,
                      "wgan_gp/dagan: critic steps per generator step; unset: 3 for "
                      "wgan_gp (measured to keep label agreement on the default run), 5 "
-                     "for dagan.")
+                     "for dagan; a resumed run keeps the steps it began with.")
 flags.DEFINE_float("g_ema_decay", None,
                    "GAN trainers: sample, judge and export an exponential moving average of "
                    "the generator's weights with this largest decay in (0, 1) (0.999 is "

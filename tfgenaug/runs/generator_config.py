@@ -80,7 +80,8 @@ class TrainConfig:
         n_critic: critic steps per generator step of a trainer that takes them
             (wgan_gp, dagan), or None (default) for the measured default of its recipe:
             3 for wgan_gp (the main job's budget, `generator_recipes.WGAN_GP_RECIPE`),
-            the trainer's own 5 for dagan. Fewer make each step cheaper.
+            the trainer's own 5 for dagan; a resumed run keeps the steps it began with.
+            Fewer make each step cheaper.
         g_ema_decay: the largest decay, in (0, 1), of an exponential moving average of
             the generator's weights that sampling, label agreement and the export then
             use (`tfgenaug.trainers.generator_ema`), or None (default) for none.

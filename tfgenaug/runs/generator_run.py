@@ -4,6 +4,7 @@ This is what `python -m tfgenaug.bin.train` runs; notebooks can call `train_gene
 directly.
 """
 
+import dataclasses
 import os
 
 import keras
@@ -21,8 +22,27 @@ from tfgenaug.runs import unlabelled
 from tfgenaug.runs.generator_config import TrainConfig
 from tfgenaug.runs.generator_recipes import build_trainer
 from tfgenaug.runs.generator_recipes import recipe_for
+from tfgenaug.runs.generator_recipes import takes_n_critic
 
 NON_FINITE_ADVICE = "lower --learning_rate or change the seed"
+
+
+def _keep_recorded_n_critic(config: TrainConfig) -> TrainConfig:
+    """A resumed run keeps the critic steps it began with unless `n_critic` is set.
+
+    The default changed (5, then 3 for wgan_gp): a run begun under the old default must
+    not silently go on under the new one.
+    """
+    path = os.path.join(config.model_dir, model_dir.CONFIG_FILE)
+    if config.n_critic is not None or not takes_n_critic(config.trainer) or not (
+            tf.io.gfile.exists(path)):
+        return config
+    recorded = model_dir.read_run_config(config.model_dir)["trainer_config"].get("n_critic")
+    if recorded is None:
+        return config
+    print(f"Resuming with {recorded} critic steps per generator step, as the run began "
+          "(set n_critic to change it)", flush=True)
+    return dataclasses.replace(config, n_critic=recorded)
 
 
 def train_generator(config: TrainConfig, verbose="auto") -> dict:
@@ -54,6 +74,7 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
     ```
     """
     config.validate()
+    config = _keep_recorded_n_critic(config)
     strategy = fit_loop.begin_run(config.seed, config.strategy, config.deterministic)
     recipe = recipe_for(config.trainer)
     selection = data.select(config.data_case(), with_pool=config.unlabelled == data.REST_OF_TRAIN)
