@@ -142,6 +142,20 @@ def json_records(root: str) -> list[dict]:
     return records
 
 
+def cached_table_machine_line(cells: Sequence[Mapping]) -> str:
+    """The machine line of a table rebuilt from cached cells: now, and the newest cell's end.
+
+    Args:
+        cells: the cached cells, each with a `finished` time (`utc_now()`).
+
+    Returns:
+        e.g. `Machine: 2 cores ..., 2026-12-06 19:05 UTC (table written); last cell
+        finished 2026-12-06 19:04 UTC.`
+    """
+    return (f"{machine_line()} (table written); last cell finished "
+            f"{max(c['finished'] for c in cells)}.")
+
+
 def load_average() -> float | None:
     """The machine's 1-minute load average (`os.getloadavg`), or None where unknown."""
     try:

@@ -73,7 +73,7 @@ def _budget(cell: dict) -> tuple[int, int]:
 
 def _critic(cell: dict) -> str:
     """The cell's critic steps as the table shows them, the runs' default marked."""
-    critic = cell.get("n_critic") or TRAINER_N_CRITIC
+    critic = _budget(cell)[1]
     return f"{critic} (default)" if critic == WGAN_GP_RECIPE.n_critic else str(critic)
 
 
@@ -125,9 +125,7 @@ def main(argv=None) -> int:
         for steps in budgets:
             run_cell(seed, steps, args.out_dir, args.work_dir, args.n_critic)
     cells = common.json_records(os.path.join(args.out_dir, "cells"))  # every budget cached
-    machine = (f"{common.machine_line()} (table written); last cell finished "
-               f"{max(c['finished'] for c in cells)}.")
-    path = write_table(args.out_dir, cells, machine)
+    path = write_table(args.out_dir, cells, common.cached_table_machine_line(cells))
     print(f"[main_job_budget] table: {path}", flush=True)
     return 0
 

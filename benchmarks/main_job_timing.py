@@ -155,9 +155,7 @@ def main(argv=None) -> int:
         for variant in round_order(variants, round_index):
             run_cell(round_index, variant, args.out_dir, args.work_dir)
     cells = common.json_records(os.path.join(args.out_dir, "cells"))
-    machine = (f"{common.machine_line()} (table written); last run finished "
-               f"{max(c['finished'] for c in cells)}.")
-    path = write_table(args.out_dir, cells, machine)
+    path = write_table(args.out_dir, cells, common.cached_table_machine_line(cells))
     print(f"[main_job_timing] table: {path}", flush=True)
     return 0
 

@@ -62,3 +62,10 @@ def test_command_line_and_write_markdown(tmp_path, capsys, monkeypatch):
     path = tmp_path / "deep" / "r.md"
     common.write_markdown(str(path), "# report\n")
     assert path.read_text() == "# report\n" and capsys.readouterr().out == "# report\n\n"
+
+
+def test_cached_table_machine_line_names_the_newest_cell():
+    line = common.cached_table_machine_line([{"finished": "2026-12-06 10:00 UTC"},
+                                             {"finished": "2026-12-06 11:30 UTC"}])
+    assert line.startswith("Machine: ")
+    assert line.endswith(" (table written); last cell finished 2026-12-06 11:30 UTC.")

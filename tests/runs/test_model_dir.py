@@ -136,3 +136,10 @@ def test_run_quality_reads_the_measured_step_or_checks_the_one_asked_for(tmp_pat
     assert run_quality(str(tmp_path), 7) == expected
     assert run_quality(str(tmp_path), 5) is None  # measured at another step
     assert run_quality(str(tmp_path / "absent")) is None
+
+
+def test_recorded_trainer_config_is_what_the_run_began_with_or_none(tmp_path):
+    assert runs.model_dir.recorded_trainer_config(str(tmp_path / "nothing")) is None
+    fake_run(str(tmp_path / "run"), tiny_trainer(n_critic=2))
+    recorded = runs.model_dir.recorded_trainer_config(str(tmp_path / "run"))
+    assert recorded["n_critic"] == 2 and recorded["width"] == 4

@@ -33,11 +33,9 @@ def _keep_recorded_n_critic(config: TrainConfig) -> TrainConfig:
     The default changed (5, then 3 for wgan_gp): a run begun under the old default must
     not silently go on under the new one.
     """
-    path = os.path.join(config.model_dir, model_dir.CONFIG_FILE)
-    if config.n_critic is not None or not takes_n_critic(config.trainer) or not (
-            tf.io.gfile.exists(path)):
+    if config.n_critic is not None or not takes_n_critic(config.trainer):
         return config
-    recorded = model_dir.read_run_config(config.model_dir)["trainer_config"].get("n_critic")
+    recorded = (model_dir.recorded_trainer_config(config.model_dir) or {}).get("n_critic")
     if recorded is None:
         return config
     print(f"Resuming with {recorded} critic steps per generator step, as the run began "

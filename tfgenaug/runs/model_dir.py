@@ -106,6 +106,19 @@ def recorded_compile_path(model_dir: str) -> compile_path.CompilePath | None:
                                reason="recorded")
 
 
+def recorded_trainer_config(model_dir: str) -> dict | None:
+    """The trainer config a run began with (`config.json`'s `trainer_config`), or None.
+
+    None when `model_dir` has no `config.json` (no run began there).
+
+    Raises:
+        ValueError: naming the file if it is not a valid run config.
+    """
+    if not tf.io.gfile.exists(posixpath.join(str(model_dir), CONFIG_FILE)):
+        return None
+    return read_run_config(model_dir)["trainer_config"]
+
+
 def _trainer_class(config: dict, path: str) -> type[ConditionalGANTrainer]:
     name = config["trainer_class"]
     registered = keras.saving.get_registered_object(f"tfgenaug>{name}")
