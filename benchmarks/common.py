@@ -62,6 +62,16 @@ def interleaved(
     return times
 
 
+def round_order(variants: Sequence[str], round_index: int) -> list[str]:
+    """The variants of round `round_index`, rotated by one per round (no fixed first).
+
+    For benchmarks whose rounds outlive one process (cached cells): round `r` runs the
+    variants in the order `interleaved` uses for its repeat `r`.
+    """
+    shift = round_index % len(variants)
+    return [*variants[shift:], *variants[:shift]]
+
+
 def spread(values: Sequence[float]) -> tuple[float, float, float]:
     """Returns `(median, min, max)` of `values`."""
     return statistics.median(values), min(values), max(values)

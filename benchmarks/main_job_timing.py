@@ -43,12 +43,6 @@ def cell_path(out_dir: str, round_index: int, variant: str) -> str:
     return os.path.join(out_dir, "cells", f"round{round_index}_{variant}.json")
 
 
-def round_order(variants: list[str], round_index: int) -> list[str]:
-    """The variants of round `round_index`, rotated by one per round (no fixed first)."""
-    shift = round_index % len(variants)
-    return variants[shift:] + variants[:shift]
-
-
 def parse_output(text: str) -> dict:
     """The steps/s and probe seconds the train binary printed at its end (None if absent)."""
     line = TIME_LINE.search(text)
@@ -152,7 +146,7 @@ def main(argv=None) -> int:
     if args.rounds < 1:
         parser.error(f"--rounds must be >= 1; got {args.rounds}")
     for round_index in range(args.rounds):
-        for variant in round_order(variants, round_index):
+        for variant in common.round_order(variants, round_index):
             run_cell(round_index, variant, args.out_dir, args.work_dir)
     cells = common.json_records(os.path.join(args.out_dir, "cells"))
     path = write_table(args.out_dir, cells, common.cached_table_machine_line(cells))

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from benchmarks import common
 from benchmarks import main_job_timing
 
 
@@ -22,9 +23,9 @@ def write_cell(out_dir, round_index, variant, seconds, agreement=0.97):
 
 def test_each_round_starts_with_a_different_variant():
     variants = ["critic5", "critic3", "other"]
-    firsts = [main_job_timing.round_order(variants, r)[0] for r in range(3)]
+    firsts = [common.round_order(variants, r)[0] for r in range(3)]
     assert sorted(firsts) == sorted(variants)
-    assert sorted(main_job_timing.round_order(variants, 4)) == sorted(variants)
+    assert sorted(common.round_order(variants, 4)) == sorted(variants)
 
 
 def test_the_end_of_run_line_gives_steps_per_second_and_probe_seconds():
