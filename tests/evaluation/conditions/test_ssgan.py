@@ -13,8 +13,18 @@ from tfgenaug.evaluation.conditions import ssgan
 TINY = ssgan.SSGANRecipe(width_multiplier=0.05, batch_size=20)
 
 
+@pytest.fixture
+def graph_not_xla(monkeypatch):
+    """The condition's SSGAN without XLA: its XLA step is tested in tests/trainers."""
+    monkeypatch.setattr(ssgan, "JIT_COMPILE", False)
+
+
+def test_the_rows_train_under_xla_as_when_their_cells_were_measured():
+    assert ssgan.JIT_COMPILE is True
+
+
 def test_the_condition_trains_on_labels_and_the_whole_pool_and_reports_the_classifier(
-        monkeypatch):
+        monkeypatch, graph_not_xla):
     monkeypatch.setattr(ssgan, "DEFAULT_RECIPE", TINY)
     report = evaluate_condition(EvalConfig(condition="ssgan", count=2, seed=0, image_size=8,
                                            steps=2, width=4, batch_size=16))
@@ -44,7 +54,7 @@ def test_augment_real_changes_the_images_and_keeps_the_labels():
     assert np.abs(plain[0].numpy() - augmented[0].numpy()).max() > 0.1
 
 
-def test_a_recipe_other_than_the_default_is_recorded_in_the_cell():
+def test_a_recipe_other_than_the_default_is_recorded_in_the_cell(graph_not_xla):
     training = _training_set(np.random.default_rng(1))
     recipe = dataclasses.replace(TINY, steps_per=1, unlabelled_weight=1.0, init_images=10)
     config = EvalConfig(condition="ssgan", count=2, seed=0, image_size=8, steps=2)
@@ -53,7 +63,8 @@ def test_a_recipe_other_than_the_default_is_recorded_in_the_cell():
     assert details["steps"] == 2 and details["unlabelled_images"] == 20
 
 
-def test_ssgan_self_training_fits_a_student_on_the_teachers_pseudo_labels(monkeypatch):
+def test_ssgan_self_training_fits_a_student_on_the_teachers_pseudo_labels(monkeypatch,
+                                                                          graph_not_xla):
     from tfgenaug.evaluation.conditions import pseudo_labels
 
     monkeypatch.setattr(ssgan, "DEFAULT_RECIPE", TINY)

@@ -42,6 +42,10 @@ def test_the_condition_trains_teacher_generator_and_student(monkeypatch):
                         ssgan.SSGANRecipe(width_multiplier=0.05, batch_size=20))
     monkeypatch.setattr(pseudo_labels, "PSEUDO_LABEL_THRESHOLD", 0.0)
     monkeypatch.setattr(ssgan_augment, "PSEUDO_LABEL_GAN_STEPS", 2)
+    # Both networks without XLA (their XLA steps are tested in tests/trainers): compiling
+    # them took ~13 of this test's ~30 s.
+    monkeypatch.setattr(ssgan, "JIT_COMPILE", False)
+    monkeypatch.setattr(ssgan_augment, "PSEUDO_LABEL_GAN_JIT_COMPILE", False)
     report = evaluate_condition(EvalConfig(condition="ssgan_augment", count=2, seed=0,
                                            image_size=8, steps=2, width=4, batch_size=16))
     details = report["ssgan_augment"]
@@ -50,3 +54,7 @@ def test_the_condition_trains_teacher_generator_and_student(monkeypatch):
     assert all(np.isfinite(v) for v in details["generator"]["final_losses"].values())
     assert 0.0 <= details["teacher_test_accuracy"] <= 1.0 and details["added"] % 10 == 0
     assert 0.0 <= report["accuracy"] <= 1.0
+
+
+def test_the_pseudo_label_generator_trains_under_xla_as_when_its_cells_were_measured():
+    assert ssgan_augment.PSEUDO_LABEL_GAN_JIT_COMPILE is True

@@ -28,6 +28,8 @@ from tfgenaug.evaluation.generator_runs import generator_run_fields
 SECTION = "ssgan_augment"
 PSEUDO_LABEL_GAN_STEPS = 1500  # the efficacy benchmark's generator steps
 GENERATOR_RUN = "wgan_gp"
+# XLA as when its cells were measured (not "auto", whose path may differ by day).
+PSEUDO_LABEL_GAN_JIT_COMPILE = True
 
 
 def train_pseudo_label_generator(images: np.ndarray, labels: np.ndarray, num_classes: int,
@@ -39,9 +41,8 @@ def train_pseudo_label_generator(images: np.ndarray, labels: np.ndarray, num_cla
         its last logged losses.
     """
     keras.utils.set_random_seed(seed)
-    # XLA as when its cells were measured (not "auto", whose path may differ by day).
     run = runs.TrainConfig(**generator_run_fields(GENERATOR_RUN, steps), seed=seed,
-                           jit_compile=True)
+                           jit_compile=PSEUDO_LABEL_GAN_JIT_COMPILE)
     info = data.DatasetInfo(
         name="pseudo_labelled", num_classes=num_classes, image_shape=tuple(images.shape[1:]),
         class_names=[str(k) for k in range(num_classes)],
