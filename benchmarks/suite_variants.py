@@ -33,6 +33,9 @@ VARIANTS: dict[str, dict[str, str]] = {
     "xla_o3": {"XLA_FLAGS": "--xla_backend_optimization_level=3"},
     # tests/conftest.py's setting since 2026-12-06.
     "xla_o0": {"XLA_FLAGS": "--xla_backend_optimization_level=0"},
+    # tests/conftest.py's experimental switch: tf.data autotuning off where options are set.
+    "xla_o0_data_autotune_off": {"XLA_FLAGS": "--xla_backend_optimization_level=0",
+                                 "TFGENAUG_TESTS_DATA_AUTOTUNE": "0"},
     # One TensorFlow thread per pool in each process (two workers on two cores).
     "one_thread": {"XLA_FLAGS": "--xla_backend_optimization_level=3",
                    "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"},
@@ -90,12 +93,12 @@ def run_cell(round_index: int, variant: str, files: list[str], workers: int,
     return cell
 
 
-def write_table(out_dir: str, cells: list[dict], machine: str) -> str:
-    """The per-run table and, per variant, the median time and ratio to the baseline."""
+def write_table(out_dir: str, cells: list[dict], machine: str, baseline: str = BASELINE) -> str:
+    """The per-run table and, per variant, the median time and ratio to `baseline`."""
     by_round: dict[int, dict[str, dict]] = {}
     for cell in cells:
         by_round.setdefault(cell["round"], {})[cell["variant"]] = cell
-    variants = sorted({c["variant"] for c in cells}, key=lambda v: (v != BASELINE, v))
+    variants = sorted({c["variant"] for c in cells}, key=lambda v: (v != baseline, v))
     files = cells[0]["files"]
     lines = [
         "# Test files timed under environment variants, interleaved",
@@ -104,7 +107,7 @@ def write_table(out_dir: str, cells: list[dict], machine: str) -> str:
         f"Each run is `pytest -n {cells[0]['workers']}` over {len(files)} files "
         f"({', '.join(f'`{f}`' for f in files)}) with the variant's environment. The "
         "variants of a round run one after another in an order that rotates each round; a "
-        f"ratio is the variant's wall time over {BASELINE}'s in the same round.",
+        f"ratio is the variant's wall time over {baseline}'s in the same round.",
         "",
         "| round | variant | environment | wall s | pytest | load before |",
         "|---|---|---|---|---|---|",
@@ -115,14 +118,14 @@ def write_table(out_dir: str, cells: list[dict], machine: str) -> str:
         lines.append(f"| {cell['round']} | {cell['variant']} | `{env}` | "
                      f"{cell['wall_seconds']:.0f} | {cell['pytest']} | "
                      f"{'-' if load is None else f'{load:.1f}'} |")
-    lines += ["", f"| variant | rounds | median wall s (min-max) | ratio to {BASELINE}, "
+    lines += ["", f"| variant | rounds | median wall s (min-max) | ratio to {baseline}, "
               "median (min-max) |", "|---|---|---|---|"]
     for variant in variants:
         times = [r[variant]["wall_seconds"] for r in by_round.values() if variant in r]
-        paired = [(r[variant]["wall_seconds"], r[BASELINE]["wall_seconds"])
-                  for r in by_round.values() if variant in r and BASELINE in r]
+        paired = [(r[variant]["wall_seconds"], r[baseline]["wall_seconds"])
+                  for r in by_round.values() if variant in r and baseline in r]
         ratio = "-"
-        if variant != BASELINE and paired:
+        if variant != baseline and paired:
             ratio = common.format_spread(common.ratios(*zip(*paired, strict=True)), digits=2,
                                          unit="x")
         lines.append(f"| {variant} | {len(times)} | {common.format_spread(times, digits=0)} "
@@ -137,6 +140,8 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--variants", default=f"{BASELINE},xla_o0",
                         help=f"comma-separated, from {sorted(VARIANTS)}")
+    parser.add_argument("--baseline", default=BASELINE,
+                        help="the variant the others are divided by (one of --variants)")
     parser.add_argument("--files", default=",".join(DEFAULT_FILES),
                         help="comma-separated test files or directories")
     parser.add_argument("--workers", type=int, default=2, help="pytest-xdist workers")
@@ -144,9 +149,9 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     variants = args.variants.split(",")
     unknown = sorted(set(variants) - set(VARIANTS))
-    if unknown or BASELINE not in variants:
-        parser.error(f"--variants must name {BASELINE!r} and others from {sorted(VARIANTS)}; "
-                     f"got {args.variants!r}")
+    if unknown or args.baseline not in variants:
+        parser.error(f"--variants must name the baseline {args.baseline!r} and others from "
+                     f"{sorted(VARIANTS)}; got {args.variants!r}")
     if args.rounds < 1:
         parser.error(f"--rounds must be >= 1; got {args.rounds}")
     if args.workers < 1:
@@ -159,7 +164,8 @@ def main(argv=None) -> int:
         for variant in common.round_order(variants, round_index):
             run_cell(round_index, variant, files, args.workers, args.out_dir)
     cells = common.json_records(os.path.join(args.out_dir, "cells"))
-    path = write_table(args.out_dir, cells, common.cached_table_machine_line(cells))
+    path = write_table(args.out_dir, cells, common.cached_table_machine_line(cells),
+                       args.baseline)
     print(f"[suite_variants] table: {path}", flush=True)
     return 0
 

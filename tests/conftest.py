@@ -24,6 +24,20 @@ if tf.config.get_logical_device_configuration(_cpu) is None:
     )
 assert len(tf.config.list_logical_devices("CPU")) == 2, "tests need two logical CPU devices"
 
+if os.environ.get("TFGENAUG_TESTS_DATA_AUTOTUNE") == "0":
+    # Experimental, for `benchmarks/suite_variants.py`: tf.data pipelines built with
+    # explicit options (Keras' own are) get autotuning off, so their iterators start no
+    # autotuning thread for the collector's teardown to wait on (DESIGN.md, measured facts).
+    from tensorflow.python.data.ops import options as _data_options
+
+    _options_init = _data_options.Options.__init__
+
+    def _options_without_autotuning(self, *args, **kwargs):
+        _options_init(self, *args, **kwargs)
+        self.autotune.enabled = False
+
+    _data_options.Options.__init__ = _options_without_autotuning
+
 import pytest  # noqa: E402
 
 

@@ -79,3 +79,19 @@ def test_bad_flags_are_a_usage_error_naming_the_flag(argv, capsys):
         suite_variants.main(argv)
     assert exit_info.value.code == 2
     assert argv[0].split("=")[0] in capsys.readouterr().err
+
+
+def test_another_baseline_divides_the_others(tmp_path):
+    cells = [write_cell(tmp_path, 0, "xla_o0", 100.0),
+             write_cell(tmp_path, 0, "xla_o0_data_autotune_off", 90.0)]
+    path = suite_variants.write_table(str(tmp_path), cells, "Machine: test.", "xla_o0")
+    with open(path) as f:
+        text = f.read()
+    assert "ratio to xla_o0, median" in text
+    assert "| xla_o0_data_autotune_off | 1 | 90 (90-90) | 0.90x (0.90-0.90) |" in text
+
+
+def test_the_baseline_must_be_one_of_the_variants(capsys):
+    with pytest.raises(SystemExit):
+        suite_variants.main(["--variants=xla_o3,xla_o0", "--baseline=one_thread"])
+    assert "--variants must name the baseline 'one_thread'" in capsys.readouterr().err
