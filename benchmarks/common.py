@@ -72,6 +72,34 @@ def round_order(variants: Sequence[str], round_index: int) -> list[str]:
     return [*variants[shift:], *variants[:shift]]
 
 
+def paired_by_round(cells: Sequence[Mapping], baseline: str, key: str = "wall_seconds"
+                    ) -> list[tuple[str, list[float], list[float]]]:
+    """Per variant of cached round cells, its values and its ratios to `baseline`.
+
+    For benchmarks whose cells each hold a `round`, a `variant` and a timing `key`: a
+    ratio divides a variant's value by the baseline's of the same round, so a slower
+    round does not move it.
+
+    Returns:
+        `(variant, values, ratios)` for each variant, the baseline first and the others by
+        name; `values` over the rounds it ran, `ratios` over the rounds both ran (empty
+        for the baseline).
+    """
+    by_round: dict[int, dict[str, Mapping]] = {}
+    for cell in cells:
+        by_round.setdefault(cell["round"], {})[cell["variant"]] = cell
+    variants = sorted({c["variant"] for c in cells}, key=lambda v: (v != baseline, v))
+    summaries = []
+    for variant in variants:
+        values = [r[variant][key] for r in by_round.values() if variant in r]
+        paired = [(r[variant][key], r[baseline][key])
+                  for r in by_round.values() if variant in r and baseline in r]
+        ratios_to_baseline = (ratios(*zip(*paired, strict=True))
+                              if variant != baseline and paired else [])
+        summaries.append((variant, values, ratios_to_baseline))
+    return summaries
+
+
 def spread(values: Sequence[float]) -> tuple[float, float, float]:
     """Returns `(median, min, max)` of `values`."""
     return statistics.median(values), min(values), max(values)

@@ -87,10 +87,6 @@ def minutes(seconds: float) -> str:
 
 def write_table(out_dir: str, cells: list[dict], machine: str) -> str:
     """The per-run table and, per variant, the median time and ratio to the baseline."""
-    by_round: dict[int, dict[str, dict]] = {}
-    for cell in cells:
-        by_round.setdefault(cell["round"], {})[cell["variant"]] = cell
-    variants = sorted({c["variant"] for c in cells}, key=lambda v: (v != BASELINE, v))
     lines = [
         "# The main job, timed interleaved: 5 critic steps against 3",
         "",
@@ -114,15 +110,9 @@ def write_table(out_dir: str, cells: list[dict], machine: str) -> str:
             f"{'-' if load is None else f'{load:.1f}'} |")
     lines += ["", f"| variant | rounds | median wall time (min-max) | ratio to {BASELINE}, "
               "median (min-max) |", "|---|---|---|---|"]
-    for variant in variants:
-        times = [r[variant]["wall_seconds"] for r in by_round.values() if variant in r]
-        paired = [(r[variant]["wall_seconds"], r[BASELINE]["wall_seconds"])
-                  for r in by_round.values() if variant in r and BASELINE in r]
+    for variant, times, ratios in common.paired_by_round(cells, BASELINE):
         median, low, high = common.spread(times)
-        ratio = "-"
-        if variant != BASELINE and paired:
-            ratio = common.format_spread(common.ratios(*zip(*paired, strict=True)), digits=2,
-                                         unit="x")
+        ratio = common.format_spread(ratios, digits=2, unit="x") if ratios else "-"
         lines.append(f"| {variant} | {len(times)} | {minutes(median)} "
                      f"({minutes(low)}-{minutes(high)}) | {ratio} |")
     path = os.path.join(out_dir, "main_job_timing.md")

@@ -95,10 +95,6 @@ def run_cell(round_index: int, variant: str, files: list[str], workers: int,
 
 def write_table(out_dir: str, cells: list[dict], machine: str, baseline: str = BASELINE) -> str:
     """The per-run table and, per variant, the median time and ratio to `baseline`."""
-    by_round: dict[int, dict[str, dict]] = {}
-    for cell in cells:
-        by_round.setdefault(cell["round"], {})[cell["variant"]] = cell
-    variants = sorted({c["variant"] for c in cells}, key=lambda v: (v != baseline, v))
     files = cells[0]["files"]
     lines = [
         "# Test files timed under environment variants, interleaved",
@@ -120,14 +116,8 @@ def write_table(out_dir: str, cells: list[dict], machine: str, baseline: str = B
                      f"{'-' if load is None else f'{load:.1f}'} |")
     lines += ["", f"| variant | rounds | median wall s (min-max) | ratio to {baseline}, "
               "median (min-max) |", "|---|---|---|---|"]
-    for variant in variants:
-        times = [r[variant]["wall_seconds"] for r in by_round.values() if variant in r]
-        paired = [(r[variant]["wall_seconds"], r[baseline]["wall_seconds"])
-                  for r in by_round.values() if variant in r and baseline in r]
-        ratio = "-"
-        if variant != baseline and paired:
-            ratio = common.format_spread(common.ratios(*zip(*paired, strict=True)), digits=2,
-                                         unit="x")
+    for variant, times, ratios in common.paired_by_round(cells, baseline):
+        ratio = common.format_spread(ratios, digits=2, unit="x") if ratios else "-"
         lines.append(f"| {variant} | {len(times)} | {common.format_spread(times, digits=0)} "
                      f"| {ratio} |")
     path = os.path.join(out_dir, "suite_variants.md")

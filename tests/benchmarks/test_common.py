@@ -69,3 +69,13 @@ def test_cached_table_machine_line_names_the_newest_cell():
                                              {"finished": "2026-12-06 11:30 UTC"}])
     assert line.startswith("Machine: ")
     assert line.endswith(" (table written); last cell finished 2026-12-06 11:30 UTC.")
+
+
+def test_paired_by_round_divides_within_each_round_and_lists_the_baseline_first():
+    cells = [{"round": 0, "variant": "b", "wall_seconds": 50.0},
+             {"round": 0, "variant": "a", "wall_seconds": 100.0},
+             {"round": 1, "variant": "a", "wall_seconds": 200.0},
+             {"round": 1, "variant": "b", "wall_seconds": 160.0},
+             {"round": 2, "variant": "b", "wall_seconds": 70.0}]  # no baseline in round 2
+    assert common.paired_by_round(cells, "a") == [
+        ("a", [100.0, 200.0], []), ("b", [50.0, 160.0, 70.0], [0.5, 0.8])]
