@@ -10,6 +10,10 @@ not a dependency of the package):
     python -m pytest -q -n 2 tests/runs &
     python -m benchmarks.stall_watch --pid=$! --out=/tmp/stalls.txt
 
+Add `--with_gdb` to append every native thread's backtrace (`gdb -p <pid> -batch -ex "thread
+apply all bt"`): py-spy shows only the threads that hold a Python thread state, and the
+TensorFlow thread a Python thread waits for is usually one of TensorFlow's own.
+
 The dump file holds one `=== <time> pid <pid> idle ...` header per sample, then py-spy's
 output; the summary printed at the end counts the samples and the native frames that
 most of them share.
@@ -74,11 +78,26 @@ def frame_counts(dumps: list[str], marker: str = "(tensorflow/") -> collections.
     return counts
 
 
+def py_spy_dump(worker: int) -> str:
+    """The Python threads of `worker` with their native frames (`py-spy dump --native`)."""
+    return subprocess.run(["py-spy", "dump", "--native", "--pid", str(worker)],
+                          capture_output=True, text=True).stdout
+
+
+def py_spy_and_gdb_dump(worker: int) -> str:
+    """`py_spy_dump`, then every native thread's backtrace from gdb.
+
+    py-spy shows only threads that hold a Python thread state; the thread a TensorFlow
+    destructor waits for is usually one of TensorFlow's own pool threads, which only gdb sees.
+    """
+    gdb = subprocess.run(["gdb", "-p", str(worker), "-batch", "-ex", "thread apply all bt"],
+                         capture_output=True, text=True).stdout
+    return py_spy_dump(worker) + "\n--- gdb: thread apply all bt ---\n" + gdb
+
+
 def watch(pid: int, interval: float, min_cpu: float, out, dump=None) -> list[str]:
     """Samples the workers of pytest `pid` until it exits; returns the dumps taken."""
-    dump = dump or (lambda worker: subprocess.run(
-        ["py-spy", "dump", "--native", "--pid", str(worker)], capture_output=True,
-        text=True).stdout)
+    dump = dump or py_spy_dump
     previous: dict[int, tuple[float, float]] = {}
     dumps = []
     while cpu_seconds(pid) is not None:
@@ -107,16 +126,21 @@ def main(argv=None) -> int:
     parser.add_argument("--min_cpu", type=float, default=0.15,
                         help="CPU seconds per interval below which a worker waited")
     parser.add_argument("--out", default="stalls.txt", help="file for the dumps")
+    parser.add_argument("--with_gdb", action="store_true",
+                        help="also dump every native thread with gdb (slower; needs gdb)")
     args = parser.parse_args(argv)
     if shutil.which("py-spy") is None:
         parser.error("py-spy is not installed: pip install py-spy")
+    if args.with_gdb and shutil.which("gdb") is None:
+        parser.error("--with_gdb: gdb is not installed")
     if cpu_seconds(args.pid) is None:
         parser.error(f"--pid={args.pid}: no such process")
     if args.interval <= 0 or args.min_cpu <= 0:
         parser.error(f"--interval and --min_cpu must be > 0; got {args.interval}, "
                      f"{args.min_cpu}")
     with open(args.out, "w") as out:
-        dumps = watch(args.pid, args.interval, args.min_cpu, out)
+        dump = py_spy_and_gdb_dump if args.with_gdb else py_spy_dump
+        dumps = watch(args.pid, args.interval, args.min_cpu, out, dump=dump)
     print(f"[stall_watch] {len(dumps)} idle samples of {args.interval:g} s; dumps in "
           f"{args.out}")
     for name, count in frame_counts(dumps).most_common(8):

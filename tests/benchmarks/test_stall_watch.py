@@ -54,3 +54,22 @@ def test_bad_flags_are_a_usage_error(argv, capsys, monkeypatch):
         stall_watch.main(argv)
     assert exit_info.value.code == 2
     assert "--" in capsys.readouterr().err
+
+
+def test_with_gdb_needs_gdb(capsys, monkeypatch):
+    monkeypatch.setattr(stall_watch.shutil, "which",
+                        lambda name: None if name == "gdb" else "/usr/bin/py-spy")
+    with pytest.raises(SystemExit) as exit_info:
+        stall_watch.main(["--pid=1", "--with_gdb"])
+    assert exit_info.value.code == 2
+    assert "--with_gdb: gdb is not installed" in capsys.readouterr().err
+
+
+def test_the_gdb_dump_follows_the_py_spy_dump(monkeypatch):
+    def fake_run(command, **kwargs):
+        return subprocess.CompletedProcess(command, 0, stdout=f"<{command[0]}>")
+
+    monkeypatch.setattr(stall_watch.subprocess, "run", fake_run)
+    dump = stall_watch.py_spy_and_gdb_dump(123)
+    assert dump.index("<py-spy>") < dump.index("--- gdb: thread apply all bt ---") < dump.index(
+        "<gdb>")
