@@ -184,14 +184,19 @@ def wait_for_new_checkpoint(proc: subprocess.Popen, model_dir: str, after: int,
 
 
 def run(settings: Settings, work_dir: str, seed: int, rng: random.Random,
-        timeout: float = 900.0, log=print) -> dict:
-    """Runs the fault injection and returns the measurements."""
+        timeout: float = 900.0, log=print, popen=subprocess.Popen) -> dict:
+    """Runs the fault injection and returns the measurements.
+
+    `popen` starts each training run (`subprocess.Popen` or a stand-in with its `poll`,
+    `wait`, `send_signal`, `kill` and `returncode`; the tests pass one that forks an
+    interpreter which already imported TensorFlow).
+    """
     killed_dir = os.path.join(work_dir, "killed")
     straight_dir = os.path.join(work_dir, "straight")
     start = time.time()
     straight_log = open(os.path.join(work_dir, "straight.log"), "w")  # noqa: SIM115
-    straight = subprocess.Popen(train_command(straight_dir, settings, seed),
-                                stdout=straight_log, stderr=subprocess.STDOUT)
+    straight = popen(train_command(straight_dir, settings, seed), stdout=straight_log,
+                     stderr=subprocess.STDOUT)
     kills: list[Kill] = []
     finished_early = False
     try:
@@ -200,8 +205,8 @@ def run(settings: Settings, work_dir: str, seed: int, rng: random.Random,
             log_path = os.path.join(work_dir, f"attempt{attempt}.log")
             with open(log_path, "w") as out:
                 t0 = time.time()
-                proc = subprocess.Popen(train_command(killed_dir, settings, seed),
-                                        stdout=out, stderr=subprocess.STDOUT)
+                proc = popen(train_command(killed_dir, settings, seed), stdout=out,
+                             stderr=subprocess.STDOUT)
                 if not wait_for_new_checkpoint(proc, killed_dir, before, timeout):
                     finished_early = proc.returncode == 0
                     if not finished_early:
@@ -230,8 +235,14 @@ def run(settings: Settings, work_dir: str, seed: int, rng: random.Random,
             log(f"kill {attempt}: {kill}")
         log_path = os.path.join(work_dir, "final.log")
         with open(log_path, "w") as out:
-            final = subprocess.run(train_command(killed_dir, settings, seed), stdout=out,
-                                   stderr=subprocess.STDOUT, timeout=timeout, check=False)
+            final = popen(train_command(killed_dir, settings, seed), stdout=out,
+                          stderr=subprocess.STDOUT)
+            try:
+                final.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                final.kill()
+                final.wait()
+                raise
         if final.returncode != 0:
             raise RuntimeError(f"the final attempt failed ({final.returncode}); see {log_path}")
         final_resumed = resumed_from(log_path)

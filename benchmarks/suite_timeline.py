@@ -3,8 +3,13 @@
 Loaded by `benchmarks/suite_profile.py` (`python -m pytest -p benchmarks.suite_timeline`);
 does nothing unless `SUITE_TIMELINE_DIR` names a directory. Each worker appends one JSON
 line per test to `<dir>/<worker>.jsonl`: its node id, start and end (epoch seconds), the
-CPU seconds of the worker process itself and of the subprocesses it waited for during the
-test, and the worker's peak resident memory so far.
+CPU seconds of the worker process itself and of its subprocesses during the test, and the
+worker's peak resident memory so far.
+
+Subprocess CPU counts both those the worker waited for (`RUSAGE_CHILDREN`) and those still
+running: a long-lived child's own CPU and that of the children it reaped, from
+`/proc/<pid>/stat` (the tests' zygote, `tests/launch.py`, forks the binaries the tests run
+and reaps them itself, so their CPU shows only there).
 """
 
 import json
@@ -17,10 +22,39 @@ import pytest
 ENV = "SUITE_TIMELINE_DIR"
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def live_children_cpu(pid: int | None = None) -> float:
+    """CPU seconds of the running children of `pid` (default: this process) and of the
+    children they reaped; 0 where `/proc` is missing."""
+    pid = os.getpid() if pid is None else pid
+    total = 0.0
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except FileNotFoundError:
+        return 0.0
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                children = f.read().split()
+        except FileNotFoundError:
+            continue
+        for child in children:
+            try:
+                with open(f"/proc/{child}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except FileNotFoundError:
+                continue
+            total += sum(int(x) for x in fields[11:15]) / CLOCK_TICKS  # u, s, cu, cs time
+    return total
+
+
 def _cpu_seconds() -> tuple[float, float]:
     own = resource.getrusage(resource.RUSAGE_SELF)
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime, children.ru_utime + children.ru_stime
+    return (own.ru_utime + own.ru_stime,
+            children.ru_utime + children.ru_stime + live_children_cpu())
 
 
 @pytest.hookimpl(hookwrapper=True)

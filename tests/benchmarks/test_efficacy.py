@@ -2,19 +2,19 @@
 
 import os
 import re
-import subprocess
 import sys
 
 import pytest
 
 from benchmarks import efficacy
+from tests import launch
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def run(*flags):
-    return subprocess.run([sys.executable, "-m", "benchmarks.efficacy", "--quick", *flags],
-                          cwd=REPO, capture_output=True, text=True, timeout=600, check=False)
+    return launch.run([sys.executable, "-m", "benchmarks.efficacy", "--quick", *flags],
+                      cwd=REPO, timeout=600)
 
 
 # The quick run's cells in three groups, one test each, so that no test takes the whole

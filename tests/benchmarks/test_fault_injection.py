@@ -2,21 +2,26 @@
 
 import dataclasses
 import os
+import random
 import re
-import subprocess
-import sys
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import pytest
+
+from tests import launch
 
 
 def test_quick_mode_survives_two_kills_with_identical_weights(tmp_path):
+    # In this process, and the training runs it starts and kills are forks of an
+    # interpreter that already imported TensorFlow (`tests/launch.py`): real processes,
+    # SIGKILLed as a user's would be, without four more TensorFlow imports.
+    from benchmarks import fault_injection
+
     out = tmp_path / "fault_injection.md"
-    completed = subprocess.run(
-        [sys.executable, "-m", "benchmarks.fault_injection", "--quick", f"--out={out}"],
-        cwd=REPO, capture_output=True, text=True, timeout=600, check=False,
-    )
-    text = out.read_text() if out.exists() else ""
-    assert completed.returncode == 0, completed.stderr[-3000:] + text
+    result = fault_injection.run(fault_injection.QUICK, str(tmp_path), 0,
+                                 random.Random(0), popen=launch.popen)
+    text = fault_injection.report(result, "python -m benchmarks.fault_injection --quick")
+    out.write_text(text)
+    assert fault_injection.check(result) == [], text
     assert re.search(r"^Machine: \d+ cores .*TensorFlow .*Keras ", text, re.MULTILINE)
     # Two kills, each after a new checkpoint, every listed checkpoint readable but at most
     # one older one whose files CheckpointManager was deleting when the kill came.
@@ -66,3 +71,12 @@ def test_a_checkpoint_with_a_file_gone_counts_as_being_deleted(tmp_path):
     assert fi.readable(prefix) and not fi.files_missing(prefix)
     os.remove(prefix + ".index")
     assert not fi.readable(prefix) and fi.files_missing(prefix)
+
+
+def test_a_negative_kill_count_is_a_usage_error(capsys):
+    from benchmarks import fault_injection
+
+    with pytest.raises(SystemExit) as exit_info:
+        fault_injection.main(["--kills=-1"])
+    assert exit_info.value.code == 2
+    assert "--kills must be >= 0; got -1" in capsys.readouterr().err

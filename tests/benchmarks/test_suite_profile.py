@@ -50,6 +50,24 @@ def test_the_plugin_records_each_test_with_its_own_and_its_subprocesses_cpu(tmp_
         assert line["end"] >= line["start"] and line["cpu"] >= 0 and line["max_rss_mib"] > 0
 
 
+def test_a_running_child_counts_with_the_children_it_reaped():
+    """As the tests' zygote does: the work happens in a grandchild the child waits for."""
+    before = suite_timeline.live_children_cpu()
+    child = subprocess.Popen([sys.executable, "-c",
+                              "import subprocess, sys, time\n"
+                              "subprocess.run([sys.executable, '-c', "
+                              "'sum(i for i in range(20_000_000))'])\n"
+                              "print('reaped', flush=True)\ntime.sleep(60)"],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline() == "reaped\n"
+        assert suite_timeline.live_children_cpu() - before > 0.3
+    finally:
+        child.kill()
+        child.wait()
+    assert suite_timeline.live_children_cpu(pid=999_999_999) == 0.0
+
+
 def test_without_the_variable_the_plugin_only_passes_the_test_through(monkeypatch):
     monkeypatch.delenv(suite_timeline.ENV, raising=False)
     hook = suite_timeline.pytest_runtest_protocol(item=None, nextitem=None)

@@ -1,17 +1,16 @@
 """The evaluate binary as a user runs it: reports and clear errors for bad flags."""
 
 import json
-import subprocess
 import sys
 
+from tests import launch
 from tests.bin.usage import assert_usage_errors
 
 TINY = ["--image_size=8", "--steps=3", "--width=4", "--batch_size=16"]
 
 
 def run_evaluate(*flags, timeout=240):
-    return subprocess.run([sys.executable, "-m", "tfgenaug.bin.evaluate", *flags],
-                          capture_output=True, text=True, timeout=timeout)
+    return launch.run([sys.executable, "-m", "tfgenaug.bin.evaluate", *flags], timeout=timeout)
 
 
 def test_bad_flags_fail_with_a_message_naming_them(tmp_path):

@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pytest
 
+from tests import launch
 from tests.bin.usage import assert_usage_errors
 from tfgenaug import runs
 from tfgenaug import savedmodels
@@ -16,8 +17,7 @@ TRAIN = ["--image_size=8", "--width=4", "--noise_dim=8", "--batch_size=16", "--s
 
 
 def run_bin(name, *flags, timeout=180):
-    return subprocess.run([sys.executable, "-m", f"tfgenaug.bin.{name}", *flags],
-                          capture_output=True, text=True, timeout=timeout)
+    return launch.run([sys.executable, "-m", f"tfgenaug.bin.{name}", *flags], timeout=timeout)
 
 
 @pytest.fixture(scope="module")

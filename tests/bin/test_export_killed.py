@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from tests import launch
 from tests.runs.test_model_dir import fake_run
 from tests.savedmodels.test_export import tiny_trainer
 from tfgenaug import savedmodels
@@ -70,9 +71,9 @@ def test_killed_exports_never_show_an_incomplete_version(tmp_path):
     # Three exports at once; the first two are killed at a random moment mid-write.
     # The two to be killed pause long after writing so that a loaded machine cannot let
     # them publish before the kill; the third pauses briefly and completes.
-    procs = [subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE,
-                              stderr=subprocess.DEVNULL, text=True,
-                              env={**os.environ, "EXPORT_PAUSE": pause})
+    procs = [launch.popen(command, cwd=REPO, stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL,
+                          env={**os.environ, "EXPORT_PAUSE": pause})
              for pause in ("60", "60", "1.5")]
     written = []
     delays = [rng.uniform(0.0, 1.5) for _ in range(2)]

@@ -1,13 +1,13 @@
 """The generate binary: PNG grids and .npz files from an export, and flag errors."""
 
 import os
-import subprocess
 import sys
 
 import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests import launch
 from tests.bin.usage import assert_usage_errors
 from tests.savedmodels.test_export import tiny_trainer
 from tfgenaug import callbacks
@@ -16,8 +16,7 @@ from tfgenaug import savedmodels
 
 
 def run_generate(*flags, timeout=180):
-    return subprocess.run([sys.executable, "-m", "tfgenaug.bin.generate", *flags],
-                          capture_output=True, text=True, timeout=timeout)
+    return launch.run([sys.executable, "-m", "tfgenaug.bin.generate", *flags], timeout=timeout)
 
 
 @pytest.fixture(scope="module")

@@ -2,11 +2,11 @@
 
 import json
 import os
-import subprocess
 import sys
 
 import tensorflow as tf
 
+from tests import launch
 from tests.bin.usage import assert_usage_errors
 
 TINY = ["--image_size=8", "--width=4", "--critic_width=4", "--noise_dim=8", "--batch_size=16",
@@ -14,7 +14,7 @@ TINY = ["--image_size=8", "--width=4", "--critic_width=4", "--noise_dim=8", "--b
 
 
 def run_train(*flags, timeout=240):
-    return subprocess.run(
+    return launch.run(
         [sys.executable, "-m", "tfgenaug.bin.train", *flags],
         capture_output=True, text=True, timeout=timeout,
     )

@@ -2,13 +2,14 @@
 
 import json
 import pathlib
-import subprocess
 import sys
+
+from tests import launch
 
 
 def test_dada_flags_run_both_stages(tmp_path):
     model_dir = str(tmp_path / "dada")
-    result = subprocess.run(
+    result = launch.run(
         [sys.executable, "-m", "tfgenaug.bin.train", "--trainer=dada", "--dataset=digits",
          "--count=5", "--batch_size=16", "--gan_epochs=1", "--epochs=2", "--aug",
          "--image_size=8", "--width_multiplier=0.05", "--noise_dim=8", "--judge_epochs=0",

@@ -1,4 +1,9 @@
-"""`--deterministic`: two processes with the same seed give bit-identical losses and samples."""
+"""`--deterministic`: two processes with the same seed give bit-identical losses and samples.
+
+The two runs are new interpreters (`subprocess`), not forks of the tests' zygote
+(`tests/launch.py`): forks share the zygote's string-hash seed and imported state, which
+could hide an order that only a new interpreter changes.
+"""
 
 import glob
 import os

@@ -2,9 +2,10 @@
 
 import json
 import os
-import subprocess
 import sys
 import textwrap
+
+from tests import launch
 
 TINY = ["--trainer=dfg", "--image_size=8", "--steps=2", "--source_steps=2", "--batch_size=16",
         "--checkpoint_every=2", "--nojit_compile"]
@@ -12,7 +13,7 @@ TINY = ["--trainer=dfg", "--image_size=8", "--steps=2", "--source_steps=2", "--b
 
 def test_tiny_dfg_run_writes_metrics_and_exports(tmp_path):
     model_dir, export_dir = tmp_path / "run", tmp_path / "export"
-    result = subprocess.run(
+    result = launch.run(
         [sys.executable, "-m", "tfgenaug.bin.train", *TINY, "--dfg_method=delta",
          "--source_classes=0-3", "--target_classes=5-8,9",
          f"--model_dir={model_dir}", f"--export_dir={export_dir}"],
@@ -80,7 +81,7 @@ BAD = [
 def test_bad_flags_fail_with_a_message(tmp_path):
     lines = [["--trainer=dfg", "--steps=0", f"--model_dir={tmp_path}/first"]]
     lines += [[*argv, f"--model_dir={tmp_path}/{i}"] for i, (argv, _) in enumerate(BAD)]
-    result = subprocess.run([sys.executable, "-c", HARNESS, json.dumps(lines)],
+    result = launch.run([sys.executable, "-c", HARNESS, json.dumps(lines)],
                             capture_output=True, text=True, timeout=240)
     assert result.returncode == 0, result.stderr[-3000:]
     outcomes = json.loads(result.stdout.split("RESULTS=")[-1])

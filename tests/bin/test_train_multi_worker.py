@@ -7,7 +7,10 @@ import socket
 import subprocess
 import sys
 
+import pytest
 import tensorflow as tf
+
+from tests import launch
 
 TINY = ["--image_size=8", "--width=4", "--critic_width=4", "--noise_dim=8", "--batch_size=16",
         "--judge_epochs=0", "--nojit_compile", "--strategy=multi_worker", "--checkpoint_every=2"]
@@ -30,10 +33,10 @@ def run_cluster(model_dir, steps, timeout=240):
     for index in range(2):
         env = {**os.environ, "TF_CONFIG": json.dumps(
             {"cluster": {"worker": workers}, "task": {"type": "worker", "index": index}})}
-        procs.append(subprocess.Popen(
+        procs.append(launch.popen(
             [sys.executable, "-m", "tfgenaug.bin.train", *TINY, f"--steps={steps}",
              f"--model_dir={model_dir}"],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         ))
     results = []
     try:
@@ -46,9 +49,20 @@ def run_cluster(model_dir, steps, timeout=240):
     return results
 
 
-def test_two_workers_train_checkpoint_on_the_chief_and_resume(tmp_path):
-    model_dir = str(tmp_path / "run")
-    for returncode, _, err in run_cluster(model_dir, steps=4):
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    """A model dir two workers trained for 4 steps, and their results (the first launch).
+
+    The launch and the resume are two tests so that neither holds both clusters' start-up
+    (about 15 s each on two cores, most of it importing TensorFlow in each worker).
+    """
+    model_dir = str(tmp_path_factory.mktemp("multi_worker") / "run")
+    return model_dir, run_cluster(model_dir, steps=4)
+
+
+def test_two_workers_train_and_only_the_chief_keeps_checkpoints(trained_run):
+    model_dir, results = trained_run
+    for returncode, _, err in results:
         assert returncode == 0, err[-3000:]
     latest = tf.train.latest_checkpoint(os.path.join(model_dir, "checkpoints"))
     assert latest.endswith("ckpt-4")
@@ -59,6 +73,10 @@ def test_two_workers_train_checkpoint_on_the_chief_and_resume(tmp_path):
     with open(os.path.join(model_dir, "config.json")) as f:
         assert json.load(f)["train_config"]["strategy"] == "multi_worker"
 
+
+def test_both_workers_resume_from_the_chiefs_checkpoint(trained_run):
+    model_dir, first = trained_run
+    assert all(returncode == 0 for returncode, _, _ in first), "the first launch failed"
     results = run_cluster(model_dir, steps=6)
     for returncode, out, err in results:
         assert returncode == 0, err[-3000:]

@@ -6,12 +6,12 @@ steps, then the export is generated from into a folder and read back.
 
 import json
 import os
-import subprocess
 import sys
 
 import numpy as np
 import tensorflow as tf
 
+from tests import launch
 from tfgenaug import data
 
 TINY = ["--width=4", "--critic_width=4", "--noise_dim=8", "--batch_size=8", "--judge_epochs=0",
@@ -20,8 +20,7 @@ CLASSES = ("bolt", "nut", "washer")
 
 
 def run(module, *flags):
-    result = subprocess.run([sys.executable, "-m", module, *flags], capture_output=True,
-                            text=True, timeout=300)
+    result = launch.run([sys.executable, "-m", module, *flags], timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
 

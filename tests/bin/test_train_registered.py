@@ -3,8 +3,9 @@
 import json
 import os
 import pathlib
-import subprocess
 import sys
+
+from tests import launch
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 # What a user with their own trainer writes: import the module that registers it, then
@@ -18,7 +19,7 @@ def train(model_dir, steps):
                "--width=4", "--critic_width=4", "--noise_dim=8", "--batch_size=16",
                "--judge_epochs=0", f"--steps={steps}", f"--checkpoint_every={steps}",
                "--nojit_compile", f"--model_dir={model_dir}"]
-    run = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    run = launch.run(command, cwd=ROOT, timeout=300)
     assert run.returncode == 0, run.stderr[-3000:]
     return run.stdout
 

@@ -2,13 +2,14 @@
 
 import json
 import pathlib
-import subprocess
 import sys
+
+from tests import launch
 
 
 def test_ssgan_flags_train_on_the_rest_of_the_pool_and_report_the_classifier(tmp_path):
     model_dir = str(tmp_path / "ssgan")
-    result = subprocess.run(
+    result = launch.run(
         [sys.executable, "-m", "tfgenaug.bin.train", "--trainer=ssgan", "--count=2",
          "--unlabelled=rest", "--batch_size=20", "--steps=3", "--image_size=8",
          "--width_multiplier=0.05", "--noise_dim=8", "--checkpoint_every=3",

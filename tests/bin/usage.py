@@ -1,13 +1,16 @@
 """Runs a binary's flag parsing and `main` on many command lines in one interpreter.
 
 A subprocess per command line would import TensorFlow once per case (5-8 s each on
-two cores); one process per binary imports it once. Binaries cannot share a process:
+two cores); one process per binary runs them all, and it is a fork of the tests' zygote
+(`tests/launch.py`), which imported TensorFlow already. Binaries cannot share a process:
 their absl flags clash.
 """
 
 import json
 import subprocess
 import sys
+
+from tests import launch
 
 DRIVER = """
 import importlib, json, sys
@@ -29,11 +32,11 @@ USAGE_KINDS = ("UsageError", "IllegalFlagValueError")
 
 def start(module: str, command_lines: list[list[str]], cwd: str | None = None):
     """Starts the driver for `module` on `command_lines`; pass the result to `results`."""
-    return subprocess.Popen([sys.executable, "-c", DRIVER, module, json.dumps(command_lines)],
-                            cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return launch.popen([sys.executable, "-c", DRIVER, module, json.dumps(command_lines)],
+                        cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def results(process: subprocess.Popen, timeout: float = 400) -> list[tuple[str, str]]:
+def results(process: launch.Launched, timeout: float = 400) -> list[tuple[str, str]]:
     """The error kind ("ok" without one) and message of each command line."""
     out, err = process.communicate(timeout=timeout)
     assert process.returncode == 0, err[-3000:]

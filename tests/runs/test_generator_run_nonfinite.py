@@ -1,7 +1,6 @@
 """A diverging run stops, naming the loss and the step; its last good checkpoint stays newest."""
 
 import os
-import subprocess
 import sys
 
 import keras
@@ -9,6 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests import launch
 from tfgenaug import callbacks
 from tfgenaug.runs import TrainConfig
 from tfgenaug.runs import generator_run
@@ -72,7 +72,7 @@ def test_diverging_run_stops_and_keeps_the_last_finite_checkpoint(tmp_path, monk
 
 def test_train_binary_exits_1_with_the_loss_and_the_step(tmp_path):
     model_dir = str(tmp_path / "run")
-    result = subprocess.run(
+    result = launch.run(
         [sys.executable, "-m", "tfgenaug.bin.train", "--image_size=8", "--width=4",
          "--critic_width=4", "--noise_dim=8", "--batch_size=16", "--judge_epochs=0",
          "--steps=4", "--checkpoint_every=2", "--learning_rate=1e30", "--nojit_compile",

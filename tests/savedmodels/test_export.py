@@ -14,6 +14,7 @@ import pytest
 import tensorflow as tf
 
 import tfgenaug
+from tests import launch
 from tfgenaug import savedmodels
 from tfgenaug.trainers import WGANGP
 
@@ -318,8 +319,8 @@ def test_sigkilled_export_leaves_only_complete_versions(trainer, tmp_path):
     base = str(tmp_path / "exports")
     savedmodels.export(trainer, base, metadata={"tag": "complete"})
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    result = subprocess.run([sys.executable, "-c", KILLED_EXPORT_SCRIPT, base],
-                            capture_output=True, text=True, timeout=120, cwd=repo)
+    result = launch.run([sys.executable, "-c", KILLED_EXPORT_SCRIPT, base], timeout=120,
+                        cwd=repo)
     assert result.returncode == -signal.SIGKILL, result.stderr[-3000:]
     leftovers = [name for name in entries(base) if name.startswith(".tmp-2-")]
     assert len(leftovers) == 1, entries(base)

@@ -2,7 +2,6 @@
 wraps both optimizers in a `LossScaleOptimizer` (DAGAN: both policies, pair batches)."""
 
 import os
-import subprocess
 import sys
 
 import keras
@@ -10,6 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from tests import launch
 from tests.trainers.conftest import IMAGE_SHAPE
 from tests.trainers.conftest import NUM_CLASSES
 from tests.trainers.conftest import TINY
@@ -164,7 +164,7 @@ def test_dfg_bfloat16_steps_give_finite_float32_losses():
     env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": "0", "TF_CPP_MIN_LOG_LEVEL": "2"}
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env["PYTHONPATH"] = os.pathsep.join([root, env.get("PYTHONPATH", "")])
-    result = subprocess.run([sys.executable, "-c", _DFG_BFLOAT16], capture_output=True,
+    result = launch.run([sys.executable, "-c", _DFG_BFLOAT16], capture_output=True,
                             text=True, env=env, timeout=600, cwd=root)
     assert result.returncode == 0, result.stderr[-3000:]
 

@@ -3,10 +3,10 @@
 `same_numbers.json` holds the per-step logs and variable digests of the scenarios in
 `tests/trainers/same_numbers.py`, recorded at the commit before the trainers were moved
 onto one shared kernel (see its `environment` for the software). The scenarios run
-again here in fresh processes: op determinism is process-wide and irreversible, so
-it must stay out of the test process. They run in two halves, one process per test,
-so that no test takes the whole ~40 s (the suite's goal is no test over 30 s); the two
-halves cost one more process start (~5 s of CPU) than one process did.
+again here in other processes (forks of the tests' zygote, `tests/launch.py`): op
+determinism is process-wide and irreversible, so it must stay out of the test process.
+They run in two halves, one process per test, so that no test takes the whole time (the
+suite's goal is no test over 30 s).
 
 Tolerances: rtol 1e-5, atol 1e-6 rather than bit-exact equality. On one machine and
 software the numbers are bit-identical run to run (checked when recording), but
@@ -25,6 +25,7 @@ import sys
 
 import pytest
 
+from tests import launch
 from tests.trainers import same_numbers
 
 RTOL = 1e-5
@@ -38,7 +39,7 @@ def _compute(out: pathlib.Path, names: list[str]) -> subprocess.CompletedProcess
     # The subprocess imports the tfgenaug of this work tree, not another install.
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    return subprocess.run(
+    return launch.run(
         [sys.executable, "-m", "tests.trainers.same_numbers", "--compute", str(out),
          "--only", ",".join(names)],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=900, check=False,
