@@ -89,6 +89,7 @@ def reply(message):
     os.write(1, (json.dumps(message) + "\n").encode())
 
 children, pending = {}, b""
+reply({"id": "ready", "ready": True})
 while True:
     ready, _, _ = select.select([0], [], [], 0.02)
     if ready:
@@ -127,7 +128,7 @@ class Zygote:
             [sys.executable, "-c", ZYGOTE], cwd=REPO, stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self.lock = threading.Condition()
-        self.replies: dict[int, dict] = {}
+        self.replies: dict[int | str, dict] = {}
         self.next_id = 0
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
@@ -150,7 +151,7 @@ class Zygote:
         self.process.stdin.flush()
         return request_id
 
-    def wait_for(self, request_id: int, key: str, timeout: float | None) -> dict | None:
+    def wait_for(self, request_id: int | str, key: str, timeout: float | None) -> dict | None:
         """The reply holding `key` for `request_id`, or None after `timeout` seconds."""
         with self.lock:
             self.lock.wait_for(lambda: key in self.replies.get(request_id, {})
@@ -159,6 +160,11 @@ class Zygote:
             if key not in reply and -1 in self.replies:
                 raise RuntimeError("the test zygote process exited")
             return reply if key in reply else None
+
+    def wait_until_ready(self, timeout: float = 300) -> None:
+        """Returns once the zygote has imported what its children share."""
+        if self.wait_for("ready", "ready", timeout) is None:
+            raise TimeoutError(f"the test zygote did not start within {timeout} s")
 
     def close(self) -> None:
         if self.process.poll() is None:
