@@ -8,7 +8,8 @@ a round running one after another in an order that rotates each round:
     python -m benchmarks.suite_variants --rounds=3
 
 Each variant runs `python -m pytest -q -p no:cacheprovider -n 2 <files>` with its
-environment on top of the caller's. Each finished run is cached as JSON (a rerun times
+environment on top of the caller's (`{cell_dir}` in a value: a directory new to that
+run). Each finished run is cached as JSON (a rerun times
 only what is missing; a variant whose tests fail is an error, not a time) and the table
 (`benchmarks/results/suite_variants/suite_variants.md`) gives each variant's median wall
 time and its ratio to the baseline.
@@ -20,6 +21,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 
 from benchmarks import common
@@ -39,6 +41,10 @@ VARIANTS: dict[str, dict[str, str]] = {
     # One TensorFlow thread per pool in each process (two workers on two cores).
     "one_thread": {"XLA_FLAGS": "--xla_backend_optimization_level=3",
                    "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"},
+    # XLA's persistent compilation cache, in a directory new to each run ({cell_dir}):
+    # do the tests compile the same programs more than once?
+    "xla_o0_compile_cache": {"XLA_FLAGS": "--xla_backend_optimization_level=0",
+                             "TF_XLA_FLAGS": "--tf_xla_persistent_cache_directory={cell_dir}"},
     # The same with tests/conftest.py's XLA level (the baseline since 2026-12-06).
     "one_thread_o0": {"XLA_FLAGS": "--xla_backend_optimization_level=0",
                       "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"},
@@ -78,10 +84,13 @@ def run_cell(round_index: int, variant: str, files: list[str], workers: int,
         return cell
     command = pytest_command(files, workers)
     load = common.load_average()  # before the run: the other work on the machine
-    start = time.perf_counter()
-    finished = subprocess.run(command, capture_output=True, text=True,
-                              env={**os.environ, **VARIANTS[variant]})
-    seconds = time.perf_counter() - start
+    with tempfile.TemporaryDirectory(prefix="suite_variants_cell_") as cell_dir:
+        env = {name: value.replace("{cell_dir}", cell_dir)
+               for name, value in VARIANTS[variant].items()}
+        start = time.perf_counter()
+        finished = subprocess.run(command, capture_output=True, text=True,
+                                  env={**os.environ, **env})
+        seconds = time.perf_counter() - start
     summary = SUMMARY.findall(finished.stdout)
     if finished.returncode != 0 or not summary:
         raise RuntimeError(f"{variant}: {' '.join(command)} failed ({finished.returncode}):\n"

@@ -45,6 +45,19 @@ def test_the_variant_environment_reaches_pytest_and_the_cell_is_cached(tmp_path,
     assert len(seen) == 1
 
 
+def test_cell_dir_is_a_new_directory_for_each_run(tmp_path, monkeypatch):
+    seen = []
+    monkeypatch.setattr(suite_variants.subprocess, "run",
+                        fake_pytest(0, "....\n4 passed in 1.20s\n", seen))
+    for round_index in (0, 1):
+        suite_variants.run_cell(round_index, "xla_o0_compile_cache", FILES, 2, str(tmp_path))
+    flags = [env["TF_XLA_FLAGS"] for _, env in seen]
+    directories = [flag.split("=", 1)[1] for flag in flags]
+    assert all(flag.startswith("--tf_xla_persistent_cache_directory=") for flag in flags)
+    assert "{cell_dir}" not in "".join(flags) and directories[0] != directories[1]
+    assert not any(os.path.exists(d) for d in directories)  # removed after the run
+
+
 def test_a_cell_of_other_files_is_refused(tmp_path):
     write_cell(tmp_path, 0, "xla_o3", 100.0, files=["tests/data"])
     with pytest.raises(ValueError, match="timed files=.*tests/data.*use another --out_dir"):
