@@ -258,6 +258,8 @@ class Launched:
         if reply is None:
             raise subprocess.TimeoutExpired(self.args, timeout)
         self.returncode = reply["returncode"]
+        # The pipes' names can go: whoever reads them holds them open already.
+        shutil.rmtree(self._dir, ignore_errors=True)
         return self.returncode
 
     def send_signal(self, signal_number: int) -> None:
@@ -287,7 +289,6 @@ class Launched:
         if self._drain is not None:
             self._drain.join(timeout=60)
             err = "".join(self._stderr_text)
-        shutil.rmtree(self._dir, ignore_errors=True)
         return out, err
 
 
