@@ -43,13 +43,16 @@ def new_interpreter(args, timeout):
     return subprocess.run(args, capture_output=True, text=True, timeout=timeout)
 
 
-def report(times: dict[str, list[float]], rounds: int, command: str) -> str:
+def report(times: dict[str, list[float]], rounds: int, command: str,
+           load: str = "Load: unknown.") -> str:
     ratio = common.ratios(times["forked"], times["new_interpreter"])
     new, forked = (common.format_spread(times[k]) for k in ("new_interpreter", "forked"))
     return "\n".join([
         "# One binary run: a new interpreter vs a fork of the tests' zygote",
         "",
         f"Command: `{command}`. {common.machine_line()}",
+        "",
+        load,
         "",
         f"A 4-step WGAN-GP run (`python {' '.join(TINY_TRAIN)}`), {rounds} interleaved "
         "rounds (order rotating), wall seconds, median (min-max):",
@@ -72,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.rounds < 1:
         parser.error(f"--rounds must be >= 1; got {args.rounds}")
     launch.zygote().wait_until_ready()
+    load_start = common.load_average()
     work_dir = tempfile.mkdtemp(prefix="launch_cost_")
     try:
         times = common.interleaved(
@@ -80,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
             repeats=args.rounds, warmup=0)
     finally:
         shutil.rmtree(work_dir, ignore_errors=True)
-    text = report(times, args.rounds, common.command_line("benchmarks.launch_cost", argv))
+    text = report(times, args.rounds, common.command_line("benchmarks.launch_cost", argv),
+                  common.load_line(load_start, common.load_average()))
     common.write_markdown(args.out, text)
     return 0
 
