@@ -30,14 +30,15 @@ import time
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def process_cpu_seconds(stat_line: str) -> float:
+def process_cpu_seconds(stat_line: str, reaped: bool = False) -> float:
     """User + system CPU seconds from one `/proc/<pid>/stat` line.
 
     The command name (field 2) may hold spaces and parentheses, so fields are counted
-    after its last `)`: utime and stime are the 12th and 13th from there.
+    after its last `)`: utime and stime are the 12th and 13th from there, and the CPU of
+    the children the process waited for (cutime, cstime) the next two, added if `reaped`.
     """
     fields = stat_line.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return sum(int(x) for x in fields[11:15 if reaped else 13]) / CLOCK_TICKS
 
 
 def cpu_seconds(pid: int) -> float | None:

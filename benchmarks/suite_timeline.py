@@ -19,34 +19,21 @@ import time
 
 import pytest
 
+from benchmarks import stall_watch
+
 ENV = "SUITE_TIMELINE_DIR"
-
-
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def live_children_cpu(pid: int | None = None) -> float:
     """CPU seconds of the running children of `pid` (default: this process) and of the
     children they reaped; 0 where `/proc` is missing."""
-    pid = os.getpid() if pid is None else pid
     total = 0.0
-    try:
-        tasks = os.listdir(f"/proc/{pid}/task")
-    except FileNotFoundError:
-        return 0.0
-    for task in tasks:
+    for child in stall_watch.children(os.getpid() if pid is None else pid):
         try:
-            with open(f"/proc/{pid}/task/{task}/children") as f:
-                children = f.read().split()
+            with open(f"/proc/{child}/stat") as f:
+                total += stall_watch.process_cpu_seconds(f.read(), reaped=True)
         except FileNotFoundError:
             continue
-        for child in children:
-            try:
-                with open(f"/proc/{child}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except FileNotFoundError:
-                continue
-            total += sum(int(x) for x in fields[11:15]) / CLOCK_TICKS  # u, s, cu, cs time
     return total
 
 

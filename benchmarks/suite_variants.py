@@ -41,13 +41,13 @@ VARIANTS: dict[str, dict[str, str]] = {
     # One TensorFlow thread per pool in each process (two workers on two cores).
     "one_thread": {"XLA_FLAGS": "--xla_backend_optimization_level=3",
                    "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"},
+    # The same with tests/conftest.py's XLA level (the baseline since 2026-12-06).
+    "one_thread_o0": {"XLA_FLAGS": "--xla_backend_optimization_level=0",
+                      "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"},
     # XLA's persistent compilation cache, in a directory new to each run ({cell_dir}):
     # do the tests compile the same programs more than once?
     "xla_o0_compile_cache": {"XLA_FLAGS": "--xla_backend_optimization_level=0",
                              "TF_XLA_FLAGS": "--tf_xla_persistent_cache_directory={cell_dir}"},
-    # The same with tests/conftest.py's XLA level (the baseline since 2026-12-06).
-    "one_thread_o0": {"XLA_FLAGS": "--xla_backend_optimization_level=0",
-                      "TF_NUM_INTRAOP_THREADS": "1", "TF_NUM_INTEROP_THREADS": "1"},
 }
 # The test files with the most XLA compiles (suite_profile, 2026-12-06).
 DEFAULT_FILES = ("tests/trainers/test_dfg.py", "tests/trainers/test_dada.py",

@@ -275,11 +275,9 @@ class Launched:
         Stdout is read while the child runs (a full pipe would stop it otherwise).
         """
         deadline = None if timeout is None else time.monotonic() + timeout
-        out_text: list[str] = []
         if self.stdout is not None and self._stdout_reader is None:
             self._stdout_reader = threading.Thread(
-                target=lambda: out_text.append(self.stdout.read()), daemon=True)
-            self._stdout_text = out_text
+                target=lambda: self._stdout_text.append(self.stdout.read()), daemon=True)
             self._stdout_reader.start()
         self.wait(None if deadline is None else max(0.0, deadline - time.monotonic()))
         out = err = None

@@ -13,8 +13,9 @@ from benchmarks import stall_watch
 def test_cpu_seconds_are_counted_after_the_last_parenthesis():
     ticks = stall_watch.CLOCK_TICKS
     line = (f"42 (python (gw0) x) S 1 42 42 0 -1 4194560 100 0 0 0 {3 * ticks} {ticks} "
-            "0 0 20 0 5 0")
+            f"{2 * ticks} {ticks} 20 0 5 0")
     assert stall_watch.process_cpu_seconds(line) == 4.0
+    assert stall_watch.process_cpu_seconds(line, reaped=True) == 7.0  # + cutime, cstime
 
 
 def test_this_process_uses_cpu_and_a_gone_one_is_none():
