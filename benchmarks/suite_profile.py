@@ -109,6 +109,7 @@ def summarize(run: dict, records: list[dict], top_files: int = 20) -> str:
         f"before it {_load(run['load_average_before'])}.",
         "",
         f"pytest: `{run['summary_line']}` (exit code {run['returncode']}).",
+        *[f"Failed: `{r['id']}`." for r in records if r.get("failed")],
         "",
         "| goal (issue 22 part 5) | measured | met |",
         "|---|---|---|",
@@ -147,7 +148,8 @@ def summarize(run: dict, records: list[dict], top_files: int = 20) -> str:
         "## Tests that mostly waited (wall > 5 s, CPU < half of it)",
         "",
         "Their worker was neither computing nor running a subprocess for most of their "
-        "time: it was waiting for a core (the other worker's subprocesses) or for I/O.",
+        "time: waiting for a core, for I/O, or asleep (before 2026-12-07, mostly destroying "
+        "an old tf.data iterator inside a garbage collection: tests/conftest.py).",
         "",
         "| test | wall s | CPU s |",
         "|---|---|---|",

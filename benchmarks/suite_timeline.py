@@ -3,8 +3,8 @@
 Loaded by `benchmarks/suite_profile.py` (`python -m pytest -p benchmarks.suite_timeline`);
 does nothing unless `SUITE_TIMELINE_DIR` names a directory. Each worker appends one JSON
 line per test to `<dir>/<worker>.jsonl`: its node id, start and end (epoch seconds), the
-CPU seconds of the worker process itself and of its subprocesses during the test, and the
-worker's peak resident memory so far.
+CPU seconds of the worker process itself and of its subprocesses during the test, the
+worker's peak resident memory so far, and whether any phase of the test failed.
 
 Subprocess CPU counts both those the worker waited for (`RUSAGE_CHILDREN`) and those still
 running: a long-lived child's own CPU and that of the children it reaped, from
@@ -44,6 +44,17 @@ def _cpu_seconds() -> tuple[float, float]:
             children.ru_utime + children.ru_stime + live_children_cpu())
 
 
+FAILED = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Marks the test failed if its set-up, call or teardown failed."""
+    report = (yield).get_result()
+    if report.failed:
+        item.stash[FAILED] = True
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_protocol(item, nextitem):
     directory = os.environ.get(ENV)
@@ -57,6 +68,7 @@ def pytest_runtest_protocol(item, nextitem):
         "id": item.nodeid, "start": start, "end": end,
         "cpu": own_after - own_before, "children_cpu": children_after - children_before,
         "max_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "failed": item.stash.get(FAILED, False),
     }
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     with open(os.path.join(directory, f"{worker}.jsonl"), "a") as f:

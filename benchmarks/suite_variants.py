@@ -48,6 +48,12 @@ VARIANTS: dict[str, dict[str, str]] = {
     # do the tests compile the same programs more than once?
     "xla_o0_compile_cache": {"XLA_FLAGS": "--xla_backend_optimization_level=0",
                              "TF_XLA_FLAGS": "--tf_xla_persistent_cache_directory={cell_dir}"},
+    # tests/conftest.py's periodic collection (its default since 2026-12-07), and without
+    # it: Python's own schedule only, under which old tf.data iterators stalled tests.
+    "xla_o0_gc_every_10s": {"XLA_FLAGS": "--xla_backend_optimization_level=0",
+                            "TFGENAUG_TESTS_GC_EVERY_SECONDS": "10"},
+    "xla_o0_gc_off": {"XLA_FLAGS": "--xla_backend_optimization_level=0",
+                      "TFGENAUG_TESTS_GC_EVERY_SECONDS": "0"},
 }
 # The test files with the most XLA compiles (suite_profile, 2026-12-06).
 DEFAULT_FILES = ("tests/trainers/test_dfg.py", "tests/trainers/test_dada.py",

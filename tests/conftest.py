@@ -1,6 +1,9 @@
-"""Test set-up: quiet TensorFlow, quick XLA compiles, two logical CPUs for MirroredStrategy."""
+"""Test set-up: quiet TensorFlow, quick XLA compiles, two logical CPUs for MirroredStrategy,
+and a periodic garbage collection that keeps tf.data iterators from growing old."""
 
+import gc
 import os
+import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -39,6 +42,28 @@ if os.environ.get("TFGENAUG_TESTS_DATA_AUTOTUNE") == "0":
     _data_options.Options.__init__ = _options_without_autotuning
 
 import pytest  # noqa: E402
+
+# A full collection after a test whenever this many seconds have passed since the last
+# one (0: never; Python's own schedule only). Why: tf.data iterators left in reference
+# cycles (a pytest.raises traceback holding frames, Keras' closures) live until the
+# collector finds them, and an autotuned iterator's destructor waits for its autotuning
+# thread, whose sleep grows with the iterator's age up to a minute; now and then the wait
+# runs to its end (benchmarks/iterator_teardown.py reproduces it in plain TensorFlow).
+# In the suite, a test that happened to trigger the collection then sat idle for 25-60 s
+# (stall_watch's gdb dumps: the main thread in RootDataset::Iterator::~Iterator, inside a
+# collection). Collected young, such an iterator's wait is short.
+GC_EVERY_SECONDS = float(os.environ.get("TFGENAUG_TESTS_GC_EVERY_SECONDS", "10"))
+_last_collection = time.monotonic()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """After the test's fixtures are torn down, collects if `GC_EVERY_SECONDS` passed."""
+    global _last_collection
+    yield
+    if GC_EVERY_SECONDS > 0 and time.monotonic() - _last_collection >= GC_EVERY_SECONDS:
+        gc.collect()
+        _last_collection = time.monotonic()
 
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,8 @@ def test_the_plugin_records_each_test_with_its_own_and_its_subprocesses_cpu(tmp_
         "import subprocess, sys\n"
         "def test_busy():\n    sum(i * i for i in range(300_000))\n"
         "def test_child():\n"
-        "    subprocess.run([sys.executable, '-c', 'sum(i for i in range(3_000_000))'])\n")
+        "    subprocess.run([sys.executable, '-c', 'sum(i for i in range(3_000_000))'])\n"
+        "def test_fails():\n    assert False\n")
     timeline = tmp_path / "timeline"
     timeline.mkdir()
     env = dict(os.environ, **{suite_timeline.ENV: str(timeline)},
@@ -40,10 +41,12 @@ def test_the_plugin_records_each_test_with_its_own_and_its_subprocesses_cpu(tmp_
         [sys.executable, "-m", "pytest", "-q", "-p", "benchmarks.suite_timeline",
          "-p", "no:cacheprovider", "test_tiny.py"],
         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
-    assert finished.returncode == 0, finished.stdout + finished.stderr
+    assert finished.returncode == 1, finished.stdout + finished.stderr  # test_fails
     lines = [json.loads(line) for line in (timeline / "main.jsonl").read_text().splitlines()]
     by_name = {line["id"]: line for line in lines}
-    assert sorted(by_name) == ["test_tiny.py::test_busy", "test_tiny.py::test_child"]
+    assert sorted(by_name) == ["test_tiny.py::test_busy", "test_tiny.py::test_child",
+                               "test_tiny.py::test_fails"]
+    assert [line["failed"] for line in lines] == [False, False, True]
     assert by_name["test_tiny.py::test_child"]["children_cpu"] > 0.05
     assert by_name["test_tiny.py::test_busy"]["children_cpu"] == 0.0
     for line in lines:
@@ -91,6 +94,10 @@ def test_the_report_marks_goals_and_groups_cpu_by_directory_and_file():
     assert "| tests/bin | 1 | 20 | 32 % |" in text
     assert "| tests/test_top.py | 1 | 1 | 2 % |" in text
     assert "| tests/trainers/test_a.py | 2 | 40 | 42 |" in text
+    assert "Failed:" not in text
+    records[1]["failed"] = True
+    assert "Failed: `tests/trainers/test_a.py::test_two`." in suite_profile.summarize(
+        run_record(wall_seconds=400.0), records)
     waited = text.split("mostly waited")[1]
     assert "`tests/test_top.py::test_waits` | 12.0 | 1.0 |" in waited
     assert "test_run" not in waited  # its CPU went to a subprocess: not waiting
