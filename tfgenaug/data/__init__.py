@@ -5,6 +5,7 @@ Images are float32 NHWC in `[-1, 1]` and labels int32 class ids (see DESIGN.md, 
 
 from tfgenaug.data.arrays import from_arrays
 from tfgenaug.data.arrays import from_npz
+from tfgenaug.data.autotuning import without_autotuning
 from tfgenaug.data.batch_checks import UNLABELLED
 from tfgenaug.data.case import CountTooLargeError
 from tfgenaug.data.case import DataCase
@@ -67,4 +68,5 @@ __all__ = [
     "to_channels",
     "to_directory",
     "to_model_range",
+    "without_autotuning",
 ]

@@ -9,6 +9,7 @@ strategy sees the pairs one device would.
 import numpy as np
 import tensorflow as tf
 
+from tfgenaug.data.autotuning import without_autotuning
 from tfgenaug.validation import check_positive_int
 
 
@@ -31,7 +32,8 @@ def same_class_pairs(images, labels, batch_size: int, seed: int = 0,
 
     Returns:
         An infinite `tf.data.Dataset` of dicts with `"images"` and `"partners"`
-        `(batch_size, H, W, C)` float32 and `"labels"` `(batch_size,)` int32.
+        `(batch_size, H, W, C)` float32 and `"labels"` `(batch_size,)` int32, with
+        tf.data's autotuning off (`without_autotuning`).
 
     Raises:
         ValueError: naming the argument: empty or mismatched arrays, negative labels,
@@ -97,4 +99,4 @@ def same_class_pairs(images, labels, batch_size: int, seed: int = 0,
     draws = tf.data.Dataset.range(2**62).map(partner_draw)
     stream = (tf.data.Dataset.zip(order.map(lambda i: tf.cast(i, tf.int64)), draws).map(pair)
               .batch(batch_size, drop_remainder=True).map(gather))
-    return stream.skip(start_step).prefetch(tf.data.AUTOTUNE)
+    return without_autotuning(stream.skip(start_step).prefetch(tf.data.AUTOTUNE))

@@ -12,6 +12,7 @@ import numbers
 import numpy as np
 import tensorflow as tf
 
+from tfgenaug.data.autotuning import without_autotuning
 from tfgenaug.data.batch_checks import UNLABELLED
 from tfgenaug.data.case import to_channels
 from tfgenaug.data.datasets import load
@@ -97,7 +98,8 @@ def semi_supervised_batches(
 
     Returns:
         An infinite `tf.data.Dataset` of `(images (batch_size, H, W, C) float32, labels
-        (batch_size,) int32)` batches; pass `steps_per_epoch` to `fit`.
+        (batch_size,) int32)` batches; pass `steps_per_epoch` to `fit`. Autotuning is
+        off (`without_autotuning`).
 
     Raises:
         ValueError: naming the argument: an empty set, shapes that differ, a share
@@ -135,7 +137,7 @@ def semi_supervised_batches(
     unknown = (tf.data.Dataset.from_tensor_slices(pool)
                .shuffle(len(pool), seed=seed + 1).repeat().batch(batch_size - per_batch))
     minus_one = tf.fill([batch_size - per_batch], tf.constant(UNLABELLED, tf.int32))
-    return tf.data.Dataset.zip(known, unknown).map(
+    return without_autotuning(tf.data.Dataset.zip(known, unknown).map(
         lambda pair, rest: (tf.concat([pair[0], rest], 0), tf.concat([pair[1], minus_one], 0)),
         num_parallel_calls=tf.data.AUTOTUNE,
-    ).prefetch(tf.data.AUTOTUNE)
+    ).prefetch(tf.data.AUTOTUNE))

@@ -14,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 from keras import layers
 
+from tfgenaug.data.autotuning import without_autotuning
 from tfgenaug.evaluation import registry
 from tfgenaug.layers import GANAugment
 from tfgenaug.layers import SameClassMix
@@ -169,7 +170,7 @@ class BatchStream:
             augment_images = classic_augmentation(seed)
             ds = ds.map(lambda x, y: (augment_images(x, training=True), y),
                         num_parallel_calls=1)
-        return ds.prefetch(tf.data.AUTOTUNE)
+        return without_autotuning(ds.prefetch(tf.data.AUTOTUNE))
 
 
 PLAIN = BatchStream()

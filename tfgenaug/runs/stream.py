@@ -2,6 +2,8 @@
 
 import tensorflow as tf
 
+from tfgenaug.data.autotuning import without_autotuning
+
 SHUFFLE_BUFFER = 4096
 
 
@@ -22,6 +24,8 @@ def training_stream(
     Returns:
         An endless, prefetched `tf.data.Dataset` of `(images, labels)` batches. In-memory
         data has no files to shard: under a multi-worker strategy the batches are sharded.
+        Autotuning is off (`data.without_autotuning`: the run's `fit` would otherwise end
+        waiting for the autotuner).
 
     Example:
     ```python
@@ -32,4 +36,4 @@ def training_stream(
     ds = ds.repeat().batch(batch_size, drop_remainder=True)
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    return ds.skip(start_step).prefetch(tf.data.AUTOTUNE).with_options(options)
+    return without_autotuning(ds.skip(start_step).prefetch(tf.data.AUTOTUNE).with_options(options))

@@ -35,6 +35,8 @@ from absl import logging
 # `enable_op_determinism` is public, its query is not (TF 2.21).
 from tensorflow.python.framework import config as tf_framework_config
 
+from tfgenaug.data.autotuning import without_autotuning
+
 AUTO = "auto"
 # Probe size: rounds of (graph, XLA), each timing `PROBE_STEPS` steps after the first
 # step of its `fit` call (which pays the input pipeline's start-up).
@@ -167,31 +169,19 @@ def probe_dataset(x, y=None, batch_size: int | None = None) -> tf.data.Dataset |
 
     A `tf.data.Dataset` is replayed from its start (the probe's iterator is its own, so
     the run's batches are unchanged); arrays are batched as `fit` would (32 rows unless
-    `batch_size`). A Python generator or iterator cannot be replayed.
+    `batch_size`). A Python generator or iterator cannot be replayed. Autotuning is off:
+    the probe calls `fit` 8 times, and with it on a `fit` often returned seconds after its
+    last step, waiting for the autotuner as its iterator died (`data.without_autotuning`).
     """
     if isinstance(x, tf.data.Dataset):
-        return _without_autotuning(x.repeat())
+        return without_autotuning(x.repeat())
     if isinstance(x, np.ndarray | tf.Tensor | list):
         arrays = (np.asarray(x),) if y is None else (np.asarray(x), np.asarray(y))
         rows = len(arrays[0])
         size = min(batch_size or 32, rows)
         data = tf.data.Dataset.from_tensor_slices(arrays).batch(size, drop_remainder=True)
-        return _without_autotuning(data.repeat())
+        return without_autotuning(data.repeat())
     return None
-
-
-def _without_autotuning(data: tf.data.Dataset) -> tf.data.Dataset:
-    """`data` with tf.data's autotuning off.
-
-    The probe calls `fit` 8 times; with autotuning on, a `fit` often returns seconds
-    after its last step, waiting for the autotuner's thread as its iterator is destroyed
-    (`benchmarks/results/xla_profile.md`, "Harness"). The probe's step times exclude that
-    wait, its wall time did not. A training step is thousands of times slower than the
-    input pipeline (`benchmarks/results/throughput.md`), so the steps time the same.
-    """
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    return data.with_options(options)
 
 
 class StepTimer(keras.callbacks.Callback):
