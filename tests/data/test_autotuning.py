@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from tfgenaug import data
 from tfgenaug.evaluation.batches import BatchStream
+from tfgenaug.evaluation.conditions.filtered import half_and_half_batches
 from tfgenaug.runs.stream import training_stream
 from tfgenaug.trainers.compile_path import probe_dataset
 
@@ -32,8 +33,10 @@ def _pairs():
     lambda: BatchStream()(IMAGES, LABELS, batch_size=4, seed=0, num_classes=2),
     lambda: probe_dataset(IMAGES, LABELS, batch_size=4),
     lambda: probe_dataset(_pairs().batch(4)),
+    lambda: half_and_half_batches((IMAGES, LABELS), (IMAGES, LABELS), batch_size=4, seed=0),
 ], ids=["training_stream", "same_class_pairs", "semi_supervised_batches",
-        "evaluation_batch_stream", "compile_path_probe_arrays", "compile_path_probe_dataset"])
+        "evaluation_batch_stream", "compile_path_probe_arrays", "compile_path_probe_dataset",
+        "filtered_half_and_half"])
 def test_every_stream_a_fit_trains_on_has_autotuning_off(build):
     stream = build()
     assert stream.options().autotune.enabled is False

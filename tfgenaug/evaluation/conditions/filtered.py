@@ -26,6 +26,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgenaug import savedmodels
+from tfgenaug.data.autotuning import without_autotuning
 from tfgenaug.evaluation import registry
 from tfgenaug.evaluation.classifier import train_classifier
 from tfgenaug.evaluation.config import EvalConfig
@@ -80,7 +81,7 @@ def half_and_half_batches(real: tuple[np.ndarray, np.ndarray],
     ds = tf.data.Dataset.zip(stream(*real, batch_size - half, 0),
                              stream(*generated, half, 1))
     ds = ds.map(lambda a, b: (tf.concat([a[0], b[0]], 0), tf.concat([a[1], b[1]], 0)))
-    return ds.prefetch(tf.data.AUTOTUNE)
+    return without_autotuning(ds.prefetch(tf.data.AUTOTUNE))
 
 
 def train_filtered(config: EvalConfig, images: np.ndarray, labels: np.ndarray,

@@ -30,6 +30,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tfgenaug.data.autotuning import without_autotuning
 from tfgenaug.evaluation import registry
 from tfgenaug.evaluation.classifier import train_classifier
 from tfgenaug.evaluation.config import EvalConfig
@@ -77,7 +78,7 @@ def train_decoder(encoder: keras.Model, images: np.ndarray, config: EvalConfig):
     batch = min(STDA_DECODER_BATCH, len(images))
     ds = tf.data.Dataset.from_tensor_slices(images.astype(np.float32))
     ds = ds.shuffle(len(images), seed=config.seed, reshuffle_each_iteration=True).repeat()
-    ds = ds.batch(batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    ds = without_autotuning(ds.batch(batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE))
     history = trainer.fit(ds, steps_per_epoch=decoder_steps(config), epochs=1, verbose=0)
     return trainer.decoder, float(history.history["loss"][-1])
 
