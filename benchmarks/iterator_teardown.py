@@ -104,8 +104,9 @@ def report(cells: list[dict], command: str) -> str:
         "",
         f"Deletions over {STALL_SECONDS:g} s: autotune on {stalls['autotune_on']}, autotune "
         f"off {stalls['autotune_off']} (of {sum(len(c['deletion_seconds']) for c in cells) // 2}"
-        " each). A stall is rare and its length random (how much of the autotuning thread's "
-        "sleep is left), so this counts them rather than comparing means.",
+        " each). Stalls come in some deletions only, so this counts them rather than "
+        "comparing means; a stall that lasts ~60 s is the autotuning thread's whole "
+        "sleep at its longest period, i.e. the deletion's wake-up never reached it.",
         "",
     ])
 
