@@ -165,6 +165,12 @@ def write_markdown(path: str, text: str) -> None:
     print(text)
 
 
+def round_cell_path(out_dir: str, round_index: int, variant: str) -> str:
+    """Where an interleaved benchmark caches the cell of `variant` in round `round_index`:
+    `<out_dir>/cells/round<round_index>_<variant>.json`."""
+    return os.path.join(out_dir, "cells", f"round{round_index}_{variant}.json")
+
+
 def json_records(root: str) -> list[dict]:
     """Every `*.json` file under `root`, loaded, in sorted path order; `[]` if no `root`.
 

@@ -59,12 +59,8 @@ def measure(iterators: int, age: float, autotune: bool) -> list[float]:
     return seconds
 
 
-def cell_path(out_dir: str, round_index: int, variant: str) -> str:
-    return os.path.join(out_dir, "cells", f"round{round_index}_{variant}.json")
-
-
 def _start_cell(variant: str, iterators: int, age: float) -> subprocess.Popen:
-    code = ("import json, sys; from benchmarks import iterator_teardown as t; "
+    code = ("import json; from benchmarks import iterator_teardown as t; "
             f"print(json.dumps(t.measure({iterators}, {age}, {variant == 'autotune_on'})))")
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
@@ -74,13 +70,13 @@ def _start_cell(variant: str, iterators: int, age: float) -> subprocess.Popen:
 def run_round(out_dir: str, round_index: int, iterators: int, age: float) -> None:
     """Runs the variants of one round that are not cached yet, at the same time."""
     started = {variant: _start_cell(variant, iterators, age) for variant in VARIANTS
-               if not os.path.exists(cell_path(out_dir, round_index, variant))}
+               if not os.path.exists(common.round_cell_path(out_dir, round_index, variant))}
     for variant, process in started.items():
         stdout, stderr = process.communicate(timeout=age + 600)
         if process.returncode != 0:
             raise RuntimeError(f"{variant} failed:\n{stderr[-3000:]}")
         seconds = json.loads(stdout.strip().splitlines()[-1])
-        jsonio.write_json(cell_path(out_dir, round_index, variant), {
+        jsonio.write_json(common.round_cell_path(out_dir, round_index, variant), {
             "variant": variant, "round": round_index, "iterators": iterators, "age": age,
             "deletion_seconds": seconds, "finished": common.utc_now()})
 

@@ -39,10 +39,6 @@ TIME_LINE = re.compile(r"Trained (\d+) steps in .*?: ([\d.]+) steps/s")
 PROBE = re.compile(r"compile-path probe (\d+) s")
 
 
-def cell_path(out_dir: str, round_index: int, variant: str) -> str:
-    return os.path.join(out_dir, "cells", f"round{round_index}_{variant}.json")
-
-
 def parse_output(text: str) -> dict:
     """The steps/s and probe seconds the train binary printed at its end (None if absent)."""
     line = TIME_LINE.search(text)
@@ -53,7 +49,7 @@ def parse_output(text: str) -> dict:
 
 def run_cell(round_index: int, variant: str, out_dir: str, work_dir: str) -> dict:
     """Runs the main job as `variant` once from an empty model dir; a cached cell is read."""
-    path = cell_path(out_dir, round_index, variant)
+    path = common.round_cell_path(out_dir, round_index, variant)
     if os.path.exists(path):
         with open(path) as f:
             return json.load(f)

@@ -62,10 +62,6 @@ DEFAULT_FILES = ("tests/trainers/test_dfg.py", "tests/trainers/test_dada.py",
 SUMMARY = re.compile(r"^=* ?(\d+ passed.*?) ?=*$", re.MULTILINE)
 
 
-def cell_path(out_dir: str, round_index: int, variant: str) -> str:
-    return os.path.join(out_dir, "cells", f"round{round_index}_{variant}.json")
-
-
 def pytest_command(files: list[str], workers: int) -> list[str]:
     return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n",
             str(workers), *files]
@@ -79,7 +75,7 @@ def run_cell(round_index: int, variant: str, files: list[str], workers: int,
         ValueError: the cached cell timed other files or workers (use another `out_dir`).
         RuntimeError: a test failed under the variant.
     """
-    path = cell_path(out_dir, round_index, variant)
+    path = common.round_cell_path(out_dir, round_index, variant)
     if os.path.exists(path):
         with open(path) as f:
             cell = json.load(f)

@@ -14,7 +14,7 @@ def write_cell(out_dir, round_index, variant, seconds, agreement=0.97):
             "label_agreement": agreement, "steps_per_second": 2000 / seconds,
             "probe_seconds": 20.0, "load_average_before": 0.1,
             "finished": f"2026-12-06 1{round_index}:00 UTC"}
-    path = main_job_timing.cell_path(str(out_dir), round_index, variant)
+    path = common.round_cell_path(str(out_dir), round_index, variant)
     (out_dir / "cells").mkdir(exist_ok=True)
     with open(path, "w") as f:
         json.dump(cell, f)

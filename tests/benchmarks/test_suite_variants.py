@@ -7,6 +7,7 @@ import subprocess
 
 import pytest
 
+from benchmarks import common
 from benchmarks import suite_variants
 
 FILES = ["tests/core"]
@@ -17,7 +18,7 @@ def write_cell(out_dir, round_index, variant, seconds, files=FILES):
             "files": files, "workers": 2, "wall_seconds": seconds, "pytest": "4 passed in 1s",
             "load_average_before": 0.1, "finished": f"2026-12-06 1{round_index}:00 UTC"}
     os.makedirs(out_dir / "cells", exist_ok=True)
-    with open(suite_variants.cell_path(str(out_dir), round_index, variant), "w") as f:
+    with open(common.round_cell_path(str(out_dir), round_index, variant), "w") as f:
         json.dump(cell, f)
     return cell
 
@@ -69,7 +70,7 @@ def test_failing_tests_are_an_error_not_a_time(tmp_path, monkeypatch):
                         fake_pytest(1, "F...\n1 failed, 3 passed in 1.20s\n", []))
     with pytest.raises(RuntimeError, match="one_thread: .* failed \\(1\\)"):
         suite_variants.run_cell(0, "one_thread", FILES, 2, str(tmp_path))
-    assert not os.path.exists(suite_variants.cell_path(str(tmp_path), 0, "one_thread"))
+    assert not os.path.exists(common.round_cell_path(str(tmp_path), 0, "one_thread"))
 
 
 def test_ratios_pair_each_variant_with_the_baseline_of_its_own_round(tmp_path):

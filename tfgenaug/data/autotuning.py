@@ -8,13 +8,13 @@ def without_autotuning(dataset: tf.data.Dataset) -> tf.data.Dataset:
 
     An autotuned iterator runs a thread that re-tunes the pipeline on a period that doubles
     up to 60 s as the iterator ages. Deleting the iterator is meant to wake that thread,
-    but in TensorFlow 2.21 the deletion often waits for the period to run out: 8 of 30
-    iterators aged 90 s took ~60 s each to delete on a loaded 2-core machine, none with
-    autotuning off (`python -m benchmarks.iterator_teardown`). Every `fit` deletes its
-    iterator when it returns (or the garbage collector does, later), so a long run could
-    end with a minute of doing nothing. The library's training streams are in-memory,
-    cached or generated per step, and a training step costs thousands of times what the
-    pipeline does (`benchmarks/results/throughput.md`), so there is nothing to tune.
+    but in TensorFlow 2.21 the deletion often waits for the period to run out: 19 of 90
+    iterators aged 90 s took over 1 s to delete (nearly all ~60 s) on a loaded 2-core
+    machine, none with autotuning off (`python -m benchmarks.iterator_teardown`). Every
+    `fit` deletes its iterator when it returns (or the garbage collector does, later), so
+    a long run could end with a minute of doing nothing. The library's training streams
+    are in-memory, cached or generated per step, and a training step costs thousands of
+    times what the pipeline does (`benchmarks/results/throughput.md`), so there is nothing to tune.
     `prefetch(AUTOTUNE)` still adapts its buffer (tf.data's older, per-prefetch tuner) and
     `num_parallel_calls=AUTOTUNE` maps run one call per core.
 
