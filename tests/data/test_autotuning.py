@@ -22,6 +22,13 @@ def test_autotuning_is_off_and_the_elements_are_unchanged():
     assert list(quiet.as_numpy_iterator()) == list(stream.as_numpy_iterator())
 
 
+@pytest.mark.parametrize("bad", [[1, 2, 3], np.zeros(3), None])
+def test_a_non_dataset_is_refused_naming_the_argument(bad):
+    with pytest.raises(TypeError, match=f"dataset must be a tf.data.Dataset; got "
+                                         f"{type(bad).__name__}"):
+        data.without_autotuning(bad)
+
+
 def _pairs():
     return tf.data.Dataset.from_tensor_slices((IMAGES, LABELS))
 

@@ -27,11 +27,16 @@ def without_autotuning(dataset: tf.data.Dataset) -> tf.data.Dataset:
     Returns:
         The same dataset with `options().autotune.enabled` False.
 
+    Raises:
+        TypeError: `dataset` is not a `tf.data.Dataset`.
+
     Example:
     ```python
     stream = without_autotuning(images.batch(64).prefetch(tf.data.AUTOTUNE))
     ```
     """
+    if not isinstance(dataset, tf.data.Dataset):
+        raise TypeError(f"dataset must be a tf.data.Dataset; got {type(dataset).__name__}")
     options = tf.data.Options()
     options.autotune.enabled = False
     return dataset.with_options(options)
