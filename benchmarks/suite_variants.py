@@ -54,6 +54,12 @@ VARIANTS: dict[str, dict[str, str]] = {
                             "TFGENAUG_TESTS_GC_EVERY_SECONDS": "10"},
     "xla_o0_gc_off": {"XLA_FLAGS": "--xla_backend_optimization_level=0",
                       "TFGENAUG_TESTS_GC_EVERY_SECONDS": "0"},
+    # tests/conftest.py freezes what survives its collections (its default since
+    # 2026-12-07); without: every collection walks every object again.
+    "xla_o0_gc_freeze": {"XLA_FLAGS": "--xla_backend_optimization_level=0",
+                         "TFGENAUG_TESTS_GC_FREEZE": "1"},
+    "xla_o0_gc_no_freeze": {"XLA_FLAGS": "--xla_backend_optimization_level=0",
+                            "TFGENAUG_TESTS_GC_FREEZE": "0"},
 }
 # The test files with the most XLA compiles (suite_profile, 2026-12-06).
 DEFAULT_FILES = ("tests/trainers/test_dfg.py", "tests/trainers/test_dada.py",
