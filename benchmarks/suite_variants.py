@@ -60,6 +60,14 @@ VARIANTS: dict[str, dict[str, str]] = {
                          "TFGENAUG_TESTS_GC_FREEZE": "1"},
     "xla_o0_gc_no_freeze": {"XLA_FLAGS": "--xla_backend_optimization_level=0",
                             "TFGENAUG_TESTS_GC_FREEZE": "0"},
+    # tests/conftest.py's default since 2026-12-07 (frozen collections, Grappler off in the
+    # test processes), the same with Grappler on, and what the suite ran with before both.
+    "frozen_no_grappler": {"XLA_FLAGS": "--xla_backend_optimization_level=0",
+                           "TFGENAUG_TESTS_GC_FREEZE": "1", "TFGENAUG_TESTS_GRAPPLER": "0"},
+    "frozen_grappler": {"XLA_FLAGS": "--xla_backend_optimization_level=0",
+                        "TFGENAUG_TESTS_GC_FREEZE": "1", "TFGENAUG_TESTS_GRAPPLER": "1"},
+    "unfrozen_grappler": {"XLA_FLAGS": "--xla_backend_optimization_level=0",
+                          "TFGENAUG_TESTS_GC_FREEZE": "0", "TFGENAUG_TESTS_GRAPPLER": "1"},
 }
 # The test files with the most XLA compiles (suite_profile, 2026-12-06).
 DEFAULT_FILES = ("tests/trainers/test_dfg.py", "tests/trainers/test_dada.py",

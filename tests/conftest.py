@@ -1,6 +1,6 @@
-"""Test set-up: quiet TensorFlow, quick XLA compiles, two logical CPUs for MirroredStrategy,
-and a periodic garbage collection that keeps tf.data iterators from growing old and
-freezes what survives it."""
+"""Test set-up: quiet TensorFlow, quick XLA compiles, no Grappler, two logical CPUs for
+MirroredStrategy, and a periodic garbage collection that keeps tf.data iterators from
+growing old and freezes what survives it."""
 
 import gc
 import os
@@ -27,6 +27,17 @@ if tf.config.get_logical_device_configuration(_cpu) is None:
         _cpu, [tf.config.LogicalDeviceConfiguration()] * 2
     )
 assert len(tf.config.list_logical_devices("CPU")) == 2, "tests need two logical CPU devices"
+
+# Grappler, TensorFlow's graph optimizer, off in the test processes ("1": on). Every plain
+# (non-XLA) tf.function the tests call is optimized once on its first call, and the tests
+# call hundreds of new functions a few times each: Grappler's passes were 8 % of the
+# whole suite's CPU samples (perf, 2026-12-07), a tiny WGAN-GP fit's CPU 2.06 s with them,
+# 1.47 s without. What the tests check is the maths of our graphs, which Grappler must not
+# change; the processes they start (the binaries, `tests/launch.py`'s forks, the
+# same-numbers replays) keep TensorFlow's default, so Grappler-optimized graphs stay
+# covered end to end.
+if os.environ.get("TFGENAUG_TESTS_GRAPPLER", "0") != "1":
+    tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
 
 if os.environ.get("TFGENAUG_TESTS_DATA_AUTOTUNE") == "0":
     # Experimental, for `benchmarks/suite_variants.py`: tf.data pipelines built with
