@@ -32,10 +32,11 @@ assert len(tf.config.list_logical_devices("CPU")) == 2, "tests need two logical 
 # (non-XLA) tf.function the tests call is optimized once on its first call, and the tests
 # call hundreds of new functions a few times each: Grappler's passes were 8 % of the
 # whole suite's CPU samples (perf, 2026-12-07), a tiny WGAN-GP fit's CPU 2.06 s with them,
-# 1.47 s without. What the tests check is the maths of our graphs, which Grappler must not
-# change; the processes they start (the binaries, `tests/launch.py`'s forks, the
-# same-numbers replays) keep TensorFlow's default, so Grappler-optimized graphs stay
-# covered end to end.
+# 1.47 s without; on tests/trainers + tests/runs the wall time was a tie, 0.98x (0.94-1.00,
+# benchmarks/results/suite_variants_gc_grappler). What the tests check is the maths of
+# our graphs, which Grappler must not change; the processes they start (the binaries,
+# `tests/launch.py`'s forks, the same-numbers replays) keep TensorFlow's default, so
+# Grappler-optimized graphs stay covered end to end.
 if os.environ.get("TFGENAUG_TESTS_GRAPPLER", "0") != "1":
     tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
 
@@ -69,7 +70,9 @@ GC_EVERY_SECONDS = float(os.environ.get("TFGENAUG_TESTS_GC_EVERY_SECONDS", "10")
 # sight, so that later collections walk only what was made since ("0": never frozen).
 # Why: a worker's tracked objects grow to ~1.5 million (TensorFlow's and Keras' modules,
 # the graphs their caches keep), and each full collection walked them all: 0.6 s each,
-# 16 s of a tests/trainers worker's 254 CPU s (gc.callbacks, 2026-12-07); frozen, 4 s.
+# 16 s of a tests/trainers worker's 254 CPU s (gc.callbacks, 2026-12-07); frozen, 4 s,
+# and tests/trainers + tests/runs took 0.90x (0.68-0.91) of the time (3 rotating rounds,
+# benchmarks/results/suite_variants_gc_grappler).
 # The price: a reference cycle among frozen objects that later turns to garbage is never
 # freed (memory only; refcounted objects still are), so the workers' memory can grow.
 GC_FREEZE = os.environ.get("TFGENAUG_TESTS_GC_FREEZE", "1") != "0"
