@@ -91,10 +91,36 @@ if GC_FREEZE:
     _collect()  # TensorFlow's, Keras' and the library's modules, frozen before any test
 
 
+# Every traced `tf.custom_gradient` registers its gradient function in TensorFlow's global
+# gradient registry ("CustomGradient-<uid>") and never removes it, and the function's
+# closure holds tensors of the graph being traced. Keras' optimizers trace one on every
+# update (`ReplicaContext.all_reduce` of the gradients, even on one device), so each
+# `fit` left its whole step graph alive for the rest of the process: 32 MB per tiny
+# WGAN-GP fit, a tests/trainers run in one process at 10 GB, the suite's workers at
+# 11.7 GB each on a 24 GiB machine (`python -m benchmarks.custom_gradient_leak` shows it
+# with plain Keras). After each test the registry's custom entries are dropped ("0": kept):
+# they are read only while a graph is differentiated, which for a test's graphs happens
+# within the test. A later test differentiating a graph traced earlier would fail loudly
+# (LookupError naming the entry), never silently.
+RELEASE_CUSTOM_GRADIENTS = os.environ.get("TFGENAUG_TESTS_RELEASE_CUSTOM_GRADIENTS") != "0"
+
+
+def _release_custom_gradients() -> None:
+    from tensorflow.python.framework import ops as tf_ops  # the registry is not public
+
+    registered = tf_ops._gradient_registry._registry
+    for name in [name for name in registered if name.startswith("CustomGradient-")]:
+        del registered[name]
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item, nextitem):
-    """After the test's fixtures are torn down, collects if `GC_EVERY_SECONDS` passed."""
+    """After the test's fixtures are torn down, drops its custom gradients (before a
+    collection, which would otherwise freeze its graphs for good) and collects if
+    `GC_EVERY_SECONDS` passed."""
     yield
+    if RELEASE_CUSTOM_GRADIENTS:
+        _release_custom_gradients()
     if GC_EVERY_SECONDS > 0 and time.monotonic() - _last_collection >= GC_EVERY_SECONDS:
         _collect()
 
