@@ -92,6 +92,15 @@ def _directory(record: dict) -> str:
     return "/".join(record["id"].split("::")[0].split("/")[:2])
 
 
+def _peak_memory_line(records: list[dict]) -> str:
+    peaks = {}
+    for r in records:
+        worker = r.get("worker", "?")
+        peaks[worker] = max(peaks.get(worker, 0.0), r.get("max_rss_mib", 0.0))
+    return "Peak resident memory per worker process: " + ", ".join(
+        f"{worker} {peak / 1024:.1f} GiB" for worker, peak in sorted(peaks.items())) + "."
+
+
 def summarize(run: dict, records: list[dict], top_files: int = 20) -> str:
     """The report: goals, how busy the cores were, and the CPU by directory and file."""
     wall = run["wall_seconds"]
@@ -123,6 +132,8 @@ def summarize(run: dict, records: list[dict], top_files: int = 20) -> str:
         f"{wall:.0f} s ({100 * cpu / available:.0f} % busy). At that share, "
         f"{GOAL_SUITE_SECONDS / 60:.0f} minutes hold about {goal_cpu:.0f} CPU seconds: "
         f"{100 * goal_cpu / cpu:.0f} % of this run's work." if cpu else "No tests recorded.",
+        "",
+        _peak_memory_line(records),
         "",
         "## Tests over the limit",
         "",

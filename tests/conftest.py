@@ -56,6 +56,8 @@ if os.environ.get("TFGENAUG_TESTS_DATA_AUTOTUNE") == "0":
 
 import pytest  # noqa: E402
 
+from benchmarks import custom_gradient_leak  # noqa: E402
+
 # A full collection after a test whenever this many seconds have passed since the last
 # one (0: never; Python's own schedule only). Why: tf.data iterators left in reference
 # cycles (a pytest.raises traceback holding frames, Keras' closures) live until the
@@ -105,14 +107,6 @@ if GC_FREEZE:
 RELEASE_CUSTOM_GRADIENTS = os.environ.get("TFGENAUG_TESTS_RELEASE_CUSTOM_GRADIENTS") != "0"
 
 
-def _release_custom_gradients() -> None:
-    from tensorflow.python.framework import ops as tf_ops  # the registry is not public
-
-    registered = tf_ops._gradient_registry._registry
-    for name in [name for name in registered if name.startswith("CustomGradient-")]:
-        del registered[name]
-
-
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_teardown(item, nextitem):
     """After the test's fixtures are torn down, drops its custom gradients (before a
@@ -120,7 +114,7 @@ def pytest_runtest_teardown(item, nextitem):
     `GC_EVERY_SECONDS` passed."""
     yield
     if RELEASE_CUSTOM_GRADIENTS:
-        _release_custom_gradients()
+        custom_gradient_leak.release_custom_gradients()
     if GC_EVERY_SECONDS > 0 and time.monotonic() - _last_collection >= GC_EVERY_SECONDS:
         _collect()
 

@@ -90,6 +90,7 @@ def test_the_report_marks_goals_and_groups_cpu_by_directory_and_file():
     assert "| `tests/trainers/test_a.py::test_one` | 40.0 | 38.0 | 0.0 |" in text
     # 60.5 CPU seconds of 800: 8 % busy; 6 minutes at that share hold 54 s, 90 % of it.
     assert "**60 CPU seconds**" in text and "(8 % busy)" in text and "90 % of this run" in text
+    assert "Peak resident memory per worker process: gw0 0.1 GiB." in text
     assert "| tests/trainers | 2 | 40 | 66 % |" in text
     assert "| tests/bin | 1 | 20 | 32 % |" in text
     assert "| tests/test_top.py | 1 | 1 | 2 % |" in text
