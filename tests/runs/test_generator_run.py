@@ -216,9 +216,23 @@ def test_judge_is_trained_once_per_pool_and_seed(tmp_path, monkeypatch):
     assert trained == [0, 1]
 
 
+def test_a_short_auto_run_takes_the_graph_without_timing(tmp_path, monkeypatch, capsys):
+    from tfgenaug.trainers import compile_path
+
+    monkeypatch.setattr(compile_path, "measure_paths", _must_not_time)
+    config = tiny_config(tmp_path, steps=2, judge_epochs=0, jit_compile="auto")
+    train_generator(config, verbose=0)
+    recorded = json.loads((tmp_path / "run" / "config.json").read_text())["compile_path"]
+    assert recorded["jit_compile"] is False and recorded["reason"] == "short run"
+    out = capsys.readouterr().out
+    assert "Compile path: graph (no XLA) (short run)" in out and "Timing XLA" not in out
+
+
 def test_auto_compile_path_is_recorded_and_kept_on_resume(tmp_path, monkeypatch, capsys):
     from tfgenaug.trainers import compile_path
 
+    # Timed even though the run is short: what is tested is the record and the resume.
+    monkeypatch.setattr(compile_path, "PROBE_TOTAL_STEPS", 0)
     config = tiny_config(tmp_path, steps=2, judge_epochs=0, jit_compile="auto")
     train_generator(config, verbose=0)
     config_path = tmp_path / "run" / "config.json"

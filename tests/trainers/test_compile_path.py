@@ -81,7 +81,8 @@ def test_the_probe_leaves_training_as_a_forced_run_on_the_chosen_path():
         np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
-def test_fit_chooses_on_first_use_and_takes_arrays():
+def test_fit_chooses_on_first_use_and_takes_arrays(monkeypatch):
+    monkeypatch.setattr(compile_path, "PROBE_TOTAL_STEPS", 0)  # time even a short fit
     trainer = wgan()
     trainer.compile(jit_compile="auto")
     assert trainer.compile_path is None
@@ -90,6 +91,42 @@ def test_fit_chooses_on_first_use_and_takes_arrays():
     trainer.fit(images, np.arange(32) % NUM_CLASSES, batch_size=8, epochs=1, verbose=0)
     assert trainer.compile_path.reason == "measured"
     assert trainer.train_steps == 4
+
+
+def test_a_short_fit_takes_the_graph_without_timing(monkeypatch):
+    monkeypatch.setattr(compile_path, "measure_paths", _must_not_time)
+    trainer = wgan()
+    trainer.compile()
+    trainer.fit(tiny_batches(), epochs=2, verbose=0)  # 8 steps
+    assert trainer.compile_path == compile_path.CompilePath(False, "short run")
+    assert trainer.jit_compile is False and trainer.train_steps == 8
+
+
+def test_a_fit_longer_than_the_probe_is_timed(monkeypatch):
+    timed = []
+
+    def fake_measure_paths(run_steps):
+        timed.append(True)
+        return {False: [1.0], True: [2.0]}
+
+    monkeypatch.setattr(compile_path, "measure_paths", fake_measure_paths)
+    trainer = wgan()
+    trainer.compile()
+    steps = compile_path.PROBE_TOTAL_STEPS + 1
+    trainer.fit(tiny_batches().repeat(), steps_per_epoch=steps, epochs=1, verbose=0)
+    assert timed == [True] and trainer.compile_path.reason == "measured"
+    assert trainer.jit_compile is False and trainer.train_steps == steps
+
+
+def test_fit_steps_counts_what_fit_will_train():
+    images = np.zeros((100, *SHAPE), "float32")
+    assert compile_path.fit_steps(images, batch_size=32, epochs=2) == 8  # 4 per epoch
+    assert compile_path.fit_steps(images, epochs=3, initial_epoch=1) == 8  # 32 by default
+    assert compile_path.fit_steps(tiny_batches(), epochs=2) == 8
+    assert compile_path.fit_steps(tiny_batches().repeat(), steps_per_epoch=5, epochs=3) == 15
+    assert compile_path.fit_steps(tiny_batches().repeat()) is None  # infinite
+    assert compile_path.fit_steps(tiny_batches().filter(lambda x, y: True)) is None  # unknown
+    assert compile_path.fit_steps(iter(tiny_batches())) is None
 
 
 def test_an_accelerator_takes_xla_without_timing(monkeypatch):

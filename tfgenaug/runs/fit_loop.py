@@ -128,17 +128,19 @@ def restore(trainer, plan: FitPlan) -> tuple[callbacks.TrainingCheckpoint, int]:
 
 
 def resolve_compile_path(trainer, batches: tf.data.Dataset,
-                         recorded: compile_path.CompilePath | None = None
-                         ) -> compile_path.CompilePath | None:
+                         recorded: compile_path.CompilePath | None = None,
+                         steps: int | None = None) -> compile_path.CompilePath | None:
     """The compile path `trainer` trains on, chosen now if `jit_compile="auto"`.
 
     A resumed run takes the path its first part chose (`recorded`), so a run does not
-    change path, or numbers, half-way. The path is printed.
+    change path, or numbers, half-way (a run begun short keeps the graph when extended).
+    The path is printed.
 
     Args:
         trainer: a compiled tfgenaug trainer.
         batches: the run's training batches (the probe replays them from the start).
         recorded: the path recorded by the run being resumed, if any.
+        steps: the steps the run has left to train (a short run is not timed).
 
     Returns:
         The `CompilePath`, or None for a model without one (not a tfgenaug trainer).
@@ -147,9 +149,10 @@ def resolve_compile_path(trainer, batches: tf.data.Dataset,
         return None
     if trainer.compile_path is None and recorded is not None:
         trainer.use_compile_path(recorded)
-    elif trainer.compile_path is None:
+    elif trainer.compile_path is None and (steps is None
+                                           or steps > compile_path.PROBE_TOTAL_STEPS):
         print("Timing XLA against the plain graph for jit_compile=auto ...", flush=True)
-    path = trainer.choose_compile_path(batches)
+    path = trainer.choose_compile_path(batches, steps=steps)
     print(f"Compile path: {path.describe()}", flush=True)
     return path
 
@@ -174,7 +177,8 @@ def fit_run(trainer, plan: FitPlan, verbose="auto") -> int:
                else training_stream(plan.train, plan.batch_size, plan.seed, start))
     recorded = model_dir.recorded_compile_path(plan.restore_dir or plan.out_dir) if start else None
     began = time.perf_counter()
-    path = resolve_compile_path(trainer, batches, recorded) if start < plan.steps else recorded
+    path = (resolve_compile_path(trainer, batches, recorded, steps=plan.steps - start)
+            if start < plan.steps else recorded)
     probe_seconds = time.perf_counter() - began
     model_dir.write_run_config(
         plan.out_dir, plan.config_key, plan.config, trainer, **plan.run_config,

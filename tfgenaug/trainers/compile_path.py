@@ -10,6 +10,10 @@ step ran at 0.87x with XLA one day and ~2x the next, and DADA and DFG at 0.25x
   would make the numbers depend on the machine's load);
 - on a CPU-only `MultiWorkerMirroredStrategy` it takes the graph without timing (every
   worker must make the same choice, and timings differ between hosts);
+- for a run of at most `PROBE_TOTAL_STEPS` steps it takes the graph without timing: the
+  probe would train more steps than the run itself, and XLA's compilation, which the
+  graph does not pay, is never repaid over so few steps (a 2-step run of the evaluate
+  binary used 26.5 CPU s with the probe, 18.6 s without);
 - otherwise it **times both paths** on the training data before the first step, in
   interleaved rounds, and keeps the one with the lower median step time. The probe's
   steps are undone (the trainer is restored from an in-memory checkpoint), so training
@@ -46,6 +50,10 @@ PROBE_STEPS = 4
 # times slower than every step of the other: more rounds cannot change the choice, and a
 # slow path is expensive to keep timing (DADA's XLA step was 4x its graph step).
 DECISIVE_RATIO = 2.0
+# The most steps the probe trains: each path's untimed first step, then per round and
+# path one start-up step and `PROBE_STEPS` timed ones. A run no longer than this is a
+# "short run" (see the module docstring).
+PROBE_TOTAL_STEPS = 2 * (1 + PROBE_ROUNDS * (PROBE_STEPS + 1))
 ACCELERATOR_TYPES = ("GPU", "TPU")
 
 
@@ -88,9 +96,10 @@ class CompilePath:
     Attributes:
         jit_compile: bool. Whether the step compiles with XLA.
         reason: `"forced"` (`True`/`False` given), `"accelerator"`, `"deterministic"`,
-            `"multi-worker"`, `"measured"` (the probe timed both), `"recorded"` (a
-            resumed run's choice), `"not measurable"` (data the probe cannot replay) or
-            `"probing"` (during the probe).
+            `"multi-worker"`, `"short run"` (no more steps than the probe's),
+            `"measured"` (the probe timed both), `"recorded"` (a resumed run's choice),
+            `"not measurable"` (data the probe cannot replay) or `"probing"` (during
+            the probe).
         xla_seconds: median seconds per step with XLA, when measured.
         graph_seconds: median seconds per step without XLA, when measured.
         xla_spread: `(min, max)` seconds per step with XLA over the probe's steps.
@@ -127,14 +136,16 @@ class CompilePath:
         return dataclasses.asdict(self)
 
 
-def path_without_timing(trainer: keras.Model,
-                        data: tf.data.Dataset | None) -> CompilePath | None:
+def path_without_timing(trainer: keras.Model, data: tf.data.Dataset | None,
+                        steps: int | None = None) -> CompilePath | None:
     """The path `"auto"` takes without timing, or None when the probe should time both.
 
     XLA on an accelerator, and under op determinism (`--deterministic`: a path picked by
     timing would make the numbers depend on the machine's load); the graph under a CPU
-    `MultiWorkerMirroredStrategy` (every worker must choose alike), and where the probe
-    cannot undo its steps (networks not built yet) or replay the data (`data` None).
+    `MultiWorkerMirroredStrategy` (every worker must choose alike), for a run of `steps`
+    at most `PROBE_TOTAL_STEPS`, and where the probe cannot undo its steps (networks not
+    built yet) or replay the data (`data` None). `steps` None: the run's length is not
+    known.
     """
     if has_accelerator():
         return CompilePath(True, "accelerator")
@@ -142,6 +153,8 @@ def path_without_timing(trainer: keras.Model,
         return CompilePath(True, "deterministic")
     if isinstance(trainer.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy):
         return CompilePath(False, "multi-worker")
+    if steps is not None and steps <= PROBE_TOTAL_STEPS:
+        return CompilePath(False, "short run")
     if data is None or not all(network.built for network in trainer.networks()):
         return CompilePath(False, "not measurable")
     return None
@@ -162,6 +175,39 @@ def measure_restoring(trainer: keras.Model,
         state.restore()
         state.close()
     return choose_from_timings(seconds)
+
+
+def fit_steps(x, y=None, *, batch_size: int | None = None, epochs: int = 1,
+              initial_epoch: int = 0, steps_per_epoch: int | None = None) -> int | None:
+    """How many steps `fit` with these arguments trains, or None if not known beforehand.
+
+    Args:
+        x: `fit`'s input: a `tf.data.Dataset` of batches or an array of images.
+        y: the labels of array `x` (not needed to count).
+        batch_size: the batch size of array `x` (32 if None, as Keras').
+        epochs: `fit`'s `epochs`.
+        initial_epoch: `fit`'s `initial_epoch`.
+        steps_per_epoch: `fit`'s `steps_per_epoch`.
+
+    Returns:
+        The step count, or None for a dataset of infinite or unknown length without
+        `steps_per_epoch`, or an input that is neither a dataset nor an array.
+
+    Example:
+    ```python
+    fit_steps(np.zeros((100, 8, 8, 1)), batch_size=32, epochs=2)  # 8
+    ```
+    """
+    del y  # the images alone tell the count
+    epochs = max(int(epochs) - int(initial_epoch), 0)
+    if steps_per_epoch is not None:
+        return epochs * int(steps_per_epoch)
+    if isinstance(x, tf.data.Dataset):
+        batches = int(x.cardinality())
+        return epochs * batches if batches >= 0 else None
+    if isinstance(x, np.ndarray | tf.Tensor | list):
+        return epochs * -(-len(x) // (batch_size or 32))
+    return None
 
 
 def probe_dataset(x, y=None, batch_size: int | None = None) -> tf.data.Dataset | None:
@@ -291,18 +337,23 @@ class CompilePathMixin:
         self._jit_path = jit
 
     def choose_compile_path(self, x=None, y=None, *, batch_size: int | None = None,
-                            range_check: bool = True) -> CompilePath:
+                            range_check: bool = True,
+                            steps: int | None = None) -> CompilePath:
         """Resolves `jit_compile="auto"` (once) and returns the path training runs on.
 
         On a CPU both paths fit a few steps on `x` in interleaved rounds and the
-        trainer is then restored (see `tfgenaug.trainers.compile_path`). `fit` calls
-        this itself; call it first to know the path before training.
+        trainer is then restored (see `tfgenaug.trainers.compile_path`), unless the run
+        is short. `fit` calls this itself with the steps it will train; call it first
+        to know the path before training, or to time the paths whatever the run's
+        length.
 
         Args:
             x: `fit`'s input: a `tf.data.Dataset` of batches or an array of images.
             y: the labels of array `x`.
             batch_size: the batch size of array `x` (as `fit`'s).
             range_check: as `fit`'s.
+            steps: the steps the run will train, if known: at most `PROBE_TOTAL_STEPS`
+                takes the graph without timing (`"short run"`).
 
         Returns:
             The `CompilePath` (also `trainer.compile_path`).
@@ -316,7 +367,7 @@ class CompilePathMixin:
         if self.compile_path is not None:
             return self.compile_path
         data = probe_dataset(x, y, batch_size)
-        path = path_without_timing(self, data)
+        path = path_without_timing(self, data, steps)
         if path is None:
 
             def run_steps(jit: bool, steps: int) -> list[float]:

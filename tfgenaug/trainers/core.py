@@ -378,8 +378,11 @@ class Trainer(compile_path.CompilePathMixin, keras.Model):
                 `jit_compile="auto"` chooses the compile path: `choose_compile_path`).
         """
         if self.compile_path is None:
+            counted = {k: kwargs[k] for k in ("batch_size", "epochs", "initial_epoch",
+                                              "steps_per_epoch") if kwargs.get(k) is not None}
             self.choose_compile_path(x, y, batch_size=kwargs.get("batch_size"),
-                                     range_check=range_check)
+                                     range_check=range_check,
+                                     steps=compile_path.fit_steps(x, y, **counted))
         spec = self.batch_spec(range_check=range_check)
         if isinstance(x, tf.data.Dataset):
             kwargs.setdefault("shuffle", False)
