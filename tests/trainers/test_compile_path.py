@@ -127,6 +127,7 @@ def test_fit_steps_counts_what_fit_will_train():
     assert compile_path.fit_steps(tiny_batches().repeat()) is None  # infinite
     assert compile_path.fit_steps(tiny_batches().filter(lambda x, y: True)) is None  # unknown
     assert compile_path.fit_steps(iter(tiny_batches())) is None
+    assert compile_path.fit_steps(tiny_batches(), epochs=1, verbose=0, callbacks=[]) == 4
 
 
 def test_an_accelerator_takes_xla_without_timing(monkeypatch):

@@ -177,17 +177,17 @@ def measure_restoring(trainer: keras.Model,
     return choose_from_timings(seconds)
 
 
-def fit_steps(x, y=None, *, batch_size: int | None = None, epochs: int = 1,
-              initial_epoch: int = 0, steps_per_epoch: int | None = None) -> int | None:
+def fit_steps(x, *, batch_size: int | None = None, epochs: int = 1, initial_epoch: int = 0,
+              steps_per_epoch: int | None = None, **other_fit_arguments) -> int | None:
     """How many steps `fit` with these arguments trains, or None if not known beforehand.
 
     Args:
         x: `fit`'s input: a `tf.data.Dataset` of batches or an array of images.
-        y: the labels of array `x` (not needed to count).
         batch_size: the batch size of array `x` (32 if None, as Keras').
         epochs: `fit`'s `epochs`.
         initial_epoch: `fit`'s `initial_epoch`.
         steps_per_epoch: `fit`'s `steps_per_epoch`.
+        **other_fit_arguments: the rest of `fit`'s keyword arguments (not counted).
 
     Returns:
         The step count, or None for a dataset of infinite or unknown length without
@@ -198,7 +198,7 @@ def fit_steps(x, y=None, *, batch_size: int | None = None, epochs: int = 1,
     fit_steps(np.zeros((100, 8, 8, 1)), batch_size=32, epochs=2)  # 8
     ```
     """
-    del y  # the images alone tell the count
+    del other_fit_arguments  # callbacks, verbose, ... do not change the count
     epochs = max(int(epochs) - int(initial_epoch), 0)
     if steps_per_epoch is not None:
         return epochs * int(steps_per_epoch)
@@ -335,6 +335,13 @@ class CompilePathMixin:
         if current != jit:
             self.train_function, self._compiled_cache = functions.pop(jit, (None, {}))
         self._jit_path = jit
+
+    def choose_path_for_fit(self, x, y, range_check: bool, fit_kwargs: dict) -> CompilePath:
+        """`choose_compile_path` for `fit(x, y, range_check=..., **fit_kwargs)`, told the
+        steps that fit will train (`fit_steps`), so that a short fit is not timed."""
+        return self.choose_compile_path(x, y, batch_size=fit_kwargs.get("batch_size"),
+                                        range_check=range_check,
+                                        steps=fit_steps(x, **fit_kwargs))
 
     def choose_compile_path(self, x=None, y=None, *, batch_size: int | None = None,
                             range_check: bool = True,

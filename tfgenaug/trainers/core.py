@@ -374,15 +374,11 @@ class Trainer(compile_path.CompilePathMixin, keras.Model):
             range_check: bool. Whether images are checked against
                 `image_value_range`; pass `False` for data you know is right that lies
                 further out. Defaults to `True`.
-            **kwargs: the rest of `keras.Model.fit` (the first call under
-                `jit_compile="auto"` chooses the compile path: `choose_compile_path`).
+            **kwargs: the rest of `keras.Model.fit` (the first call chooses the
+                `"auto"` compile path: `choose_compile_path`).
         """
         if self.compile_path is None:
-            counted = {k: kwargs[k] for k in ("batch_size", "epochs", "initial_epoch",
-                                              "steps_per_epoch") if kwargs.get(k) is not None}
-            self.choose_compile_path(x, y, batch_size=kwargs.get("batch_size"),
-                                     range_check=range_check,
-                                     steps=compile_path.fit_steps(x, y, **counted))
+            self.choose_path_for_fit(x, y, range_check, kwargs)
         spec = self.batch_spec(range_check=range_check)
         if isinstance(x, tf.data.Dataset):
             kwargs.setdefault("shuffle", False)
