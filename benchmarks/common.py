@@ -165,6 +165,28 @@ def write_markdown(path: str, text: str) -> None:
     print(text)
 
 
+def write_cells_report(out_dir: str, module: str, report: Callable[[list[dict], str], str],
+                       argv: list[str] | None) -> str:
+    """Rebuilds a cached benchmark's report from every cell under `<out_dir>/cells`.
+
+    Args:
+        out_dir: the benchmark's output directory.
+        module: the benchmark's module, e.g. `"benchmarks.iterator_teardown"`; the report
+            is `<out_dir>/<its last part>.md`.
+        report: `(cells, command line) -> markdown`.
+        argv: the benchmark's arguments (`sys.argv` if None), for the command line.
+
+    Returns:
+        The report's path (also printed).
+    """
+    name = module.rsplit(".", 1)[-1]
+    cells = json_records(os.path.join(out_dir, "cells"))
+    path = os.path.join(out_dir, f"{name}.md")
+    write_markdown(path, report(cells, command_line(module, argv)))
+    print(f"[{name}] {path}")
+    return path
+
+
 def round_cell_path(out_dir: str, round_index: int, variant: str) -> str:
     """Where an interleaved benchmark caches the cell of `variant` in round `round_index`:
     `<out_dir>/cells/round<round_index>_<variant>.json`."""

@@ -161,11 +161,7 @@ def main(argv=None) -> int:
         parser.error(f"--fits must be >= 2; got {args.fits}")
     for variant in VARIANTS:
         run_variant(args.out_dir, variant, args.fits)
-    cells = common.json_records(os.path.join(args.out_dir, "cells"))
-    path = os.path.join(args.out_dir, "custom_gradient_leak.md")
-    common.write_markdown(path, report(cells, common.command_line(
-        "benchmarks.custom_gradient_leak", argv)))
-    print(f"[custom_gradient_leak] {path}")
+    common.write_cells_report(args.out_dir, "benchmarks.custom_gradient_leak", report, argv)
     return 0
 
 

@@ -120,11 +120,7 @@ def main(argv=None) -> int:
                      f"{args.rounds}, {args.iterators}, {args.age}")
     for round_index in range(args.rounds):
         run_round(args.out_dir, round_index, args.iterators, args.age)
-    cells = common.json_records(os.path.join(args.out_dir, "cells"))
-    path = os.path.join(args.out_dir, "iterator_teardown.md")
-    common.write_markdown(path, report(cells, common.command_line(
-        "benchmarks.iterator_teardown", argv)))
-    print(f"[iterator_teardown] {path}")
+    common.write_cells_report(args.out_dir, "benchmarks.iterator_teardown", report, argv)
     return 0
 
 

@@ -118,6 +118,12 @@ def test_a_fit_longer_than_the_probe_is_timed(monkeypatch):
     assert trainer.jit_compile is False and trainer.train_steps == steps
 
 
+def test_a_short_run_is_one_no_longer_than_the_probe():
+    assert compile_path.is_short_run(compile_path.PROBE_TOTAL_STEPS)
+    assert not compile_path.is_short_run(compile_path.PROBE_TOTAL_STEPS + 1)
+    assert not compile_path.is_short_run(None)  # length unknown: timed
+
+
 def test_fit_steps_counts_what_fit_will_train():
     images = np.zeros((100, *SHAPE), "float32")
     assert compile_path.fit_steps(images, batch_size=32, epochs=2) == 8  # 4 per epoch

@@ -149,8 +149,7 @@ def resolve_compile_path(trainer, batches: tf.data.Dataset,
         return None
     if trainer.compile_path is None and recorded is not None:
         trainer.use_compile_path(recorded)
-    elif trainer.compile_path is None and (steps is None
-                                           or steps > compile_path.PROBE_TOTAL_STEPS):
+    elif trainer.compile_path is None and not compile_path.is_short_run(steps):
         print("Timing XLA against the plain graph for jit_compile=auto ...", flush=True)
     path = trainer.choose_compile_path(batches, steps=steps)
     print(f"Compile path: {path.describe()}", flush=True)

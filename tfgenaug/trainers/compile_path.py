@@ -136,6 +136,12 @@ class CompilePath:
         return dataclasses.asdict(self)
 
 
+def is_short_run(steps: int | None) -> bool:
+    """Whether a run of `steps` (None: not known) is too short to be worth timing: no
+    more steps than the probe itself trains (`PROBE_TOTAL_STEPS`)."""
+    return steps is not None and steps <= PROBE_TOTAL_STEPS
+
+
 def path_without_timing(trainer: keras.Model, data: tf.data.Dataset | None,
                         steps: int | None = None) -> CompilePath | None:
     """The path `"auto"` takes without timing, or None when the probe should time both.
@@ -153,7 +159,7 @@ def path_without_timing(trainer: keras.Model, data: tf.data.Dataset | None,
         return CompilePath(True, "deterministic")
     if isinstance(trainer.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy):
         return CompilePath(False, "multi-worker")
-    if steps is not None and steps <= PROBE_TOTAL_STEPS:
+    if is_short_run(steps):
         return CompilePath(False, "short run")
     if data is None or not all(network.built for network in trainer.networks()):
         return CompilePath(False, "not measurable")
