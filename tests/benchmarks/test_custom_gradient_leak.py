@@ -43,6 +43,7 @@ def test_report_rows():
     assert "| kept | 3 | 5 / 7 | 3 | 700 / 720 | 10.0 |" in text
 
 
-def test_bad_fits_is_named(tmp_path):
+def test_bad_fits_is_named(tmp_path, capsys):
     with pytest.raises(SystemExit):
         custom_gradient_leak.main(["--fits=1", f"--out_dir={tmp_path}"])
+    assert "--fits must be >= 2; got 1" in capsys.readouterr().err
