@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import keras
 import tensorflow as tf
 
+from tfgenaug import optimizers
 from tfgenaug.data import batch_checks
 from tfgenaug.styletransfer.adain import DEFAULT_EPS
 from tfgenaug.styletransfer.adain import adain
@@ -110,7 +111,7 @@ class StyleDecoderTrainer(Trainer):
         return (self.decoder,)
 
     def default_optimizers(self) -> dict[str, keras.optimizers.Optimizer]:
-        return {"optimizer": keras.optimizers.Adam(1e-3)}
+        return {"optimizer": optimizers.Adam(1e-3)}
 
     def optimizer_variables(self) -> dict[str, list]:
         return {"optimizer": self.decoder.trainable_variables}
