@@ -100,16 +100,25 @@ def measure_fit(trainer_name: str, variant: str, fit_steps: int, steady_steps: i
             "custom_gradients_added": custom_gradient_leak.custom_gradient_entries() - entries}
 
 
-def measure_cell(trainer_name: str, variant: str, fit_steps: int, steady_steps: int) -> dict:
-    """A cell, in its own process: an untimed fit (first-use costs), then a timed one."""
+def measure_cell(trainer_name: str, variant: str, fit_steps: int, steady_steps: int,
+                 grappler: bool = True) -> dict:
+    """A cell, in its own process: an untimed fit (first-use costs), then a timed one.
+
+    `grappler=False` turns TensorFlow's graph optimizer off first, as the tests do.
+    """
+    if not grappler:
+        import tensorflow as tf
+
+        tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
     measure_fit(trainer_name, variant, fit_steps, steady_steps)
     return measure_fit(trainer_name, variant, fit_steps, steady_steps)
 
 
 def _measure_in_new_process(trainer_name: str, variant: str, fit_steps: int,
-                            steady_steps: int) -> dict:
+                            steady_steps: int, grappler: bool) -> dict:
     code = ("import json; from benchmarks import adam_trace as b; print(json.dumps("
-            f"b.measure_cell({trainer_name!r}, {variant!r}, {fit_steps}, {steady_steps})))")
+            f"b.measure_cell({trainer_name!r}, {variant!r}, {fit_steps}, {steady_steps}, "
+            f"{grappler})))")
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     finished = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                               env=env, timeout=3600)
@@ -119,15 +128,16 @@ def _measure_in_new_process(trainer_name: str, variant: str, fit_steps: int,
 
 
 def run_cell(out_dir: str, trainer_name: str, variant: str, round_index: int,
-             fit_steps: int, steady_steps: int) -> None:
+             fit_steps: int, steady_steps: int, grappler: bool = True) -> None:
     """Measures one cell in a new process unless it is cached."""
     path = common.round_cell_path(out_dir, round_index, f"{trainer_name}_{variant}")
     if os.path.exists(path):
         return
     load = common.load_average()
-    result = _measure_in_new_process(trainer_name, variant, fit_steps, steady_steps)
+    result = _measure_in_new_process(trainer_name, variant, fit_steps, steady_steps, grappler)
     jsonio.write_json(path, {"round": round_index, "trainer": trainer_name, "variant": variant,
-                             "fit_steps": fit_steps, "steady_steps": steady_steps, **result,
+                             "fit_steps": fit_steps, "steady_steps": steady_steps,
+                             "grappler": grappler, **result,
                              "load_before": load, "machine": common.machine_line(),
                              "finished": common.utc_now()})
     print(f"[adam_trace] round {round_index} {trainer_name} {variant}: "
@@ -167,6 +177,7 @@ def report(cells: list[dict], command: str) -> str:
         rows.append(f"| {name} | {len(pairs)} | {' | '.join(fit)} | {' | '.join(steady)} | "
                     f"{leaks} |")
     steps = sorted({(c["fit_steps"], c["steady_steps"]) for c in cells})
+    grappler = sorted({"on" if c.get("grappler", True) else "off" for c in cells})
     loads = [c["load_before"] for c in cells if c.get("load_before") is not None]
     return "\n".join([
         "# Keras' Adam against tfgenaug's Adam: a new trainer's first fit",
@@ -182,7 +193,8 @@ def report(cells: list[dict], command: str) -> str:
         "the same numbers. Custom gradients: entries a fit added to TensorFlow's registry "
         "(the most over the rounds); what tfgenaug's Adam leaves comes from Keras' "
         "synchronized BatchNormalization, which all-reduces its moments even on one device. "
-        f"numbers. Steps (first fit, steady): {steps}. 1-minute load average before the "
+        f"Steps (first fit, steady): {steps}. Grappler (TensorFlow's graph optimizer; the "
+        f"tests run without it): {', '.join(grappler)}. 1-minute load average before the "
         f"cells: {common.format_spread(loads, 1) if loads else 'unknown'} (2 cores).",
         "",
         *rows,
@@ -196,6 +208,8 @@ def main(argv=None) -> int:
     parser.add_argument("--trainers", default=",".join(TRAINERS))
     parser.add_argument("--fit_steps", type=int, default=2)
     parser.add_argument("--steady_steps", type=int, default=20)
+    parser.add_argument("--grappler", choices=["on", "off"], default="on",
+                        help="TensorFlow's graph optimizer; the tests run with it off")
     parser.add_argument("--out_dir", default=DEFAULT_OUT)
     args = parser.parse_args(argv)
     names = [n for n in args.trainers.split(",") if n]
@@ -210,7 +224,7 @@ def main(argv=None) -> int:
         for name in names:
             for variant in common.round_order(VARIANTS, round_index):
                 run_cell(args.out_dir, name, variant, round_index, args.fit_steps,
-                         args.steady_steps)
+                         args.steady_steps, grappler=args.grappler == "on")
     common.write_cells_report(args.out_dir, "benchmarks.adam_trace", report, argv)
     return 0
 

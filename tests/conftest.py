@@ -100,7 +100,10 @@ if GC_FREEZE:
 # `fit` left its whole step graph alive for the rest of the process: 32 MB per tiny
 # WGAN-GP fit, a tests/trainers run in one process at 10 GB, the suite's workers at
 # 11.7 GB each on a 24 GiB machine (`python -m benchmarks.custom_gradient_leak` shows it
-# with plain Keras). After each test the registry's custom entries are dropped ("0": kept):
+# with plain Keras). The library's default optimizer (`tfgenaug.optimizers.Adam`) no
+# longer traces one on one device, but the tests' Keras optimizers and Keras' synchronized
+# BatchNormalization (in most of our generators) still do.
+# After each test the registry's custom entries are dropped ("0": kept):
 # they are read only while a graph is differentiated, which for a test's graphs happens
 # within the test. A later test differentiating a graph traced earlier would fail loudly
 # (LookupError naming the entry), never silently.

@@ -15,7 +15,7 @@ def test_a_fit_with_tfgenaug_adam_leaves_fewer_custom_gradients():
             > measured["tfgenaug"]["custom_gradients_added"])
 
 
-def fake_result(trainer_name, variant, fit_steps, steady_steps) -> dict:
+def fake_result(trainer_name, variant, fit_steps, steady_steps, grappler) -> dict:
     keras_variant = variant == "keras"
     return {"first_fit_cpu_seconds": 4.0 if keras_variant else 3.0,
             "first_fit_wall_seconds": 4.5 if keras_variant else 3.5,

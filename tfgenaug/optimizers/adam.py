@@ -10,7 +10,9 @@ graph in its closure (tf-keras#286; `benchmarks/custom_gradient_leak.py`).
 
 `Adam` here computes those scalars once per device and dtype per update, applies the
 same elementwise maths in the same order with TensorFlow ops, and skips the all-reduce
-when there is one replica in sync (a sum over one replica is the gradient itself). The
+when there is one replica in sync (a sum over one replica is the gradient itself), so a
+plain model's `fit` leaves no custom gradient behind (other layers still may: Keras'
+synchronized `BatchNormalization` all-reduces its moments the same way). The
 result equals Keras' Adam's exactly, with and without XLA and under `tf.distribute`
 (`tests/optimizers/test_adam.py`). Everything else is Keras': the config, the slot
 variables (checkpoints restore in both directions), learning-rate schedules, clipping,

@@ -207,7 +207,10 @@ class ConditionalGANTrainer(Trainer):
         """
         context = tf.distribute.get_replica_context()
         num_replicas = self.distribute_strategy.num_replicas_in_sync
-        signal = signal_share if context is None else context.all_reduce("SUM", signal_share)
+        # On one replica the sum is the share itself; skipping the all-reduce also skips
+        # the tf.custom_gradient it traces (kept by TensorFlow for the process's life).
+        signal = (signal_share if context is None or num_replicas == 1
+                  else context.all_reduce("SUM", signal_share))
         global_batch = tf.cast(local_batch, tf.float32) * num_replicas
         new_p = ada.next_probability(self.ada_p, signal, self.ada_target, global_batch,
                                      self.ada_speed)
