@@ -54,6 +54,16 @@ if os.environ.get("TFGENAUG_TESTS_DATA_AUTOTUNE") == "0":
 
     _data_options.Options.__init__ = _options_without_autotuning
 
+if os.environ.get("TFGENAUG_TESTS_KERAS_ADAM") == "1":
+    # Experimental, for `benchmarks/suite_variants.py`: the library's default optimizers
+    # are Keras' own Adam instead of `tfgenaug.optimizers.Adam` (the same numbers, traced
+    # with more ops). tests/optimizers does not hold under it.
+    import keras  # noqa: E402
+
+    from tfgenaug import optimizers as _optimizers  # noqa: E402
+
+    _optimizers.Adam = keras.optimizers.Adam
+
 import pytest  # noqa: E402
 
 from benchmarks import custom_gradient_leak  # noqa: E402
