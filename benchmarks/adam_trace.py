@@ -1,8 +1,10 @@
-"""Keras' Adam against tfgenaug's (the same numbers): the CPU of a new trainer's first fit.
+"""Keras' Adam against a leaner one (the same numbers): the CPU of a new trainer's first fit.
 
 A new trainer's first `fit` traces its train step; Keras' Adam traces ~40 graph ops per
-variable, `tfgenaug.optimizers.Adam` computes the per-variable scalars once per update
-(bit-identical results, `tests/optimizers/test_adam.py`). This measures what that is
+variable, `benchmarks.lean_adam.LeanAdam` computes the per-variable scalars once per
+update (bit-identical results, `tests/benchmarks/test_lean_adam.py`); the variant
+"tfgenaug" is that class, tried as the library's default and not adopted (its module
+docstring says why). This measures what that is
 worth where it matters: the CPU seconds of building, compiling and fitting a new
 trainer for a few steps (what every test, every `jit_compile="auto"` probe and every run
 start pays), the wall time per step once traced (graph path, no XLA), and the
@@ -74,9 +76,9 @@ def _with_optimizers(trainer, variant: str) -> None:
     """Recompiles `trainer` with its own optimizers' configs in `variant`'s Adam class."""
     import keras
 
-    from tfgenaug import optimizers
+    from benchmarks.lean_adam import LeanAdam
 
-    adam = {"keras": keras.optimizers.Adam, "tfgenaug": optimizers.Adam}[variant]
+    adam = {"keras": keras.optimizers.Adam, "tfgenaug": LeanAdam}[variant]
     names = [name for name in ("d_optimizer", "g_optimizer") if hasattr(trainer, name)]
     made = {name: adam.from_config(getattr(trainer, name).get_config()) for name in names}
     trainer.compile(**made, jit_compile=False)
@@ -180,7 +182,8 @@ def report(cells: list[dict], command: str) -> str:
     grappler = sorted({"on" if c.get("grappler", True) else "off" for c in cells})
     loads = [c["load_before"] for c in cells if c.get("load_before") is not None]
     return "\n".join([
-        "# Keras' Adam against tfgenaug's Adam: a new trainer's first fit",
+        "# Keras' Adam against the lean Adam (`benchmarks.lean_adam`, variant tfgenaug): a new "
+        "trainer's first fit",
         "",
         f"Command: `{command}`. {common.cached_table_machine_line(cells)}",
         "",
@@ -191,7 +194,7 @@ def report(cells: list[dict], command: str) -> str:
         "the trainers' two cells run back to back, in an order that rotates each round; "
         "ratios pair the two cells of a round, shown as median (min-max). Both Adams give "
         "the same numbers. Custom gradients: entries a fit added to TensorFlow's registry "
-        "(the most over the rounds); what tfgenaug's Adam leaves comes from Keras' "
+        "(the most over the rounds); what the lean Adam leaves comes from Keras' "
         "synchronized BatchNormalization, which all-reduces its moments even on one device. "
         f"Steps (first fit, steady): {steps}. Grappler (TensorFlow's graph optimizer; the "
         f"tests run without it): {', '.join(grappler)}. 1-minute load average before the "

@@ -68,12 +68,6 @@ VARIANTS: dict[str, dict[str, str]] = {
                         "TFGENAUG_TESTS_GC_FREEZE": "1", "TFGENAUG_TESTS_GRAPPLER": "1"},
     "unfrozen_grappler": {"XLA_FLAGS": "--xla_backend_optimization_level=0",
                           "TFGENAUG_TESTS_GC_FREEZE": "0", "TFGENAUG_TESTS_GRAPPLER": "1"},
-    # The library's default optimizers: tfgenaug.optimizers.Adam (since 2026-12-07) or,
-    # through tests/conftest.py's experimental switch, Keras' own Adam.
-    "adam_tfgenaug": {"XLA_FLAGS": "--xla_backend_optimization_level=0",
-                      "TFGENAUG_TESTS_KERAS_ADAM": "0"},
-    "adam_keras": {"XLA_FLAGS": "--xla_backend_optimization_level=0",
-                   "TFGENAUG_TESTS_KERAS_ADAM": "1"},
 }
 # The test files with the most XLA compiles (suite_profile, 2026-12-06).
 DEFAULT_FILES = ("tests/trainers/test_dfg.py", "tests/trainers/test_dada.py",

@@ -54,16 +54,6 @@ if os.environ.get("TFGENAUG_TESTS_DATA_AUTOTUNE") == "0":
 
     _data_options.Options.__init__ = _options_without_autotuning
 
-if os.environ.get("TFGENAUG_TESTS_KERAS_ADAM") == "1":
-    # Experimental, for `benchmarks/suite_variants.py`: the library's default optimizers
-    # are Keras' own Adam instead of `tfgenaug.optimizers.Adam` (the same numbers, traced
-    # with more ops). tests/optimizers does not hold under it.
-    import keras  # noqa: E402
-
-    from tfgenaug import optimizers as _optimizers  # noqa: E402
-
-    _optimizers.Adam = keras.optimizers.Adam
-
 import pytest  # noqa: E402
 
 from benchmarks import custom_gradient_leak  # noqa: E402
@@ -110,10 +100,9 @@ if GC_FREEZE:
 # `fit` left its whole step graph alive for the rest of the process: 32 MB per tiny
 # WGAN-GP fit, a tests/trainers run in one process at 10 GB, the suite's workers at
 # 11.7 GB each on a 24 GiB machine (`python -m benchmarks.custom_gradient_leak` shows it
-# with plain Keras). The library's default optimizer (`tfgenaug.optimizers.Adam`) no
-# longer traces one on one device, but the tests' Keras optimizers and Keras' synchronized
-# BatchNormalization (in most of our generators) still do.
-# After each test the registry's custom entries are dropped ("0": kept):
+# with plain Keras). Keras' synchronized BatchNormalization (in most of our generators)
+# traces them the same way. After each test the registry's custom entries are dropped
+# ("0": kept):
 # they are read only while a graph is differentiated, which for a test's graphs happens
 # within the test. A later test differentiating a graph traced earlier would fail loudly
 # (LookupError naming the entry), never silently.

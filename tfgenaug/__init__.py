@@ -11,7 +11,6 @@ from tfgenaug import explain
 from tfgenaug import layers
 from tfgenaug import metrics
 from tfgenaug import networks
-from tfgenaug import optimizers
 from tfgenaug import runs
 from tfgenaug import savedmodels
 from tfgenaug import selftrain
@@ -27,7 +26,6 @@ __all__ = [
     "layers",
     "metrics",
     "networks",
-    "optimizers",
     "runs",
     "savedmodels",
     "selftrain",

@@ -9,7 +9,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgenaug import optimizers
 from tfgenaug.callbacks.batch_norm import recalibrate_batch_norm
 from tfgenaug.evaluation import registry
 from tfgenaug.evaluation.batches import training_batches
@@ -21,7 +20,7 @@ def small_cnn_network(config: EvalConfig, images: np.ndarray,
                       num_classes: int) -> tuple[keras.Model, keras.optimizers.Optimizer]:
     """The benchmark's default classifier: `small_cnn(width=config.width)`, Adam."""
     model = small_cnn(images.shape[1:], num_classes, width=config.width)
-    return model, optimizers.Adam(config.learning_rate)
+    return model, keras.optimizers.Adam(config.learning_rate)
 
 
 def build_classifier(config: EvalConfig, images: np.ndarray, num_classes: int) -> keras.Model:

@@ -3,7 +3,6 @@
 import keras
 import numpy as np
 
-from tfgenaug import optimizers
 from tfgenaug.networks import small_cnn
 
 
@@ -39,7 +38,7 @@ def train_reference_classifier(
     keras.utils.set_random_seed(seed)
     model = small_cnn(images.shape[1:], num_classes)
     model.compile(
-        optimizer=optimizers.Adam(1e-3),
+        optimizer=keras.optimizers.Adam(1e-3),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )

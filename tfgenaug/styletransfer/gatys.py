@@ -30,7 +30,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgenaug import optimizers
 from tfgenaug.data.value_range import check_value_range
 from tfgenaug.data.value_range import from_model_range
 from tfgenaug.data.value_range import to_model_range
@@ -189,7 +188,7 @@ def gatys_transfer(
     content_target = features_of(tf.constant(content))[0]
     style_targets = features_of(tf.constant(style))[1:]
     variable = tf.Variable(to_model_range(content, (low, high)))
-    optimizer = optimizers.Adam(learning_rate)
+    optimizer = keras.optimizers.Adam(learning_rate)
     per_style = style_weight / len(style_layers)
 
     def total_loss(model_images):

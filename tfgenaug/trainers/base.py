@@ -18,7 +18,6 @@ import types
 import keras
 import tensorflow as tf
 
-from tfgenaug import optimizers
 from tfgenaug.data.batch_checks import check_labels_in_range
 from tfgenaug.networks import conditional_critic
 from tfgenaug.networks import conditional_generator
@@ -115,8 +114,8 @@ class ConditionalGANTrainer(Trainer):
     def default_optimizers(self) -> dict[str, keras.optimizers.Optimizer]:
         """`{"d_optimizer", "g_optimizer"}` used when `compile()` gets none."""
         return {
-            "d_optimizer": optimizers.Adam(2e-4, beta_1=0.5, beta_2=0.9),
-            "g_optimizer": optimizers.Adam(2e-4, beta_1=0.5, beta_2=0.9),
+            "d_optimizer": keras.optimizers.Adam(2e-4, beta_1=0.5, beta_2=0.9),
+            "g_optimizer": keras.optimizers.Adam(2e-4, beta_1=0.5, beta_2=0.9),
         }
 
     def optimizer_variables(self) -> dict[str, list]:

@@ -29,7 +29,6 @@ from collections.abc import Sequence
 import keras
 import tensorflow as tf
 
-from tfgenaug import optimizers
 from tfgenaug.trainers import cross_replica
 from tfgenaug.trainers import dada_augment
 from tfgenaug.trainers import dada_heads
@@ -184,8 +183,8 @@ class DADA(EMAClassifierMixin, ConditionalGANTrainer):
 
     def default_optimizers(self) -> dict[str, keras.optimizers.Optimizer]:
         return {
-            "d_optimizer": optimizers.Adam(3e-4, beta_1=0.5),
-            "g_optimizer": optimizers.Adam(3e-4, beta_1=0.5),
+            "d_optimizer": keras.optimizers.Adam(3e-4, beta_1=0.5),
+            "g_optimizer": keras.optimizers.Adam(3e-4, beta_1=0.5),
         }
 
     def per_replica_xla_blocker(self) -> str | None:

@@ -7,7 +7,6 @@ import numpy as np
 import tensorflow as tf
 from absl import logging
 
-from tfgenaug import optimizers
 from tfgenaug.validation import check_positive_int
 
 
@@ -119,7 +118,7 @@ def pretrain_source(
     inputs = keras.Input(tuple(extractor.input_shape[1:]), name="images")
     model = keras.Model(inputs, classifier(extractor(inputs)), name="source_model")
     model.compile(
-        optimizers.Adam(learning_rate),
+        keras.optimizers.Adam(learning_rate),
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )

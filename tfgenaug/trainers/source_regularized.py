@@ -16,7 +16,6 @@ the trainer kernel (`tfgenaug.trainers.core`); a trainer adds its own optimizers
 import keras
 import tensorflow as tf
 
-from tfgenaug import optimizers
 from tfgenaug.data import batch_checks
 from tfgenaug.trainers import dfg_losses
 from tfgenaug.trainers.core import Trainer
@@ -26,7 +25,7 @@ from tfgenaug.validation import check_positive_int
 
 def default_adam() -> keras.optimizers.Optimizer:
     """DFG's optimizer for every network: `Adam(1e-4, beta_1=0.5, beta_2=0.9)`."""
-    return optimizers.Adam(1e-4, beta_1=0.5, beta_2=0.9)
+    return keras.optimizers.Adam(1e-4, beta_1=0.5, beta_2=0.9)
 
 
 def frozen_copy(model: keras.Model, name: str) -> keras.Model:

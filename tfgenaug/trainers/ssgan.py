@@ -27,7 +27,6 @@ from collections.abc import Sequence
 import keras
 import tensorflow as tf
 
-from tfgenaug import optimizers
 from tfgenaug.trainers import cross_replica
 from tfgenaug.trainers import ema
 from tfgenaug.trainers import losses
@@ -130,8 +129,8 @@ class SemiSupervisedGAN(EMAClassifierMixin, ConditionalGANTrainer):
     def default_optimizers(self) -> dict[str, keras.optimizers.Optimizer]:
         # The reference's Adam(3e-4, beta_1=0.5) for both networks.
         return {
-            "d_optimizer": optimizers.Adam(3e-4, beta_1=0.5),
-            "g_optimizer": optimizers.Adam(3e-4, beta_1=0.5),
+            "d_optimizer": keras.optimizers.Adam(3e-4, beta_1=0.5),
+            "g_optimizer": keras.optimizers.Adam(3e-4, beta_1=0.5),
         }
 
     def per_replica_xla_blocker(self) -> str | None:

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 import keras
 import tensorflow as tf
 
-from tfgenaug import optimizers
 from tfgenaug.data import batch_checks
 from tfgenaug.styletransfer.adain import DEFAULT_EPS
 from tfgenaug.styletransfer.adain import adain
@@ -111,7 +110,7 @@ class StyleDecoderTrainer(Trainer):
         return (self.decoder,)
 
     def default_optimizers(self) -> dict[str, keras.optimizers.Optimizer]:
-        return {"optimizer": optimizers.Adam(1e-3)}
+        return {"optimizer": keras.optimizers.Adam(1e-3)}
 
     def optimizer_variables(self) -> dict[str, list]:
         return {"optimizer": self.decoder.trainable_variables}

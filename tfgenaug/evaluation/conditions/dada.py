@@ -15,7 +15,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgenaug import optimizers
 from tfgenaug.evaluation import registry
 from tfgenaug.networks import dada_discriminator
 from tfgenaug.networks import data_dependent_init
@@ -57,7 +56,7 @@ def dada_network(config, images: np.ndarray,
                  num_classes: int) -> tuple[keras.Model, keras.optimizers.Optimizer]:
     """A `Condition.network`: DADA's discriminator network and the DADA runs' Adam."""
     model = dada_network_classifier(images, num_classes, config.dada_width_multiplier)
-    return model, optimizers.Adam(DADA_LEARNING_RATE, beta_1=0.5)
+    return model, keras.optimizers.Adam(DADA_LEARNING_RATE, beta_1=0.5)
 
 
 def train_dada_classifier(config, data: registry.TrainingSet) -> registry.Trained:

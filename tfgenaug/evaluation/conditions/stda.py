@@ -30,7 +30,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from tfgenaug import optimizers
 from tfgenaug.data.autotuning import without_autotuning
 from tfgenaug.evaluation import registry
 from tfgenaug.evaluation.classifier import train_classifier
@@ -74,7 +73,7 @@ def train_decoder(encoder: keras.Model, images: np.ndarray, config: EvalConfig):
     trainer = StyleDecoderTrainer(encoder, style_weight=STDA_STYLE_WEIGHT, seed=config.seed)
     # Without XLA: on 2 CPU cores it was no faster (300 steps at 16x16: 13-15 s of CPU
     # either way) and its compilation alone doubled the cost of a tiny test budget.
-    trainer.compile(optimizer=optimizers.Adam(STDA_DECODER_LEARNING_RATE),
+    trainer.compile(optimizer=keras.optimizers.Adam(STDA_DECODER_LEARNING_RATE),
                     jit_compile=False)
     batch = min(STDA_DECODER_BATCH, len(images))
     ds = tf.data.Dataset.from_tensor_slices(images.astype(np.float32))

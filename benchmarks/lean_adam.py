@@ -1,39 +1,41 @@
-"""Keras' Adam, bit for bit, traced with fewer ops and without the one-replica all-reduce.
+"""An experiment, not adopted: Keras' Adam bit for bit, traced with fewer ops.
 
-`keras.optimizers.Adam` on the TensorFlow backend spends most of a small train step's
-tracing: for every variable it casts the learning rate and the step, raises both betas
-to the step's power and forms the bias-corrected rate again (~40 graph ops a variable),
-and before any update it "all-reduces" the gradients through the replica context even
-on one device, which wraps them in a `tf.custom_gradient` whose gradient function
-TensorFlow keeps in a global registry for the life of the process, with the step's
-graph in its closure (tf-keras#286; `benchmarks/custom_gradient_leak.py`).
+`keras.optimizers.Adam` on the TensorFlow backend casts the learning rate and the step,
+raises both betas to the step's power and forms the bias-corrected rate again for every
+variable (~40 graph ops a variable), and before any update it "all-reduces" the
+gradients through the replica context even on one device, which wraps them in a
+`tf.custom_gradient` that TensorFlow keeps in a global registry for the life of the
+process, with the step's graph in its closure (`benchmarks/custom_gradient_leak.py`).
 
-`Adam` here computes those scalars once per device and dtype per update, applies the
-same elementwise maths in the same order with TensorFlow ops, and skips the all-reduce
-when there is one replica in sync (a sum over one replica is the gradient itself), so a
-plain model's `fit` leaves no custom gradient behind (other layers still may: Keras'
-synchronized `BatchNormalization` all-reduces its moments the same way). The
-result equals Keras' Adam's exactly, with and without XLA and under `tf.distribute`
-(`tests/optimizers/test_adam.py`). Everything else is Keras': the config, the slot
-variables (checkpoints restore in both directions), learning-rate schedules, clipping,
-weight decay, gradient accumulation, `use_ema` and loss scaling. With `amsgrad=True`
-or sparse (`tf.IndexedSlices`) gradients it takes Keras' own update.
+`LeanAdam` computes those scalars once per device and dtype per update, applies the same
+elementwise maths in the same order with TensorFlow ops, and skips the all-reduce when
+there is one replica in sync (a sum over one replica is the gradient itself). Its results
+equal Keras' Adam's exactly, with and without XLA and under `tf.distribute`
+(`tests/benchmarks/test_lean_adam.py`); with `amsgrad=True` or sparse gradients it takes
+Keras' own update.
+
+Tried on 2026-12-07 as the library's default optimizer and not adopted: a new trainer's
+first fit was a tie with Grappler (0.97-0.98x) and 0.80-0.92x without it
+(`benchmarks.adam_trace`), but `tests/trainers` ran 1.03x (0.97-1.13) as long with it
+(`benchmarks.suite_variants`, results in `suite_variants_adam`), and the trainers' step
+graphs stay alive anyway through Keras' synchronized BatchNormalization, which
+all-reduces its moments the same way. No measured end-to-end gain did not pay for
+overriding Keras' private `_backend_update_step`.
 """
 
 import keras
 import tensorflow as tf
 
 
-@keras.saving.register_keras_serializable(package="tfgenaug")
-class Adam(keras.optimizers.Adam):
+@keras.saving.register_keras_serializable(package="tfgenaug_benchmarks")
+class LeanAdam(keras.optimizers.Adam):
     """`keras.optimizers.Adam` with the same results, traced leaner (module docstring).
 
     Args: those of `keras.optimizers.Adam`.
 
     Example:
     ```python
-    model.compile(optimizer=tfgenaug.optimizers.Adam(2e-4, beta_1=0.5), loss="mse")
-    trainer.compile(d_optimizer=Adam(1e-4, 0.0, 0.9), g_optimizer=Adam(1e-4, 0.0, 0.9))
+    trainer.compile(d_optimizer=LeanAdam(1e-4, 0.0, 0.9), g_optimizer=LeanAdam(1e-4, 0.0, 0.9))
     ```
     """
 
