@@ -19,9 +19,7 @@ the same round. A process never holds the other variant's graphs.
 """
 
 import argparse
-import json
 import os
-import subprocess
 import sys
 import time
 
@@ -118,15 +116,8 @@ def measure_cell(trainer_name: str, variant: str, fit_steps: int, steady_steps: 
 
 def _measure_in_new_process(trainer_name: str, variant: str, fit_steps: int,
                             steady_steps: int, grappler: bool) -> dict:
-    code = ("import json; from benchmarks import adam_trace as b; print(json.dumps("
-            f"b.measure_cell({trainer_name!r}, {variant!r}, {fit_steps}, {steady_steps}, "
-            f"{grappler})))")
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    finished = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                              env=env, timeout=3600)
-    if finished.returncode != 0:
-        raise RuntimeError(f"cell {trainer_name} {variant} failed:\n{finished.stderr[-3000:]}")
-    return json.loads(finished.stdout.strip().splitlines()[-1])
+    return common.call_in_new_process("adam_trace", "measure_cell", trainer_name, variant,
+                                      fit_steps, steady_steps, grappler)
 
 
 def run_cell(out_dir: str, trainer_name: str, variant: str, round_index: int,

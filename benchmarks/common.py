@@ -10,6 +10,7 @@ import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -185,6 +186,35 @@ def write_cells_report(out_dir: str, module: str, report: Callable[[list[dict], 
     write_markdown(path, report(cells, command_line(module, argv)))
     print(f"[{name}] {path}")
     return path
+
+
+def call_in_new_process(module: str, function: str, *args, timeout: float = 3600) -> object:
+    """`benchmarks.<module>.<function>(*args)` run in a new interpreter; its JSON result.
+
+    For measurements that must not share a process (caches, kept graphs, process-wide
+    TensorFlow settings). `args` must be Python literals (their `repr` is the call);
+    the function's result must be JSON.
+
+    Args:
+        module: a module of `benchmarks`, e.g. `"adam_trace"`.
+        function: the function to call.
+        *args: its positional arguments.
+        timeout: seconds before the child is killed. Defaults to 3600.
+
+    Returns:
+        The function's return value, through JSON.
+
+    Raises:
+        RuntimeError: the child failed; the message ends with its stderr.
+    """
+    call = f"{function}({', '.join(repr(a) for a in args)})"
+    code = f"import json; from benchmarks import {module} as m; print(json.dumps(m.{call}))"
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    finished = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              env=env, timeout=timeout)
+    if finished.returncode != 0:
+        raise RuntimeError(f"benchmarks.{module}.{call} failed:\n{finished.stderr[-3000:]}")
+    return json.loads(finished.stdout.strip().splitlines()[-1])
 
 
 def round_cell_path(out_dir: str, round_index: int, variant: str) -> str:

@@ -23,9 +23,7 @@ Each finished variant is cached as JSON under `--out_dir/cells`.
 
 import argparse
 import gc
-import json
 import os
-import subprocess
 import sys
 
 from benchmarks import common
@@ -106,14 +104,8 @@ def measure(fits: int, release: bool) -> list[dict]:
 
 
 def _measure_in_new_process(fits: int, release: bool) -> list[dict]:
-    code = ("import json; from benchmarks import custom_gradient_leak as t; "
-            f"print(json.dumps(t.measure({fits}, {release})))")
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-    finished = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                              env=env, timeout=1800)
-    if finished.returncode != 0:
-        raise RuntimeError(f"measure(release={release}) failed:\n{finished.stderr[-3000:]}")
-    return json.loads(finished.stdout.strip().splitlines()[-1])
+    return common.call_in_new_process("custom_gradient_leak", "measure", fits, release,
+                                      timeout=1800)
 
 
 def run_variant(out_dir: str, variant: str, fits: int) -> None:

@@ -79,3 +79,10 @@ def test_paired_by_round_divides_within_each_round_and_lists_the_baseline_first(
              {"round": 2, "variant": "b", "wall_seconds": 70.0}]  # no baseline in round 2
     assert common.paired_by_round(cells, "a") == [
         ("a", [100.0, 200.0], []), ("b", [50.0, 160.0, 70.0], [0.5, 0.8])]
+
+
+def test_call_in_new_process_returns_the_json_result_or_the_childs_error():
+    assert common.call_in_new_process("common", "spread", [3.0, 1.0, 2.0]) == [2.0, 1.0, 3.0]
+    with pytest.raises(RuntimeError, match=r"(?s)benchmarks\.common\.ratios\(\[1\.0\], \[\]\)"
+                                           r" failed:.*need as many timings on both sides"):
+        common.call_in_new_process("common", "ratios", [1.0], [])
