@@ -138,21 +138,11 @@ def run_cell(out_dir: str, trainer_name: str, variant: str, round_index: int,
           f"{result['steady_ms_per_step']:.1f} ms/step", flush=True)
 
 
-def _pairs(cells: list[dict], trainer_name: str) -> list[tuple[dict, dict]]:
-    """`(keras cell, tfgenaug cell)` of each round that has both, for `trainer_name`."""
-    by_round: dict[int, dict[str, dict]] = {}
-    for cell in cells:
-        if cell["trainer"] == trainer_name:
-            by_round.setdefault(cell["round"], {})[cell["variant"]] = cell
-    return [(r["keras"], r["tfgenaug"]) for _, r in sorted(by_round.items())
-            if set(r) == set(VARIANTS)]
-
-
-def _ratio_row(pairs: list[tuple[dict, dict]], key: str, digits: int) -> tuple[str, str, str]:
-    keras_values = [k[key] for k, _ in pairs]
-    ours = [t[key] for _, t in pairs]
+def _summary(cells: list[dict], key: str, digits: int) -> tuple[str, str, str, int]:
+    """Keras' values, the lean Adam's, their ratios per round, and the rounds paired."""
+    (_, keras_values, _), (_, ours, ratios) = common.paired_by_round(cells, "keras", key)
     return (common.format_spread(keras_values, digits), common.format_spread(ours, digits),
-            common.format_spread(common.ratios(ours, keras_values), 2, "x"))
+            common.format_spread(ratios, 2, "x"), len(ratios))
 
 
 def report(cells: list[dict], command: str) -> str:
@@ -160,14 +150,15 @@ def report(cells: list[dict], command: str) -> str:
             "Keras | steady ms/step, Keras | tfgenaug | tfgenaug / Keras | custom gradients "
             "left per fit, Keras / tfgenaug |", "|---|---|---|---|---|---|---|---|---|"]
     for name in TRAINERS:
-        pairs = _pairs(cells, name)
-        if not pairs:
-            continue
-        fit = _ratio_row(pairs, "first_fit_cpu_seconds", 2)
-        steady = _ratio_row(pairs, "steady_ms_per_step", 1)
-        leaks = "/".join(str(max(pair[i]["custom_gradients_added"] for pair in pairs))
-                         for i in range(2))
-        rows.append(f"| {name} | {len(pairs)} | {' | '.join(fit)} | {' | '.join(steady)} | "
+        mine = [c for c in cells if c["trainer"] == name]
+        rounds_of = [{c["round"] for c in mine if c["variant"] == v} for v in VARIANTS]
+        if not set.intersection(*rounds_of):
+            continue  # no round with both cells yet
+        *fit, rounds = _summary(mine, "first_fit_cpu_seconds", 2)
+        *steady, _ = _summary(mine, "steady_ms_per_step", 1)
+        leaks = "/".join(str(max(c["custom_gradients_added"] for c in mine
+                                 if c["variant"] == v)) for v in VARIANTS)
+        rows.append(f"| {name} | {rounds} | {' | '.join(fit)} | {' | '.join(steady)} | "
                     f"{leaks} |")
     steps = sorted({(c["fit_steps"], c["steady_steps"]) for c in cells})
     grappler = sorted({"on" if c.get("grappler", True) else "off" for c in cells})
