@@ -22,6 +22,7 @@ from tfgenaug.data.batch_checks import check_labels_in_range
 from tfgenaug.networks import conditional_critic
 from tfgenaug.networks import conditional_generator
 from tfgenaug.trainers import ada
+from tfgenaug.trainers import cross_replica
 from tfgenaug.trainers import diffaugment
 from tfgenaug.trainers import ema
 from tfgenaug.trainers import generator_ema
@@ -204,12 +205,8 @@ class ConditionalGANTrainer(Trainer):
         Returns:
             The `ada_p` and `ada_signal` shares for `update_trackers`.
         """
-        context = tf.distribute.get_replica_context()
         num_replicas = self.distribute_strategy.num_replicas_in_sync
-        # On one replica the sum is the share itself; skipping the all-reduce also skips
-        # the tf.custom_gradient it traces (kept by TensorFlow for the process's life).
-        signal = (signal_share if context is None or num_replicas == 1
-                  else context.all_reduce("SUM", signal_share))
+        signal = cross_replica.global_sum(signal_share)
         global_batch = tf.cast(local_batch, tf.float32) * num_replicas
         new_p = ada.next_probability(self.ada_p, signal, self.ada_target, global_batch,
                                      self.ada_speed)
