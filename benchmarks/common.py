@@ -188,7 +188,8 @@ def write_cells_report(out_dir: str, module: str, report: Callable[[list[dict], 
     return path
 
 
-def call_in_new_process(module: str, function: str, *args, timeout: float = 3600) -> object:
+def call_in_new_process(module: str, function: str, *args, timeout: float = 3600,
+                        env: Mapping[str, str] | None = None) -> object:
     """`benchmarks.<module>.<function>(*args)` run in a new interpreter; its JSON result.
 
     For measurements that must not share a process (caches, kept graphs, process-wide
@@ -200,6 +201,8 @@ def call_in_new_process(module: str, function: str, *args, timeout: float = 3600
         function: the function to call.
         *args: its positional arguments.
         timeout: seconds before the child is killed. Defaults to 3600.
+        env: variables set in the child on top of this process's environment (settings
+            read once per process, e.g. `XLA_FLAGS`). Defaults to None (none).
 
     Returns:
         The function's return value, through JSON.
@@ -209,11 +212,12 @@ def call_in_new_process(module: str, function: str, *args, timeout: float = 3600
     """
     call = f"{function}({', '.join(repr(a) for a in args)})"
     code = f"import json; from benchmarks import {module} as m; print(json.dumps(m.{call}))"
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    child_env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **(env or {}))
     finished = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                              env=env, timeout=timeout)
+                              env=child_env, timeout=timeout)
     if finished.returncode != 0:
-        raise RuntimeError(f"benchmarks.{module}.{call} failed:\n{finished.stderr[-3000:]}")
+        raise RuntimeError(f"benchmarks.{module}.{call} failed (exit code "
+                           f"{finished.returncode}):\n{finished.stderr[-3000:]}")
     return json.loads(finished.stdout.strip().splitlines()[-1])
 
 

@@ -1,5 +1,6 @@
 """benchmarks.common: interleaved timing, ratio statistics, machine and load lines."""
 
+import os
 import re
 
 import pytest
@@ -84,5 +85,15 @@ def test_paired_by_round_divides_within_each_round_and_lists_the_baseline_first(
 def test_call_in_new_process_returns_the_json_result_or_the_childs_error():
     assert common.call_in_new_process("common", "spread", [3.0, 1.0, 2.0]) == [2.0, 1.0, 3.0]
     with pytest.raises(RuntimeError, match=r"(?s)benchmarks\.common\.ratios\(\[1\.0\], \[\]\)"
-                                           r" failed:.*need as many timings on both sides"):
+                                           r" failed \(exit code 1\):.*need as many timings on "
+                                           r"both sides"):
         common.call_in_new_process("common", "ratios", [1.0], [])
+
+
+def test_call_in_new_process_sets_the_given_environment_in_the_child_only(monkeypatch):
+    monkeypatch.delenv("TFGENAUG_PROBE", raising=False)
+    # The child imports benchmarks.common, which imports os: `m.os.getenv` reads its own.
+    assert common.call_in_new_process("common", "os.getenv", "TFGENAUG_PROBE",
+                                      env={"TFGENAUG_PROBE": "set"}) == "set"
+    assert common.call_in_new_process("common", "os.getenv", "TFGENAUG_PROBE") is None
+    assert "TFGENAUG_PROBE" not in os.environ
