@@ -256,6 +256,36 @@ def test_auto_compile_path_is_recorded_and_kept_on_resume(tmp_path, monkeypatch,
     assert "recorded at the run's start" in capsys.readouterr().out
 
 
+def test_the_auto_probe_leaves_the_run_on_the_batches_of_a_run_without_it(tmp_path,
+                                                                          monkeypatch):
+    """The probe fits on its dataset from the start; were it the run's own, each of its
+    iterators would draw the next shuffle and the run would train on other batches than
+    a resumed run (which does not probe) or a forced-path run."""
+    import tensorflow as tf
+
+    from tfgenaug.runs import fit_loop
+
+    def weights(run_dir):
+        reader = tf.train.load_checkpoint(str(run_dir / "checkpoints"))
+        return {name: reader.get_tensor(name) for name in reader.get_variable_to_shape_map()
+                if "generator" in name and "OPTIMIZER_SLOT" not in name}
+
+    resolve = fit_loop.resolve_compile_path
+
+    def probing(trainer, batches, recorded=None, steps=None):
+        for _ in range(3):  # as the probe's fits do to the dataset it is given
+            next(iter(batches))
+        return resolve(trainer, batches, recorded, steps=steps)
+
+    train_generator(tiny_config(tmp_path / "plain", judge_epochs=0, steps=2), verbose=0)
+    monkeypatch.setattr(fit_loop, "resolve_compile_path", probing)
+    train_generator(tiny_config(tmp_path / "probed", judge_epochs=0, steps=2), verbose=0)
+    plain, probed = weights(tmp_path / "plain" / "run"), weights(tmp_path / "probed" / "run")
+    assert plain and plain.keys() == probed.keys()
+    for name, value in plain.items():
+        np.testing.assert_allclose(probed[name], value, atol=1e-6, err_msg=name)
+
+
 def test_forced_jit_compile_wins_over_the_record(tmp_path, monkeypatch):
     from tfgenaug.trainers import compile_path
 

@@ -138,7 +138,8 @@ def resolve_compile_path(trainer, batches: tf.data.Dataset,
 
     Args:
         trainer: a compiled tfgenaug trainer.
-        batches: the run's training batches (the probe replays them from the start).
+        batches: the run's training batches, as a dataset the run's `fit` does not
+            iterate (the probe replays it from its start; see `run_batches`).
         recorded: the path recorded by the run being resumed, if any.
         steps: the steps the run has left to train (a short run is not timed).
 
@@ -154,6 +155,27 @@ def resolve_compile_path(trainer, batches: tf.data.Dataset,
     path = trainer.choose_compile_path(batches, steps=steps)
     print(f"Compile path: {path.describe()}", flush=True)
     return path
+
+
+def run_batches(plan: FitPlan, start_step: int) -> tf.data.Dataset:
+    """The run's batches from `start_step` on: `plan.stream` or the seeded `training_stream`.
+
+    Every call builds a new dataset. `fit_run` builds one for the run's `fit` and another
+    for `jit_compile="auto"`'s probe: a dataset that reshuffles on each iteration gives
+    every new iterator of it the next order, so a probe on the run's own dataset would
+    move the run onto other batches than a resumed run (which does not probe) or a
+    forced-path run sees.
+
+    Args:
+        plan: the run's `FitPlan`.
+        start_step: batches to skip (the step the run resumes from).
+
+    Returns:
+        An endless `tf.data.Dataset` of `(images, labels)` batches.
+    """
+    if plan.stream is not None:
+        return plan.stream(start_step)
+    return training_stream(plan.train, plan.batch_size, plan.seed, start_step)
 
 
 def fit_run(trainer, plan: FitPlan, verbose="auto") -> int:
@@ -172,11 +194,12 @@ def fit_run(trainer, plan: FitPlan, verbose="auto") -> int:
             checkpoint of that step could be written).
     """
     checkpoint, start = restore(trainer, plan)
-    batches = (plan.stream(start) if plan.stream is not None
-               else training_stream(plan.train, plan.batch_size, plan.seed, start))
+    batches = run_batches(plan, start)
     recorded = model_dir.recorded_compile_path(plan.restore_dir or plan.out_dir) if start else None
     began = time.perf_counter()
-    path = (resolve_compile_path(trainer, batches, recorded, steps=plan.steps - start)
+    # The probe gets a stream of its own (see `run_batches`).
+    path = (resolve_compile_path(trainer, run_batches(plan, start), recorded,
+                                 steps=plan.steps - start)
             if start < plan.steps else recorded)
     probe_seconds = time.perf_counter() - began
     model_dir.write_run_config(

@@ -219,8 +219,11 @@ def fit_steps(x, *, batch_size: int | None = None, epochs: int = 1, initial_epoc
 def probe_dataset(x, y=None, batch_size: int | None = None) -> tf.data.Dataset | None:
     """A repeating dataset of `fit`'s input for the probe, or None if it cannot replay.
 
-    A `tf.data.Dataset` is replayed from its start (the probe's iterator is its own, so
-    the run's batches are unchanged); arrays are batched as `fit` would (32 rows unless
+    A `tf.data.Dataset` is replayed from its start through iterators of its own; one that
+    reshuffles on each iteration (`shuffle`'s default) gives every new iterator the next
+    order, so a later `fit` on the same dataset object sees another order than without
+    the probe. Give the probe a dataset of its own where the order matters (the runs
+    do: `runs.fit_loop.run_batches`). Arrays are batched as `fit` would (32 rows unless
     `batch_size`). A Python generator or iterator cannot be replayed. Autotuning is off:
     the probe calls `fit` 8 times, and with it on a `fit` often returned seconds after its
     last step, waiting for the autotuner as its iterator died (`data.without_autotuning`).
