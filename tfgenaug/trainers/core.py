@@ -375,7 +375,10 @@ class Trainer(compile_path.CompilePathMixin, keras.Model):
                 `image_value_range`; pass `False` for data you know is right that lies
                 further out. Defaults to `True`.
             **kwargs: the rest of `keras.Model.fit` (the first call chooses the
-                `"auto"` compile path: `choose_compile_path`).
+                `"auto"` compile path: `choose_compile_path`, whose probe iterates `x`
+                from its start; a dataset that reshuffles per iteration then trains on
+                its next order. For the same batches as a forced path, choose the path
+                first on a second copy of the dataset).
         """
         if self.compile_path is None:
             self.choose_path_for_fit(x, y, range_check, kwargs)
