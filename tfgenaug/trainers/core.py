@@ -402,12 +402,24 @@ class Trainer(compile_path.CompilePathMixin, keras.Model):
         eager `strategy.reduce` only to learn its shapes; `MultiWorkerMirroredStrategy`
         cannot reduce eagerly (keras-team/keras#20585: "Attempt to convert a value
         (PerReplica...)"). The first local replica's batch has the same shapes.
+
+        A batch is read only if the build needs one. Keras reads it through an iterator
+        of its own and then resets the epoch iterator, so training opens a second one,
+        and a dataset that reshuffles per iteration then trains a mirrored run on other
+        batches than the same run on one device.
         """
-        if iterator is not None and self._distribute_strategy is not None:
+        if (iterator is not None and self._distribute_strategy is not None
+                and self._build_needs_a_batch()):
             for _, _, batches in iterator:
                 data_batch = tf.nest.map_structure(_first_local_value, next(batches))
                 break
         return super()._maybe_symbolic_build(data_batch=data_batch)
+
+    def _build_needs_a_batch(self) -> bool:
+        """Whether Keras' `_symbolic_build` would read a batch (Keras 3.15's conditions)."""
+        compiled = (self._compile_metrics, self._compile_loss)
+        return (not all(layer.built for layer in self._flatten_layers())
+                or any(part is not None and not part.built for part in compiled))
 
 
 def compiled_per_replica(fn: Callable, cache: dict, enabled: bool) -> Callable:
