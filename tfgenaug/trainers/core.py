@@ -50,6 +50,7 @@ from tfgenaug.networks import spectral_norm
 from tfgenaug.trainers import compile_path
 from tfgenaug.trainers import portable_random
 from tfgenaug.trainers import precision
+from tfgenaug.trainers import prefit_build
 from tfgenaug.validation import check_seed
 
 
@@ -396,30 +397,12 @@ class Trainer(compile_path.CompilePathMixin, keras.Model):
         return super().fit(x, y, **kwargs)
 
     def _maybe_symbolic_build(self, iterator=None, data_batch=None):
-        """Keras' pre-fit build, given a batch that every strategy can produce.
-
-        Keras 3 reads one distributed batch and averages it across replicas with an
-        eager `strategy.reduce` only to learn its shapes; `MultiWorkerMirroredStrategy`
-        cannot reduce eagerly (keras-team/keras#20585: "Attempt to convert a value
-        (PerReplica...)"). The first local replica's batch has the same shapes.
-
-        A batch is read only if the build needs one. Keras reads it through an iterator
-        of its own and then resets the epoch iterator, so training opens a second one,
-        and a dataset that reshuffles per iteration then trains a mirrored run on other
-        batches than the same run on one device.
-        """
+        """Keras' pre-fit build, reading a batch only if it needs one, and one that every
+        strategy can produce (`prefit_build` says why)."""
         if (iterator is not None and self._distribute_strategy is not None
-                and self._build_needs_a_batch()):
-            for _, _, batches in iterator:
-                data_batch = tf.nest.map_structure(_first_local_value, next(batches))
-                break
+                and prefit_build.needs_a_batch(self)):
+            data_batch = prefit_build.first_local_batch(iterator)
         return super()._maybe_symbolic_build(data_batch=data_batch)
-
-    def _build_needs_a_batch(self) -> bool:
-        """Whether Keras' `_symbolic_build` would read a batch (Keras 3.15's conditions)."""
-        compiled = (self._compile_metrics, self._compile_loss)
-        return (not all(layer.built for layer in self._flatten_layers())
-                or any(part is not None and not part.built for part in compiled))
 
 
 def compiled_per_replica(fn: Callable, cache: dict, enabled: bool) -> Callable:
@@ -455,10 +438,3 @@ def _variables_of(target) -> list:
     if isinstance(target, keras.Model | keras.layers.Layer):
         return target.trainable_variables
     return list(target)
-
-
-def _first_local_value(value):
-    """The first local replica's component of a distributed value; other values as they are."""
-    if isinstance(value, tf.distribute.DistributedValues):
-        return value.values[0]
-    return value
