@@ -197,14 +197,8 @@ def main(argv=None) -> int:
                         help="TensorFlow's graph optimizer; the tests run with it off")
     parser.add_argument("--out_dir", default=DEFAULT_OUT)
     args = parser.parse_args(argv)
-    names = [n for n in args.trainers.split(",") if n]
-    unknown = sorted(set(names) - set(TRAINERS))
-    if unknown or not names:
-        parser.error(f"--trainers must name some of {', '.join(TRAINERS)}; got {unknown}")
-    for value, flag in ((args.rounds, "rounds"), (args.fit_steps, "fit_steps"),
-                        (args.steady_steps, "steady_steps")):
-        if value < 1:
-            parser.error(f"--{flag} must be >= 1; got {value}")
+    names = common.names_from_flag(parser, "trainers", args.trainers, TRAINERS)
+    common.require_positive(parser, args, "rounds", "fit_steps", "steady_steps")
     for round_index in range(args.rounds):
         for name in names:
             for variant in common.round_order(VARIANTS, round_index):

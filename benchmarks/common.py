@@ -5,6 +5,7 @@ are timed interleaved, in a rotating order, several times in one process, and co
 through the ratio of their timings *within* each repeat.
 """
 
+import argparse
 import datetime
 import json
 import os
@@ -186,6 +187,35 @@ def write_cells_report(out_dir: str, module: str, report: Callable[[list[dict], 
     write_markdown(path, report(cells, command_line(module, argv)))
     print(f"[{name}] {path}")
     return path
+
+
+def names_from_flag(parser: argparse.ArgumentParser, flag: str, value: str,
+                    known: Sequence[str]) -> list[str]:
+    """The comma-separated names of `--flag`, each one of `known`; a usage error if not.
+
+    Args:
+        parser: the benchmark's parser (its `error` exits with the usage message).
+        flag: the flag's name without dashes, e.g. `"trainers"`.
+        value: the flag's value, e.g. `"wgan_gp,dfg"`.
+        known: the names it may hold.
+
+    Returns:
+        The names, in the given order.
+    """
+    names = [name for name in value.split(",") if name]
+    unknown = sorted(set(names) - set(known))
+    if unknown or not names:
+        parser.error(f"--{flag} must name some of {', '.join(known)}; got {unknown}")
+    return names
+
+
+def require_positive(parser: argparse.ArgumentParser, args: argparse.Namespace,
+                     *flags: str) -> None:
+    """A usage error naming the first of `flags` (names without dashes) below 1."""
+    for flag in flags:
+        value = getattr(args, flag)
+        if value < 1:
+            parser.error(f"--{flag} must be >= 1; got {value}")
 
 
 def call_in_new_process(module: str, function: str, *args, timeout: float = 3600,

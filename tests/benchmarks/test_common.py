@@ -1,11 +1,13 @@
 """benchmarks.common: interleaved timing, ratio statistics, machine and load lines."""
 
+import argparse
 import os
 import re
 
 import pytest
 
 from benchmarks import common
+from tests.benchmarks.usage import assert_usage_error
 
 
 def test_interleaved_rotates_the_order_and_times_every_variant():
@@ -97,3 +99,26 @@ def test_call_in_new_process_sets_the_given_environment_in_the_child_only(monkey
                                       env={"TFGENAUG_PROBE": "set"}) == "set"
     assert common.call_in_new_process("common", "os.getenv", "TFGENAUG_PROBE") is None
     assert "TFGENAUG_PROBE" not in os.environ
+
+
+def test_names_from_flag_keeps_the_order_and_names_what_is_unknown(capsys):
+    parser = argparse.ArgumentParser()
+    assert common.names_from_flag(parser, "trainers", "dfg,,wgan_gp", ("wgan_gp", "dfg")) == [
+        "dfg", "wgan_gp"]
+
+    def names(argv):
+        return common.names_from_flag(parser, "trainers", argv[0], ("wgan_gp", "dfg"))
+
+    assert_usage_error(names, ["dada,dfg"],
+                       "--trainers must name some of wgan_gp, dfg; got ['dada']", capsys)
+    assert_usage_error(names, [","], "--trainers must name some of wgan_gp, dfg; got []",
+                       capsys)
+
+
+def test_require_positive_names_the_first_flag_below_one(capsys):
+    parser = argparse.ArgumentParser()
+    common.require_positive(parser, argparse.Namespace(rounds=1, steps=4), "rounds", "steps")
+    assert_usage_error(
+        lambda argv: common.require_positive(parser, argparse.Namespace(rounds=0, steps=-1),
+                                             "rounds", "steps"),
+        [], "--rounds must be >= 1; got 0", capsys)
