@@ -129,25 +129,24 @@ def run_cell(out_dir: str, trainer_name: str, variant: str, round_index: int, st
 def _rows(cells: list[dict], trainer_name: str) -> list[str]:
     mine = [c for c in cells if c["trainer"] == trainer_name]
     measured = [c for c in mine if "seconds" in c]
-    graph_by_round = {c["round"]: c["seconds"] for c in measured if c["variant"] == GRAPH}
+    # Ratios are the variant's time over the graph path's in a round; speed is their inverse.
+    timed = {variant: (values, ratios)
+             for variant, values, ratios in common.paired_by_round(measured, GRAPH, "seconds")}
+    first = {variant: values for variant, values, _ in
+             common.paired_by_round(measured, GRAPH, "first_step_seconds")}
     rows = []
     for variant, (_, flags) in VARIANTS.items():
-        ok = sorted((c for c in measured if c["variant"] == variant), key=lambda c: c["round"])
+        values, ratios = timed.get(variant, ([], []))
         failed = [c for c in mine if c["variant"] == variant and "failed" in c]
-        if not ok and not failed:
+        if not values and not failed:
             continue
-        paired = [c for c in ok if c["round"] in graph_by_round]
-        speed = (common.format_spread(common.ratios([graph_by_round[c["round"]]
-                                                     for c in paired],
-                                                    [c["seconds"] for c in paired]), 2, "x")
-                 if paired and variant != GRAPH else "-")
-        ms = common.format_spread([c["seconds"] * 1000 for c in ok], 0) if ok else "-"
-        first = (common.format_spread([c["first_step_seconds"] for c in ok], 1)
-                 if ok else "-")
-        note = f"failed in {len(failed)} of {len(failed) + len(ok)}: {failed[0]['failed']}" \
-            if failed else ""
-        rows.append(f"| {trainer_name} | {variant} | `{flags or '(none)'}` | {len(ok)} | "
-                    f"{ms} | {speed} | {first} | {note} |")
+        speed = common.format_spread([1 / r for r in ratios], 2, "x") if ratios else "-"
+        ms = common.format_spread([v * 1000 for v in values], 0) if values else "-"
+        first_step = common.format_spread(first[variant], 1) if values else "-"
+        note = (f"failed in {len(failed)} of {len(failed) + len(values)}: "
+                f"{failed[0]['failed']}" if failed else "")
+        rows.append(f"| {trainer_name} | {variant} | `{flags or '(none)'}` | {len(values)} | "
+                    f"{ms} | {speed} | {first_step} | {note} |")
     return rows
 
 
@@ -186,14 +185,8 @@ def main(argv=None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--out_dir", default=DEFAULT_OUT)
     args = parser.parse_args(argv)
-    names = [n for n in args.trainers.split(",") if n]
-    unknown = sorted(set(names) - set(TRAINERS))
-    if unknown or not names:
-        parser.error(f"--trainers must name some of {', '.join(TRAINERS)}; got {unknown}")
-    for value, flag in ((args.rounds, "rounds"), (args.steps, "steps"),
-                        (args.repeats, "repeats")):
-        if value < 1:
-            parser.error(f"--{flag} must be >= 1; got {value}")
+    names = common.names_from_flag(parser, "trainers", args.trainers, TRAINERS)
+    common.require_positive(parser, args, "rounds", "steps", "repeats")
     for round_index in range(args.rounds):
         for name in names:
             for variant in common.round_order(list(VARIANTS), round_index):
