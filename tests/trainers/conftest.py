@@ -94,3 +94,15 @@ def logsumexp(x):
 @pytest.fixture
 def dataset() -> tf.data.Dataset:
     return tiny_dataset()
+
+
+@pytest.fixture
+def policy(request):
+    """Sets the global dtype policy for one test (`indirect=True` parametrization) and
+    restores the previous one afterwards."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(request.param)
+    try:
+        yield request.param
+    finally:
+        keras.config.set_dtype_policy(previous)

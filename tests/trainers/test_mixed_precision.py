@@ -32,17 +32,6 @@ TRAINERS = {
 }
 
 
-@pytest.fixture
-def policy(request):
-    """Sets the global dtype policy for one test and restores float32 afterwards."""
-    previous = keras.config.dtype_policy()
-    keras.config.set_dtype_policy(request.param)
-    try:
-        yield request.param
-    finally:
-        keras.config.set_dtype_policy(previous)
-
-
 @pytest.mark.parametrize("policy", ["mixed_bfloat16"], indirect=True)
 @pytest.mark.parametrize("name", sorted(TRAINERS))
 def test_bfloat16_steps_give_finite_float32_losses_and_samples(name, policy):

@@ -6,7 +6,8 @@ kernel `Trainer` owns everything that is not the trainer's loss maths, once:
 - **compile**: optimizers given by keyword, wrapped in a `LossScaleOptimizer` when a
   network computes in float16 (`mixed_float16`); their slot variables are built at
   once (a checkpoint can only restore into slots that exist, and variables created in
-  a traced step break it under a strategy).
+  a traced step break it under a strategy). `get_compile_config` records them, so
+  `keras.models.load_model` compiles a saved trainer again (`compile_config.py`).
 - **the XLA split**: on one device XLA compiles the whole step. Under several replicas
   Keras cannot (XLA refuses the other replicas' mirrored variables), so the kernel
   compiles only the per-replica maths (`xla_maths(fn)`) and the updates run outside.
@@ -47,6 +48,7 @@ import tensorflow as tf
 
 from tfgenaug.data import batch_checks
 from tfgenaug.networks import spectral_norm
+from tfgenaug.trainers import compile_config
 from tfgenaug.trainers import compile_path
 from tfgenaug.trainers import portable_random
 from tfgenaug.trainers import precision
@@ -54,7 +56,7 @@ from tfgenaug.trainers import prefit_build
 from tfgenaug.validation import check_seed
 
 
-class Trainer(compile_path.CompilePathMixin, keras.Model):
+class Trainer(compile_config.CompileConfigMixin, compile_path.CompilePathMixin, keras.Model):
     """Base class of every tfgenaug trainer (see the module docstring).
 
     Args:
@@ -118,6 +120,7 @@ class Trainer(compile_path.CompilePathMixin, keras.Model):
             **kwargs: passed to `keras.Model.compile`.
         """
         jit_compile = compile_path.check_jit_compile(jit_compile)
+        self._optimizer_names, self._jit_compile_request = tuple(optimizers), jit_compile
         defaults = self.default_optimizers()
         float16 = self.computes_in_float16()
         keras_optimizer = None
