@@ -132,6 +132,32 @@ def test_checkpoint_round_trip(tmp_path):
     )
 
 
+def test_keras_backup_and_restore_resumes_a_crashed_fit_exactly(tmp_path):
+    """Keras' own fault tolerance works on a trainer. It builds the model's Keras
+    optimizer before restoring: a GAN trainer has none (its optimizers are its own), so
+    no unused RMSprop is built on every weight."""
+    class CrashAfterFirstEpoch(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            raise RuntimeError("crash")
+
+    def fit(callbacks):
+        keras.utils.set_random_seed(0)
+        trainer = TRAINERS["wgan_gp"]()
+        trainer.compile(jit_compile=False)
+        assert trainer.optimizer is None
+        trainer.fit(tiny_dataset(2), epochs=2, verbose=0, callbacks=callbacks)
+        return trainer
+
+    uninterrupted = fit([])
+    backup = keras.callbacks.BackupAndRestore(str(tmp_path / "backup"))
+    with pytest.raises(RuntimeError, match="crash"):
+        fit([backup, CrashAfterFirstEpoch()])
+    resumed = fit([backup])
+    assert resumed.train_steps == uninterrupted.train_steps == 4
+    for expected, got in zip(uninterrupted.get_weights(), resumed.get_weights(), strict=True):
+        np.testing.assert_array_equal(got, expected)
+
+
 class TestBadInputs:
     def trainer(self):
         trainer = TRAINERS["wgan_gp"]()

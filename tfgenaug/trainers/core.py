@@ -130,8 +130,9 @@ class Trainer(compile_config.CompileConfigMixin, compile_path.CompilePathMixin, 
                 keras_optimizer = optimizer
             else:
                 setattr(self, name, precision.loss_scaled(optimizer, float16))
-        if keras_optimizer is not None:
-            kwargs["optimizer"] = keras_optimizer
+        # Without an optimizer of its own Keras' is None, not its default RMSprop: Keras'
+        # callbacks (BackupAndRestore) would build that one on every weight.
+        kwargs["optimizer"] = keras_optimizer if "optimizer" in optimizers else None
         auto = jit_compile == compile_path.AUTO
         super().compile(jit_compile=False if auto else jit_compile, **kwargs)
         self._vector_logs = isinstance(
