@@ -50,13 +50,15 @@ from tfgenaug.data import batch_checks
 from tfgenaug.networks import spectral_norm
 from tfgenaug.trainers import compile_config
 from tfgenaug.trainers import compile_path
+from tfgenaug.trainers import held_out
 from tfgenaug.trainers import portable_random
 from tfgenaug.trainers import precision
 from tfgenaug.trainers import prefit_build
 from tfgenaug.validation import check_seed
 
 
-class Trainer(compile_config.CompileConfigMixin, compile_path.CompilePathMixin, keras.Model):
+class Trainer(compile_config.CompileConfigMixin, compile_path.CompilePathMixin,
+              held_out.HeldOutMixin, keras.Model):
     """Base class of every tfgenaug trainer (see the module docstring).
 
     Args:
@@ -385,6 +387,8 @@ class Trainer(compile_config.CompileConfigMixin, compile_path.CompilePathMixin, 
                 its next order. For the same batches as a forced path, choose the path
                 first on a second copy of the dataset).
         """
+        if kwargs.get("validation_data") is not None or kwargs.get("validation_split"):
+            self.check_held_out("fit(validation_data=..., validation_split=...)")
         if self.compile_path is None:
             self.choose_path_for_fit(x, y, range_check, kwargs)
         spec = self.batch_spec(range_check=range_check)
