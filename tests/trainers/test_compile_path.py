@@ -134,6 +134,8 @@ def test_fit_steps_counts_what_fit_will_train():
     assert compile_path.fit_steps(tiny_batches().filter(lambda x, y: True)) is None  # unknown
     assert compile_path.fit_steps(iter(tiny_batches())) is None
     assert compile_path.fit_steps(tiny_batches(), epochs=1, verbose=0, callbacks=[]) == 4
+    # Keras trains on the first floor(100 * 0.75) = 75 rows: 3 batches of 32, not 4.
+    assert compile_path.fit_steps(images, batch_size=32, validation_split=0.25) == 3
 
 
 def test_an_accelerator_takes_xla_without_timing(monkeypatch):

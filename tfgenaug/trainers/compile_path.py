@@ -25,6 +25,7 @@ loop records the choice in `config.json` so that a resumed run keeps it.
 """
 
 import dataclasses
+import math
 import os
 import statistics
 import tempfile
@@ -184,7 +185,8 @@ def measure_restoring(trainer: keras.Model,
 
 
 def fit_steps(x, *, batch_size: int | None = None, epochs: int = 1, initial_epoch: int = 0,
-              steps_per_epoch: int | None = None, **other_fit_arguments) -> int | None:
+              steps_per_epoch: int | None = None, validation_split: float = 0.0,
+              **other_fit_arguments) -> int | None:
     """How many steps `fit` with these arguments trains, or None if not known beforehand.
 
     Args:
@@ -193,6 +195,8 @@ def fit_steps(x, *, batch_size: int | None = None, epochs: int = 1, initial_epoc
         epochs: `fit`'s `epochs`.
         initial_epoch: `fit`'s `initial_epoch`.
         steps_per_epoch: `fit`'s `steps_per_epoch`.
+        validation_split: `fit`'s `validation_split`: array `x` trains on its first
+            `floor(len(x) * (1 - validation_split))` rows, as Keras splits it.
         **other_fit_arguments: the rest of `fit`'s keyword arguments (not counted).
 
     Returns:
@@ -212,7 +216,8 @@ def fit_steps(x, *, batch_size: int | None = None, epochs: int = 1, initial_epoc
         batches = int(x.cardinality())
         return epochs * batches if batches >= 0 else None
     if isinstance(x, np.ndarray | tf.Tensor | list):
-        return epochs * -(-len(x) // (batch_size or 32))
+        rows = math.floor(len(x) * (1.0 - float(validation_split or 0.0)))
+        return epochs * -(-rows // (batch_size or 32))
     return None
 
 
