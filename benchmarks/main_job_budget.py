@@ -77,11 +77,13 @@ def _critic(cell: dict) -> str:
     return f"{critic} (default)" if critic == WGAN_GP_RECIPE.n_critic else str(critic)
 
 
-def write_table(out_dir: str, cells: list[dict], machine: str) -> str:
+def write_table(out_dir: str, cells: list[dict], machine: str,
+                command: str = "python -m benchmarks.main_job_budget") -> str:
     lines = [
         "# The main job's budget: label agreement per seed",
         "",
-        f"Command: `python -m benchmarks.main_job_budget`. {machine}",
+        f"Last command: `{command}` (the table holds every budget cached in this directory, "
+        f"from any command). {machine}",
         f"Every other setting is the train binary's default. Goal: agreement >= {GOAL} on "
         "each seed. Seconds are one-off (other work may have shared the machine): compare "
         "budgets only within this table.",
@@ -125,7 +127,8 @@ def main(argv=None) -> int:
         for steps in budgets:
             run_cell(seed, steps, args.out_dir, args.work_dir, args.n_critic)
     cells = common.json_records(os.path.join(args.out_dir, "cells"))  # every budget cached
-    path = write_table(args.out_dir, cells, common.cached_table_machine_line(cells))
+    path = write_table(args.out_dir, cells, common.cached_table_machine_line(cells),
+                       common.command_line("benchmarks.main_job_budget", argv))
     print(f"[main_job_budget] table: {path}", flush=True)
     return 0
 

@@ -33,6 +33,17 @@ def test_the_table_marks_a_budget_met_only_when_every_seed_reaches_the_goal(tmp_
     assert "| 1000 | 5 | 2 | 0.9400 | no |" in text
     assert "| 1250 | 5 | 2 | 0.9510 | so far (2 of 3 seeds) |" in text
     assert "| 1000 | 5 | 1 | 0.9400 | 100 |" in text
+    assert "Last command: `python -m benchmarks.main_job_budget` (the table holds" in text
+
+
+def test_main_names_its_own_command_with_its_flags(tmp_path, monkeypatch):
+    write_cell(tmp_path, 0, 2000, 0.97)
+    monkeypatch.setattr(main_job_budget.runs, "train_generator",
+                        lambda *a, **k: (_ for _ in ()).throw(AssertionError("trained")))
+    argv = ["--steps=2000", "--seeds=0", f"--out_dir={tmp_path}"]
+    assert main_job_budget.main(argv) == 0
+    text = (tmp_path / "main_job_budget.md").read_text()
+    assert f"Last command: `python -m benchmarks.main_job_budget {' '.join(argv)}`" in text
 
 
 def test_critic_steps_are_their_own_budget_and_cell(tmp_path, monkeypatch):
