@@ -199,6 +199,22 @@ def test_number_of_generated_rows_is_rate_times_batch_rounded(rate, batch, expec
     assert layer((images, labels))[0].shape[0] == batch + expected
 
 
+@pytest.mark.parametrize("mode", ["replace", "append"])
+def test_a_batch_that_gets_no_generated_rows_passes_through_a_convolutional_generator(mode):
+    """round(0.25 * 1) = 0 rows for a dataset's last batch of one: TensorFlow's CPU
+    convolution gives an empty batch the wrong channel count (networks/empty_batch.py),
+    which broke the merge."""
+    generator = conditional_generator(IMAGE_SHAPE, K, Z, 4)
+    layer = GANAugment(generator, num_classes=K, rate=0.25, mode=mode, seed=0)
+    images, labels = real_batch(9, value_range=(-1, 1))
+    out_images, out_labels = layer((images[:1], labels[:1]))
+    np.testing.assert_array_equal(out_images, images[:1])
+    np.testing.assert_array_equal(out_labels, labels[:1])
+    dataset = tf.data.Dataset.from_tensor_slices((images, labels)).batch(8).map(layer)
+    sizes = [int(batch_images.shape[0]) for batch_images, _ in dataset]
+    assert sizes == ([8, 1] if mode == "replace" else [10, 1])
+
+
 def test_value_range_conversion_is_exact():
     """The generator's -1 and 1 become exactly low and high of value_range."""
     for value_range in [(0, 255), (-1, 1), (0, 1)]:

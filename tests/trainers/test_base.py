@@ -117,6 +117,11 @@ def test_config_round_trip(name):
             assert clone.get_config()[key] == value, key
 
 
+def test_sampling_no_labels_gives_an_empty_batch_of_images():
+    trainer = TRAINERS["wgan_gp"]()
+    assert tuple(trainer.sample([], seed=0).shape) == (0, *IMAGE_SHAPE)
+
+
 def test_checkpoint_round_trip(tmp_path):
     trainer = TRAINERS["wgan_gp"]()
     trainer.compile(jit_compile=False)  # XLA has its own tests; here it only adds compiles

@@ -19,6 +19,7 @@ from collections.abc import Callable
 import keras
 import tensorflow as tf
 
+from tfgenaug.networks.empty_batch import call_on_rows
 from tfgenaug.savedmodels.load import load
 from tfgenaug.savedmodels.load import resolve_version_dir
 from tfgenaug.trainers.noise import NOISE_DISTRIBUTIONS
@@ -168,7 +169,7 @@ def _from_keras_model(
         )
 
     def sample(classes, noise):
-        return tf.cast(model([noise, classes], training=False), tf.float32)
+        return tf.cast(call_on_rows(model, [noise, classes]), tf.float32)
 
     return GeneratorSource(
         sample=sample,

@@ -21,6 +21,7 @@ import tensorflow as tf
 from tfgenaug.data.batch_checks import check_labels_in_range
 from tfgenaug.networks import conditional_critic
 from tfgenaug.networks import conditional_generator
+from tfgenaug.networks.empty_batch import call_on_rows
 from tfgenaug.trainers import ada
 from tfgenaug.trainers import cross_replica
 from tfgenaug.trainers import diffaugment
@@ -298,7 +299,7 @@ class ConditionalGANTrainer(Trainer):
             )
         else:  # numpy noise beside tensor labels would be a mixed Keras input
             noise = tf.convert_to_tensor(noise, tf.float32)
-        images = self.label_generator([noise, labels], training=False)
+        images = call_on_rows(self.label_generator, [noise, labels])  # labels may be []
         return tf.cast(images, tf.float32)
 
     # ----------------------------------------------------------------- config
