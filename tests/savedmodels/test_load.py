@@ -81,6 +81,7 @@ def test_call_shapes_ranges_and_seeds(generator):
     # A column vector of labels and other int dtypes are accepted.
     np.testing.assert_array_equal(generator(labels[:, None].astype("int64"), seed=5), seeded[0])
     assert generator(np.zeros([0], "int32"), seed=1).shape == (0, *IMAGE_SHAPE)
+    assert generator([], seed=1).shape == (0, *IMAGE_SHAPE)  # no dtype: taken as int
 
 
 def test_serving_noise_is_not_fixed_by_a_global_seed(base_dir):

@@ -86,6 +86,7 @@ def test_fit_under_xla_moves_both_networks_and_transform_keeps_the_shape():
     variants = trainer.transform(images[:3], seed=0)
     assert variants.shape == (3, *IMAGE_SHAPE)
     np.testing.assert_array_equal(variants, trainer.transform(images[:3], seed=0))
+    assert trainer.transform(images[:0], seed=0).shape == (0, *IMAGE_SHAPE)
 
 
 def test_mirrored_strategy_equals_one_device(mirrored_strategy):

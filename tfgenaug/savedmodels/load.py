@@ -314,6 +314,8 @@ class LoadedGenerator:
         return self.signatures["transform"](images=images, noise=noise)["images"]
 
     def _check_labels(self, labels) -> tf.Tensor:
+        if isinstance(labels, list | tuple) and not labels:
+            labels = tf.zeros((0,), tf.int32)  # `[]` has no dtype to check
         labels = tf.convert_to_tensor(labels)
         if not labels.dtype.is_integer:
             raise ValueError(f"labels must be int class ids; got dtype {labels.dtype.name}")

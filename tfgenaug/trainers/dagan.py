@@ -21,6 +21,7 @@ import tensorflow as tf
 from tfgenaug.data import batch_checks
 from tfgenaug.networks.dagan_networks import dagan_critic
 from tfgenaug.networks.dagan_networks import dagan_generator
+from tfgenaug.networks.empty_batch import call_on_rows
 from tfgenaug.networks.source_bank import SourceBank
 from tfgenaug.networks.source_bank import label_conditioned
 from tfgenaug.trainers import losses
@@ -227,7 +228,7 @@ class DAGAN(ConditionalGANTrainer):
                              f"{(batch, self.noise_dim)}; got {tuple(noise.shape)}")
         else:  # numpy noise beside tensor labels would be a mixed Keras input
             noise = tf.convert_to_tensor(noise, tf.float32)
-        return tf.cast(self.sampling_generator([images, noise], training=False), tf.float32)
+        return tf.cast(call_on_rows(self.sampling_generator, [images, noise]), tf.float32)
 
     def standing_statistics_inputs(self) -> list | None:
         """`[source images, noise]`: stored images of the classes in turn, seeded noise;
