@@ -14,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfgenaug import runs
+from tfgenaug.runs import generator_recipes
 
 STEPS = 6
 FLAGS = ["--image_size=8", "--width=4", "--critic_width=4", "--noise_dim=8", "--batch_size=16",
@@ -50,6 +51,12 @@ def test_same_seed_gives_bit_identical_losses_weights_and_samples(tmp_path):
 
     losses = [step_losses(d) for d in dirs]
     assert set(losses[0]) >= {"epoch_d_loss", "epoch_g_loss", "epoch_gradient_penalty"}
+    # The learning rates the optimizers train with (the run's default), not Keras' unused
+    # RMSprop's 0.001 under `epoch_learning_rate`.
+    rate = generator_recipes.DEFAULT_LEARNING_RATES["wgan_gp"]
+    assert "epoch_learning_rate" not in losses[0]
+    for tag in ("epoch_d_learning_rate", "epoch_g_learning_rate"):
+        np.testing.assert_allclose(losses[0][tag], [rate] * STEPS, rtol=1e-6, err_msg=tag)
     for tag, values in losses[0].items():
         assert len(values) == STEPS, (tag, values)
         assert values == losses[1][tag], tag  # bit-identical floats, step by step

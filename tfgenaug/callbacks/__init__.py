@@ -1,9 +1,11 @@
-"""Keras callbacks for generative trainers: sample grids, checkpoints with resume, NaN stops."""
+"""Keras callbacks for generative trainers: sample grids, checkpoints with resume, NaN stops,
+learning rates."""
 
 from tfgenaug.callbacks.checkpoint import StopAtStep
 from tfgenaug.callbacks.checkpoint import TrainingCheckpoint
 from tfgenaug.callbacks.checkpoint import first_non_finite_variable
 from tfgenaug.callbacks.checkpoint import train_steps_of
+from tfgenaug.callbacks.learning_rates import LearningRates
 from tfgenaug.callbacks.nonfinite import NonFiniteLossError
 from tfgenaug.callbacks.nonfinite import StopOnNonFinite
 from tfgenaug.callbacks.sample_grid import SampleGrid
@@ -12,6 +14,7 @@ from tfgenaug.callbacks.sample_grid import sample_grid
 from tfgenaug.callbacks.sample_grid import save_png
 
 __all__ = [
+    "LearningRates",
     "NonFiniteLossError",
     "SampleGrid",
     "StopAtStep",

@@ -102,6 +102,7 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
         run_config={"dataset": selection.info, "training_counts": selection.training_counts},
         callbacks_after=[
             callbacks.SampleGrid(out_dir, log_dir=log_dir, keep_all=False),
+            callbacks.LearningRates(),  # before TensorBoard, which logs what it adds
             keras.callbacks.TensorBoard(log_dir=log_dir),
         ],
         non_finite_advice=NON_FINITE_ADVICE, log_resume=True, stream=stream,

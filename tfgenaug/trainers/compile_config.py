@@ -30,6 +30,12 @@ class CompileConfigMixin:
     `"auto"`, as given).
     """
 
+    @property
+    def optimizer_names(self) -> tuple[str, ...]:
+        """The attribute names of the optimizers `compile` set (`("d_optimizer",
+        "g_optimizer")`, ...; `"optimizer"` is Keras' own); `()` before `compile`."""
+        return tuple(getattr(self, "_optimizer_names", ()))
+
     def get_compile_config(self) -> dict:
         """Keras' compile config, plus the trainer's optimizers and `jit_compile` request.
 
@@ -40,7 +46,7 @@ class CompileConfigMixin:
         if not config:
             return config
         optimizers = {name: keras.saving.serialize_keras_object(_unwrapped(getattr(self, name)))
-                      for name in self._optimizer_names}
+                      for name in self.optimizer_names}
         return {**config, "jit_compile": self._jit_compile_request, OPTIMIZERS_KEY: optimizers}
 
     def compile_from_config(self, config: dict) -> None:
