@@ -60,6 +60,27 @@ def test_png_npz_and_folder_with_a_seed(export_dir, tmp_path):
     assert read == sorted(np.round(image, 4).tobytes() for image in quantized)
 
 
+def test_truncation_draws_the_loader_s_truncated_noise(export_dir, tmp_path):
+    npz = str(tmp_path / "t.npz")
+    result = run_generate(f"--export_dir={export_dir}", "--per_class=2", f"--out={npz}",
+                          "--seed=3", "--truncation=0.5")
+    assert result.returncode == 0, result.stderr[-3000:]
+    labels = np.array([0, 0, 1, 1, 2, 2], "int32")
+    loaded = savedmodels.load(export_dir)
+    np.testing.assert_allclose(np.load(npz)["images"],
+                               loaded(labels, seed=3, truncation=0.5).numpy(), atol=1e-6)
+    assert not np.allclose(np.load(npz)["images"], loaded(labels, seed=3).numpy(), atol=1e-6)
+
+
+def test_truncation_of_a_uniform_noise_export_names_the_flag(tmp_path):
+    base = str(tmp_path / "exports")
+    savedmodels.export(tiny_trainer(seed=4, noise_distribution="uniform"), base)
+    result = run_generate(f"--export_dir={base}", f"--out={tmp_path / 'a.png'}",
+                          "--truncation=0.5")
+    assert result.returncode != 0
+    assert "--truncation=0.5: " in result.stderr and "uniform" in result.stderr
+
+
 def test_bad_flags_name_the_flag(export_dir, tmp_path):
     out = str(tmp_path / "a.png")
     cases = [
@@ -71,6 +92,8 @@ def test_bad_flags_name_the_flag(export_dir, tmp_path):
         (["--export_dir=x", "--out=a.png,b.txt"], "got 'b.txt'"),
         (["--export_dir=x", "--out=a.png", "--per_class=0"], "--per_class must be >= 1; got 0"),
         (["--export_dir=x", "--out=a.png", "--upscale=-2"], "--upscale must be >= 0"),
+        (["--export_dir=x", "--out=a.png", "--truncation=0"],
+         "--truncation must be a number > 0; got 0.0"),
         ([f"--export_dir={tmp_path}", f"--out={out}"],
          f"--export_dir={tmp_path}: '{tmp_path}' is not a tfgenaug export"),
         ([f"--export_dir={tmp_path}/none", f"--out={out}"],

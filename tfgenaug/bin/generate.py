@@ -40,6 +40,9 @@ flags.DEFINE_list("out", None,
 flags.DEFINE_integer("seed", None,
                      "Seed of the noise: the same seed gives the same images. Unset draws "
                      "fresh noise.")
+flags.DEFINE_float("truncation", None,
+                   "Truncation of normal noise: every |z| <= this (> 0): fewer, more typical "
+                   "variations. Unset draws untruncated noise; uniform-noise exports refuse it.")
 flags.DEFINE_integer("upscale", 0,
                      "Nearest-neighbour magnification of the PNG; 0 picks the smallest "
                      f"making each cell at least {MIN_CELL_PIXELS} pixels.")
@@ -61,6 +64,8 @@ def check_flags() -> None:
                 f"--out must name files ending in .png or .npz, or a folder ending in /; "
                 f"got {path!r}"
             )
+    if FLAGS.truncation is not None and not FLAGS.truncation > 0:
+        raise app.UsageError(f"--truncation must be a number > 0; got {FLAGS.truncation}")
     if FLAGS.upscale < 0:
         raise app.UsageError(f"--upscale must be >= 0 (0 = automatic); got {FLAGS.upscale}")
 
@@ -91,7 +96,10 @@ def main(argv):
     except (FileNotFoundError, ValueError) as error:
         raise app.UsageError(f"--export_dir={FLAGS.export_dir}: {error}") from error
     labels = np.repeat(np.arange(generator.num_classes, dtype=np.int32), FLAGS.per_class)
-    images = generator(labels, seed=FLAGS.seed).numpy()
+    try:
+        images = generator(labels, seed=FLAGS.seed, truncation=FLAGS.truncation).numpy()
+    except ValueError as error:  # e.g. truncation with a uniform-noise export
+        raise app.UsageError(f"--truncation={FLAGS.truncation}: {error}") from error
     for path in FLAGS.out:
         if _is_folder(path):
             try:
