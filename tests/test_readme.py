@@ -24,11 +24,11 @@ import pytest
 
 from tests import launch
 from tests.data.test_folders import make_folder
+from tests.trainers.conftest import TINY
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text()
 FENCED = re.compile(r"```(\w*)\n(.*?)```", re.S)
-TINY = {"noise_dim": 8, "width": 4, "critic_width": 4}
 
 
 def python_blocks() -> list[str]:

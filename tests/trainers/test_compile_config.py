@@ -5,7 +5,6 @@ import warnings
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from tests.trainers.conftest import BATCH
 from tests.trainers.conftest import IMAGE_SHAPE
@@ -13,30 +12,21 @@ from tests.trainers.conftest import NUM_CLASSES
 from tests.trainers.conftest import TINY
 from tests.trainers.conftest import small_dada_networks
 from tests.trainers.conftest import tiny_batches
-from tfgenaug import data
+from tests.trainers.conftest import tiny_dataset
+from tests.trainers.test_dagan import make as make_dagan
+from tests.trainers.test_dagan import pairs
 from tfgenaug.networks.dfg_networks import lenet5_split
 from tfgenaug.trainers import DADA
-from tfgenaug.trainers import DAGAN
 from tfgenaug.trainers import DFG
 from tfgenaug.trainers import WGANGP
 from tfgenaug.trainers import AdversarialTrainer
 from tfgenaug.trainers import SemiSupervisedGAN
 
 
-def labelled_batches():
-    images, labels = tiny_batches(3)
-    return tf.data.Dataset.from_tensor_slices((images, labels)).batch(BATCH, drop_remainder=True)
-
-
 def dagan():
-    trainer = DAGAN(IMAGE_SHAPE, NUM_CLASSES, **TINY, n_critic=2)
+    trainer = make_dagan()
     trainer.set_sources(*tiny_batches(2))
     return trainer
-
-
-def dagan_pairs():
-    images, labels = tiny_batches(4)
-    return data.same_class_pairs(images, labels, BATCH, seed=0).take(3)
 
 
 # Networks without dropout or Gaussian noise: Keras' `.keras` format does not keep the
@@ -46,18 +36,18 @@ TRAINERS = {
     "wgan_gp with EMA, class head, DiffAugment and ADA": (
         lambda: WGANGP(IMAGE_SHAPE, NUM_CLASSES, **TINY, n_critic=2, g_ema_decay=0.9,
                        aux_weight=0.5, diffaugment="color,translation", ada_target=0.6),
-        labelled_batches),
-    "dagan": (dagan, dagan_pairs),
+        tiny_dataset),
+    "dagan": (dagan, pairs),
     "dada": (lambda: DADA(IMAGE_SHAPE, NUM_CLASSES, noise_dim=8,
                           **small_dada_networks(gaussian_noise=0.0, dropout=0.0)),
-             labelled_batches),
+             tiny_dataset),
     "dfg": (lambda: DFG(*lenet5_split(IMAGE_SHAPE, NUM_CLASSES), NUM_CLASSES,
                         minority_classes=[0], noise_dim=8, generator_width=8, critic_width=4),
-            labelled_batches),
+            tiny_dataset),
     "ssgan": (lambda: SemiSupervisedGAN(IMAGE_SHAPE, NUM_CLASSES, noise_dim=8,
                                         width_multiplier=0.05, gaussian_noise=0.0,
                                         dropout=0.0),
-              labelled_batches),
+              tiny_dataset),
 }
 
 
@@ -143,7 +133,7 @@ def test_a_keras_loss_metrics_and_optimizer_come_back(tmp_path):
 def test_a_loss_scaled_trainer_keeps_its_loss_scale(policy, tmp_path):
     trainer = WGANGP(IMAGE_SHAPE, NUM_CLASSES, **TINY, n_critic=1)
     trainer.compile(g_optimizer=keras.optimizers.Adam(5e-4), jit_compile=False)
-    trainer.fit(labelled_batches(), steps_per_epoch=2, verbose=0)
+    trainer.fit(tiny_dataset(), steps_per_epoch=2, verbose=0)
     config = trainer.get_compile_config()["trainer_optimizers"]["g_optimizer"]
     assert config["class_name"] == "Adam"  # recorded unwrapped, wrapped again on loading
     trainer.d_optimizer.dynamic_scale.assign(1024.0)  # not the initial 2**15
