@@ -3,7 +3,8 @@
 Each ```python block of README.md runs as written, in a fresh working directory that
 holds what the text around it says exists (an image folder, exports made by the commands
 beside it: here small untrained exports of the same shape), with its training budget cut
-by the replacements in `EXAMPLES`, each of which must match. A new block without an entry
+by the replacements in `EXAMPLES`, each of which must match; what it computes (a shape,
+the logs, the steps) is then compared with the entry's `expected`. A new block without an entry
 in `EXAMPLES` fails `test_every_python_block_has_an_example_entry`.
 
 Every `python -m tfgenaug.bin.* / benchmarks.*` command in the README (fenced or inline)
@@ -72,20 +73,33 @@ class Example:
     """How to run one README block: `marker` is a line fragment only it contains."""
 
     marker: str
+    outcome: Callable[[dict], object]  # of the block's namespace, compared to `expected`
+    expected: object
     budget: dict = dataclasses.field(default_factory=dict)
     setup: Callable[[pathlib.Path], None] | None = None
 
 
+def _shape(name: str) -> Callable[[dict], tuple]:
+    return lambda namespace: tuple(namespace[name].shape)
+
+
 EXAMPLES = (
-    Example("trainer = tfgenaug.trainers.WGANGP(",
+    Example("trainer = tfgenaug.trainers.WGANGP(", _shape("images"), (4, 16, 16, 1),
             budget={"steps_per_epoch=250, epochs=12": "steps_per_epoch=2, epochs=1"}),
-    Example('GANAugment("exports/parts"', setup=_parts_folder_and_export),
-    Example('tf.saved_model.load("exports/digits/1")', setup=_digits_wgan_gp_export("digits")),
-    Example('"exports/long_tail"', budget={"epochs=20": "epochs=1"},
+    Example('GANAugment("exports/parts"',
+            lambda namespace: tuple(namespace["ds"].element_spec[0].shape), (None, 28, 28, 1),
+            setup=_parts_folder_and_export),
+    Example('tf.saved_model.load("exports/digits/1")', _shape("images"), (3, 16, 16, 1),
+            setup=_digits_wgan_gp_export("digits")),
+    Example('"exports/long_tail"',
+            lambda namespace: sorted(namespace["classifier"].history.history),
+            ["accuracy", "loss", "val_accuracy", "val_loss"], budget={"epochs=20": "epochs=1"},
             setup=_digits_wgan_gp_export("long_tail")),
     Example("tfgenaug.trainers.SemiSupervisedGAN(",
+            lambda namespace: namespace["trainer"].train_steps, 2,
             budget={"steps_per_epoch=250, epochs=12": "steps_per_epoch=2, epochs=1"}),
-    Example('savedmodels.load("exports/dagan_digits")', setup=_dagan_digits_export),
+    Example('savedmodels.load("exports/dagan_digits")', _shape("variants"), (5, 16, 16, 1),
+            setup=_dagan_digits_export),
 )
 
 
@@ -105,7 +119,7 @@ def test_every_python_block_has_an_example_entry():
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda example: example.marker[:40])
-def test_python_block_runs(example, tmp_path, monkeypatch):
+def test_python_block_runs_and_gives_its_result(example, tmp_path, monkeypatch):
     (block,) = [block for block in python_blocks() if example.marker in block]
     for written, cut in example.budget.items():
         assert block.count(written) == 1, f"the budget {written!r} is not in the block"
@@ -116,8 +130,9 @@ def test_python_block_runs(example, tmp_path, monkeypatch):
     import tfgenaug
 
     # The README's prose imports tfgenaug once at its top; its later blocks rely on it.
-    exec(compile(block, f"README.md block {example.marker!r}", "exec"),
-         {"__name__": "readme_example", "tfgenaug": tfgenaug})
+    namespace = {"__name__": "readme_example", "tfgenaug": tfgenaug}
+    exec(compile(block, f"README.md block {example.marker!r}", "exec"), namespace)
+    assert example.outcome(namespace) == example.expected
 
 
 # --------------------------------------------------------------------------- commands
