@@ -11,9 +11,12 @@ process: its own pid, exit code, signals (`kill()` gives -9 as for a `Popen`), s
 stderr pipes, and `os.environ` as the test passed it (`TF_CONFIG`, `XLA_FLAGS` and the
 like are read when the runtime starts, after the fork).
 
-What a fork does not renew, so tests that need it start a real interpreter instead
-(`subprocess`): environment variables read at import time (`TF_CPP_MIN_LOG_LEVEL`, Python's
-`PYTHONHASHSEED`: every child has the zygote's string-hash seed) and `python -I` isolation.
+What a fork does not renew: environment variables read at import time and `python -I`
+isolation. A launch whose environment sets one of `READ_AT_IMPORT` (TensorFlow's oneDNN
+switch, Python's string-hash seed) unlike the zygote's starts a real interpreter instead
+(`subprocess`), so the child computes as it asked (a fork of a zygote with oneDNN on kept
+oneDNN on under `TF_ENABLE_ONEDNN_OPTS=0`). TensorFlow's log level
+(`TF_CPP_MIN_LOG_LEVEL`) is the zygote's in every child: it changes only what is logged.
 Python's and NumPy's global random states are reseeded from the OS in each child, as a
 new interpreter's are.
 
@@ -39,6 +42,10 @@ import threading
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+# Environment variables that change what a child computes and that a process reads once,
+# while importing TensorFlow or starting Python: a forked child would keep the zygote's.
+READ_AT_IMPORT = ("TF_ENABLE_ONEDNN_OPTS", "PYTHONHASHSEED")
 
 # The zygote: imports, then forks a child per request line on stdin and reports each
 # child's pid and, when it ends, its exit code (as Popen.returncode) on stdout.
@@ -124,6 +131,8 @@ class Zygote:
     """One zygote process and the thread that reads its replies."""
 
     def __init__(self):
+        # What the zygote imported TensorFlow under (it inherits this process's environment).
+        self.import_environment = {name: os.environ.get(name) for name in READ_AT_IMPORT}
         self.process = subprocess.Popen(
             [sys.executable, "-c", ZYGOTE], cwd=REPO, stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
@@ -187,6 +196,15 @@ def zygote() -> Zygote:
             _zygote = Zygote()
             atexit.register(_zygote.close)
         return _zygote
+
+
+def needs_interpreter(env: dict | None) -> bool:
+    """Whether a child with environment `env` (None: this process's) must be a real
+    interpreter: it sets a variable of `READ_AT_IMPORT` unlike the zygote's."""
+    env = os.environ if env is None else env
+    imported_under = (_zygote.import_environment if _zygote is not None
+                      else {name: os.environ.get(name) for name in READ_AT_IMPORT})
+    return any(env.get(name) != value for name, value in imported_under.items())
 
 
 def _split(args: list[str]) -> tuple[str | None, str | None, list[str]]:
@@ -310,6 +328,10 @@ def run(args: list[str], *, env: dict | None = None, cwd: str | None = None,
     """
     if not (capture_output and text):
         raise ValueError("launch.run always captures the output as text")
+    _split(args)
+    if needs_interpreter(env):
+        return subprocess.run(args, env=env, cwd=cwd, timeout=timeout, capture_output=True,
+                              text=True, check=check)
     child = Launched(args, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         out, err = child.communicate(timeout=timeout)
@@ -322,7 +344,11 @@ def run(args: list[str], *, env: dict | None = None, cwd: str | None = None,
     return subprocess.CompletedProcess(args, child.returncode, out, err)
 
 
-def popen(args: list[str], **kwargs) -> Launched:
-    """`subprocess.Popen(args, text=True, ...)` on a forked child (see `Launched`)."""
+def popen(args: list[str], **kwargs) -> Launched | subprocess.Popen:
+    """`subprocess.Popen(args, text=True, ...)` on a forked child (see `Launched`), or a
+    real interpreter when `needs_interpreter`."""
     kwargs.pop("text", None)
+    if needs_interpreter(kwargs.get("env")):
+        _split(args)
+        return subprocess.Popen(args, text=True, **kwargs)
     return Launched(args, **kwargs)

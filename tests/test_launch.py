@@ -1,5 +1,6 @@
 """`tests/launch.py`: forked children behave as the subprocesses they replace."""
 
+import os
 import signal
 import subprocess
 import sys
@@ -65,3 +66,25 @@ def test_each_child_draws_new_random_numbers_and_writes_to_a_log_file(tmp_path):
 def test_only_python_command_lines_are_launched():
     with pytest.raises(ValueError, match=r"launch needs \[sys.executable, '-m' or '-c'"):
         launch.run(["ls", "-l"])
+
+
+def test_a_variable_read_at_import_gets_a_real_interpreter():
+    """A fork keeps the zygote's oneDNN switch (TensorFlow reads it while importing):
+    a child asking for another one must be, and is, a new interpreter (its parent is
+    this process, not the zygote), and computes with the switch it asked for."""
+    source = ("import os; from tensorflow.python.util import _pywrap_util_port as port; "
+              "print(os.getppid() == int(os.environ['PARENT']), port.IsMklEnabled())")
+    ours = os.environ.get("TF_ENABLE_ONEDNN_OPTS")
+    other = "1" if ours == "0" else "0"
+    env = {**os.environ, "PARENT": str(os.getpid())}
+    forked = launch.run(python(source), env=env, timeout=120)
+    assert forked.returncode == 0, forked.stderr[-3000:]
+    assert forked.stdout.startswith("False ")  # a fork: its parent is the zygote
+    assert not launch.needs_interpreter(env)
+    env["TF_ENABLE_ONEDNN_OPTS"] = other
+    assert launch.needs_interpreter(env)
+    result = launch.run(python(source), env=env, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.startswith("True ")
+    if other == "0":
+        assert result.stdout == "True False\n"

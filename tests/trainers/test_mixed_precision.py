@@ -142,13 +142,16 @@ for seed in range(3):
 
 
 def test_dfg_bfloat16_steps_give_finite_float32_losses():
-    """Without oneDNN's graph rewrites, in a fresh process, on three seeds.
+    """Without oneDNN, in a fresh interpreter (`launch` starts one: TensorFlow reads
+    `TF_ENABLE_ONEDNN_OPTS` while importing, so a fork would keep oneDNN on), on three seeds.
 
-    With them on (TensorFlow's CPU default), DFG's bfloat16 graph-mode step turns the
-    generator's weights non-finite on its second step for most seeds (11 of 12 seen on
-    2026-12-02), while the same step run eagerly, or with `TF_ENABLE_ONEDNN_OPTS=0`, stays
-    finite: a oneDNN bfloat16 kernel, not this code (see the session's note). This test
-    pins the maths; the oneDNN case is left open.
+    With oneDNN on (TensorFlow's CPU default), DFG's bfloat16 step turns the generator's
+    weights non-finite on its second step for most seeds (11 of 12 seen on 2026-12-02 in
+    graph mode; on 2026-12-07, on a CPU with AMX-BF16, 3 of 4 in graph mode and 2 of 4
+    eagerly, the seeds varying between runs, and finite under
+    `tf.debugging.enable_check_numerics`), while with `TF_ENABLE_ONEDNN_OPTS=0` it stays
+    finite: a oneDNN bfloat16 kernel, not this code. This test pins the maths; the oneDNN
+    case is left open (README, "Mixed precision").
     """
     env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": "0", "TF_CPP_MIN_LOG_LEVEL": "2"}
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
