@@ -45,12 +45,14 @@ def test_a_classic_run_writes_json_markdown_and_confusion_png(tmp_path):
     assert "| accuracy |" in (tmp_path / "report.md").read_text()
     assert (tmp_path / "confusion.png").stat().st_size > 1000
     assert "# classic on digits (count=5" in completed.stdout
+    assert "is ignored" not in completed.stderr
 
 
 def test_a_gan_condition_without_generator_trains_one_on_the_same_images(tmp_path):
     completed = run_evaluate(*TINY, "--condition=wgan_gp", "--count=3", "--gan_steps=2",
                              "--judge_epochs=1", f"--output_dir={tmp_path}", timeout=400)
     assert completed.returncode == 0, completed.stderr[-3000:]
+    assert "is ignored" not in completed.stderr  # both flags apply here
     with open(tmp_path / "generator" / "config.json") as f:
         generator_run = json.load(f)
     assert generator_run["training_counts"] == [3] * 10
@@ -66,3 +68,18 @@ def test_a_gan_condition_without_generator_trains_one_on_the_same_images(tmp_pat
     assert quality["density_judge_features"] >= 0
     markdown = (tmp_path / "report.md").read_text()
     assert "## Generator (judged by its run" in markdown and "| coverage |" in markdown
+
+
+def test_flags_the_condition_ignores_are_named_in_a_warning(tmp_path):
+    """A flag given for another kind of condition is said to be ignored, and the run
+    goes on (a loop over conditions may pass the same flags to each)."""
+    ignored = [f"--generator={tmp_path}", "--gan_steps=10", "--judge_epochs=0",
+               "--gan_rate=0.2", "--dada_width_multiplier=0.5"]
+    result = run_evaluate(*TINY, "--condition=classic", *ignored,
+                          f"--output_dir={tmp_path / 'classic'}")
+    assert result.returncode == 0, result.stderr[-3000:]
+    for flag in ignored:
+        name = flag.split("=")[0]
+        assert f"{name} is ignored: it applies only to " in result.stderr, name
+    assert "not to --condition=classic" in result.stderr
+    assert (tmp_path / "classic" / "report.json").exists()

@@ -16,10 +16,12 @@ import os
 
 from absl import app
 from absl import flags
+from absl import logging
 
 from tfgenaug import evaluation
 from tfgenaug import runs
 from tfgenaug import savedmodels
+from tfgenaug.evaluation.conditions.dada import dada_network
 from tfgenaug.runs.model_dir import run_quality
 
 _DEFAULTS = evaluation.EvalConfig()
@@ -85,6 +87,33 @@ def config_from_flags() -> evaluation.EvalConfig:
     except ValueError as error:
         raise app.UsageError(f"--{error}") from error
     return config
+
+
+def ignored_flags(config: evaluation.EvalConfig) -> list[str]:
+    """Warnings for the flags given on the command line that `config.condition` ignores.
+
+    A `--generator` passed to `--condition=classic` may be a user who meant another
+    condition; a loop over conditions with the same flags is legitimate. So these are
+    warnings, printed before anything runs, not usage errors.
+    """
+    entry = evaluation.registry.get(config.condition)
+    samples = entry.generator_run is not None
+    trains_one = samples and FLAGS.generator is None
+    unused = {
+        "generator": (not samples, "the conditions that sample from or read a generator"),
+        "gan_steps": (not trains_one, "a generator trained here (a GAN condition without "
+                      "--generator)"),
+        "judge_epochs": (not trains_one, "a generator trained here (a GAN condition without "
+                         "--generator)"),
+        "gan_rate": (not getattr(entry.batches, "generated", False),
+                     "the conditions whose batches hold generated images"),
+        "dada_width_multiplier": (entry.network is not dada_network,
+                                  "the conditions that train DADA's discriminator network"),
+    }
+    return [f"--{name} is ignored: it applies only to {applies_to}, not to "
+            f"--condition={config.condition}"
+            for name, (ignored, applies_to) in unused.items()
+            if ignored and FLAGS[name].present]
 
 
 def resolve_generator(config: evaluation.EvalConfig, output_dir: str) -> str | None:
@@ -153,6 +182,8 @@ def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
     config = config_from_flags()
+    for warning in ignored_flags(config):
+        logging.warning(warning)
     try:
         # Data errors (count too large, bad classes) surface before any generator training.
         evaluation.select_training_data(config)
