@@ -1,6 +1,8 @@
 """The export binary as a user runs it: train, export, and flag errors."""
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 
@@ -73,9 +75,43 @@ def test_second_export_is_version_2(model_dir, exported, tmp_path):
         export_dir, "2")
 
 
+def copy_of_the_run(model_dir, destination, **changes) -> str:
+    """A copy of `model_dir` (its checkpoints restore into the original's trainer) whose
+    config.json records other trainer settings: `changes` on top of the config, or of
+    its `trainer_config` for keys the config itself lacks."""
+    shutil.copytree(model_dir, destination)
+    path = os.path.join(destination, "config.json")
+    with open(path) as f:
+        config = json.load(f)
+    for key, value in changes.items():
+        (config if key in config else config["trainer_config"])[key] = value
+    with open(path, "w") as f:
+        json.dump(config, f)
+    return str(destination)
+
+
+def test_checkpoint_flag_exports_that_step_also_from_a_copy_of_the_run(model_dir, tmp_path):
+    copy = copy_of_the_run(model_dir, tmp_path / "copy")  # the same trainer: allowed
+    result = run_bin("export", f"--model_dir={model_dir}", f"--export_dir={tmp_path / 'e'}",
+                     f"--checkpoint={copy}/checkpoints/ckpt-2")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert savedmodels.load(str(tmp_path / "e")).metadata["training_data"]["steps"] == 2
+
+
 def test_bad_flags_name_the_flag(model_dir, exported, tmp_path):
     export_dir, _ = exported
+    # Another run's checkpoint with the same variables would restore without an error and
+    # be labelled with this run's trainer: refused, naming the run it came from.
+    dcgan_run = copy_of_the_run(model_dir, tmp_path / "dcgan_run", trainer_class="DCGAN")
+    wider_run = copy_of_the_run(model_dir, tmp_path / "wider_run", width=8)
     cases = [
+        ([f"--model_dir={model_dir}", "--export_dir=y",
+          f"--checkpoint={dcgan_run}/checkpoints/ckpt-4"],
+         f"belongs to the train run {dcgan_run}, a DCGAN run (--model_dir={model_dir} is a "
+         f"WGANGP run): export with --model_dir={dcgan_run}"),
+        ([f"--model_dir={model_dir}", "--export_dir=y",
+          f"--checkpoint={wider_run}/checkpoints/ckpt-4"],
+         f"whose WGANGP differs from --model_dir={model_dir}'s in width"),
         (["--export_dir=x"], "--model_dir is required"),
         (["--model_dir=x"], "--export_dir is required"),
         ([f"--model_dir={model_dir}", "--export_dir=y", "--version=-1"],

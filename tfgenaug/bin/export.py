@@ -8,6 +8,8 @@ Example:
         --export_dir=exports/wgan_gp_digits
 """
 
+import posixpath
+
 import tensorflow as tf
 from absl import app
 from absl import flags
@@ -40,6 +42,36 @@ def check_flags() -> None:
         raise app.UsageError(f"--version must be >= 0; got {FLAGS.version}")
 
 
+def check_checkpoint_run(model_dir: str, checkpoint: str) -> None:
+    """Raises `app.UsageError` when `checkpoint` lies in another train run whose trainer
+    differs from `model_dir`'s.
+
+    The export rebuilds the trainer from `model_dir`'s `config.json` and labels the
+    SavedModel with it; another run's checkpoint of a trainer with the same variables
+    (a DCGAN's into a WGAN-GP of the same widths) would restore without an error and
+    give an export whose metadata names the wrong trainer.
+    """
+    checkpoint_run = posixpath.dirname(posixpath.dirname(checkpoint))
+    try:
+        theirs = runs.read_run_config(checkpoint_run)
+    except (FileNotFoundError, ValueError):
+        return  # not inside a train run: a checkpoint the user moved; restoring checks it
+    ours = runs.read_run_config(model_dir)
+    if theirs["trainer_class"] != ours["trainer_class"]:
+        difference = (f"a {theirs['trainer_class']} run (--model_dir={model_dir} is a "
+                      f"{ours['trainer_class']} run)")
+    elif theirs["trainer_config"] != ours["trainer_config"]:
+        names = sorted(key for key in {*theirs["trainer_config"], *ours["trainer_config"]}
+                       if theirs["trainer_config"].get(key) != ours["trainer_config"].get(key))
+        difference = (f"whose {ours['trainer_class']} differs from --model_dir={model_dir}'s "
+                      f"in {', '.join(names)}")
+    else:
+        return
+    raise app.UsageError(f"--checkpoint={checkpoint} belongs to the train run "
+                         f"{checkpoint_run}, {difference}: export with "
+                         f"--model_dir={checkpoint_run}")
+
+
 def main(argv):
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
@@ -55,6 +87,8 @@ def main(argv):
             f"--checkpoint={FLAGS.checkpoint} is not a checkpoint: "
             f"{FLAGS.checkpoint}.index does not exist"
         )
+    if FLAGS.checkpoint:
+        check_checkpoint_run(FLAGS.model_dir, FLAGS.checkpoint)
     if FLAGS.version is not None and FLAGS.version in savedmodels.list_versions(
         FLAGS.export_dir
     ):
