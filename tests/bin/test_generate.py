@@ -81,8 +81,10 @@ def test_truncation_of_a_uniform_noise_export_names_the_flag(tmp_path):
     assert "--truncation=0.5: " in result.stderr and "uniform" in result.stderr
 
 
-def test_bad_flags_name_the_flag(export_dir, tmp_path):
+def test_bad_flags_name_the_flag(export_dir, tmp_path, tmp_path_factory):
     out = str(tmp_path / "a.png")
+    run_dir = tmp_path_factory.mktemp("run")  # what a user may take for an export
+    (run_dir / "config.json").write_text("{}")
     cases = [
         (["--out=a.png"], "--export_dir is required"),
         (["--export_dir=x"], "--out is required"),
@@ -96,6 +98,9 @@ def test_bad_flags_name_the_flag(export_dir, tmp_path):
          "--truncation must be a number > 0; got 0.0"),
         ([f"--export_dir={tmp_path}", f"--out={out}"],
          f"--export_dir={tmp_path}: '{tmp_path}' is not a tfgenaug export"),
+        ([f"--export_dir={run_dir}", f"--out={out}"],
+         f"it is a train run: export it first with `python -m tfgenaug.bin.export "
+         f"--model_dir={run_dir} --export_dir=<dir>`"),
         ([f"--export_dir={tmp_path}/none", f"--out={out}"],
          f"--export_dir={tmp_path}/none: export path does not exist"),
         ([f"--export_dir={export_dir}", "--out=a.png", "x"], "Unexpected arguments: ['x']"),
