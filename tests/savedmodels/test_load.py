@@ -174,6 +174,17 @@ def test_base_dir_without_versions(tmp_path):
     with pytest.raises(FileNotFoundError, match=rf"'{tmp_path}' is not a tfgenaug export: "
                                                 r"it holds neither a saved_model.pb nor a numeric"):
         savedmodels.load(str(tmp_path))
+    assert "train run" not in str(raised(tmp_path))
+    (tmp_path / "config.json").write_text("{}")  # a train run's model_dir, taken for an export
+    assert str(raised(tmp_path)).endswith(
+        f"; it is a train run: export it first with `python -m tfgenaug.bin.export "
+        f"--model_dir={tmp_path} --export_dir=<dir>` (or tfgenaug.runs.export_from_model_dir)")
+
+
+def raised(path) -> Exception:
+    with pytest.raises(FileNotFoundError) as error:
+        savedmodels.load(str(path))
+    return error.value
 
 
 def test_plain_saved_model_is_not_a_tfgenaug_export(tmp_path):

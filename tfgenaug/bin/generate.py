@@ -94,12 +94,7 @@ def main(argv):
     try:
         generator = savedmodels.load(FLAGS.export_dir)
     except (FileNotFoundError, ValueError) as error:
-        hint = ""
-        if tf.io.gfile.exists(posixpath.join(FLAGS.export_dir, "config.json")):
-            hint = (f"; it is a train run: export it first with `python -m "
-                    f"tfgenaug.bin.export --model_dir={FLAGS.export_dir} "
-                    f"--export_dir=<dir>`, or train with --export_dir=<dir>")
-        raise app.UsageError(f"--export_dir={FLAGS.export_dir}: {error}{hint}") from error
+        raise app.UsageError(f"--export_dir={FLAGS.export_dir}: {error}") from error
     labels = np.repeat(np.arange(generator.num_classes, dtype=np.int32), FLAGS.per_class)
     try:
         images = generator(labels, seed=FLAGS.seed, truncation=FLAGS.truncation).numpy()

@@ -97,9 +97,14 @@ def resolve_version_dir(path: str) -> str:
         return path
     versions = list_versions(path)
     if not versions:
+        hint = ""
+        if "config.json" in entries:  # what a user may take for an export
+            hint = (f"; it is a train run: export it first with `python -m "
+                    f"tfgenaug.bin.export --model_dir={path} --export_dir=<dir>` "
+                    "(or tfgenaug.runs.export_from_model_dir)")
         raise FileNotFoundError(
             f"{path!r} is not a tfgenaug export: it holds neither a saved_model.pb nor a "
-            "numeric version directory (base_dir/<version>/saved_model.pb)"
+            f"numeric version directory (base_dir/<version>/saved_model.pb){hint}"
         )
     for version in reversed(versions):
         version_dir = _join(path, str(version))
