@@ -4,6 +4,7 @@ import json
 import os
 import sys
 
+import pytest
 import tensorflow as tf
 
 from tests import launch
@@ -61,14 +62,39 @@ def test_bad_flags_fail_with_a_message(tmp_path):
     assert not os.path.exists(os.path.join(tmp_path, "checkpoints"))
 
 
-def test_ada_diffaugment_and_ema_flags_reach_the_trainer(tmp_path):
-    model_dir = tmp_path / "ada"
-    result = run_train(*TINY, "--steps=2", "--checkpoint_every=2", "--nojit_compile",
-                       "--ada_target=0.6", "--ada_speed=400", "--diffaugment=translation",
-                       "--spectral_norm", "--g_ema_decay=0.99", "--n_critic=2",
-                       f"--model_dir={model_dir}")
+ADA_RUN = [*TINY, "--nojit_compile", "--ada_target=0.6", "--ada_speed=400",
+           "--diffaugment=translation", "--spectral_norm", "--g_ema_decay=0.99",
+           "--n_critic=2"]
+
+
+@pytest.fixture(scope="module")
+def ada_run(tmp_path_factory) -> str:
+    """A 2-step WGAN-GP run with ADA, DiffAugment, spectral norm and EMA."""
+    model_dir = str(tmp_path_factory.mktemp("ada"))
+    result = run_train(*ADA_RUN, "--steps=2", "--checkpoint_every=2", f"--model_dir={model_dir}")
     assert result.returncode == 0, result.stderr[-2000:]
-    trainer_config = json.loads(read(os.path.join(model_dir, "config.json")))["trainer_config"]
+    return model_dir
+
+
+def test_another_run_s_settings_do_not_resume_the_run(ada_run):
+    """Nothing is lost: the run's config.json and checkpoints stay as they were."""
+    config = read(os.path.join(ada_run, "config.json"))
+    model_dir = f"--model_dir={ada_run}"
+    assert_usage_errors("tfgenaug.bin.train", [
+        ([*TINY, "--trainer=dcgan", "--steps=4", model_dir],
+         f"cannot resume the run in {ada_run}: it trains a WGANGP, and this run a DCGAN. "
+         "Choose another model_dir for a new run"),
+        ([*ADA_RUN, "--width=8", "--steps=4", model_dir],
+         f"cannot resume the run in {ada_run}: its WGANGP was begun with other settings "
+         "(width: 4 -> 8)"),
+        ([*ADA_RUN, "--steps=4", "--count=5", model_dir], "(training_counts: [125, 127"),
+    ])
+    assert read(os.path.join(ada_run, "config.json")) == config
+    assert tf.train.latest_checkpoint(os.path.join(ada_run, "checkpoints")).endswith("ckpt-2")
+
+
+def test_ada_diffaugment_and_ema_flags_reach_the_trainer(ada_run):
+    trainer_config = json.loads(read(os.path.join(ada_run, "config.json")))["trainer_config"]
     assert trainer_config["ada_target"] == 0.6 and trainer_config["ada_speed"] == 400
     assert trainer_config["spectral_norm"] is True
     assert trainer_config["diffaugment"] == "translation"

@@ -20,6 +20,7 @@ from absl import logging
 from tfgenaug import callbacks
 from tfgenaug import strategies
 from tfgenaug.runs import model_dir
+from tfgenaug.runs import same_run
 from tfgenaug.runs.stream import training_stream
 from tfgenaug.trainers import compile_path
 
@@ -190,9 +191,12 @@ def fit_run(trainer, plan: FitPlan, verbose="auto") -> int:
         The step reached (`training_steps(trainer)`).
 
     Raises:
+        ValueError: the directory holds a run of another trainer, other settings or
+            other data (`same_run.check_same_run`), before anything is written.
         callbacks.NonFiniteLossError: a loss became NaN or infinite (before the
             checkpoint of that step could be written).
     """
+    same_run.check_same_run(trainer, plan.restore_dir or plan.out_dir, plan.run_config)
     checkpoint, start = restore(trainer, plan)
     batches = run_batches(plan, start)
     recorded = model_dir.recorded_compile_path(plan.restore_dir or plan.out_dir) if start else None

@@ -55,13 +55,19 @@ def write_run_config(directory: str, config_key: str, config, trainer, **fields)
         config_key: dataclasses.asdict(config),
         "trainer_class": type(trainer).__name__,
         "trainer_config": jsonio.to_jsonable(trainer.get_config()),
+        **run_fields(fields),
     }
-    for name, value in fields.items():
-        is_record = dataclasses.is_dataclass(value) and not isinstance(value, type)
-        record[name] = dataclasses.asdict(value) if is_record else value
     path = os.path.join(directory, CONFIG_FILE)
     jsonio.write_json(path, record)
     return path
+
+
+def run_fields(fields: dict) -> dict:
+    """`fields` as `config.json` records them: dataclasses as dicts, all as plain JSON."""
+    return jsonio.to_jsonable({
+        name: dataclasses.asdict(value)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type) else value
+        for name, value in fields.items()})
 
 
 def read_run_config(model_dir: str) -> dict:
