@@ -5,6 +5,7 @@ import sys
 
 from tests import launch
 from tests.bin.usage import assert_usage_errors
+from tests.bin.usage import usage_errors
 
 TINY = ["--image_size=8", "--steps=3", "--width=4", "--batch_size=16"]
 
@@ -68,6 +69,17 @@ def test_a_gan_condition_without_generator_trains_one_on_the_same_images(tmp_pat
     assert quality["density_judge_features"] >= 0
     markdown = (tmp_path / "report.md").read_text()
     assert "## Generator (judged by its run" in markdown and "| coverage |" in markdown
+    # Another evaluation in the same output_dir does not take this generator for its own;
+    # the same one run again samples from it.
+    again = [*TINY, "--condition=wgan_gp", "--count=3", "--gan_steps=2", "--judge_epochs=1",
+             f"--output_dir={tmp_path}"]
+    other, same = usage_errors("tfgenaug.bin.evaluate", [
+        [arg.replace("--count=3", "--count=5") for arg in again], again])
+    assert other == ("UsageError",
+                     f"{tmp_path}/generator holds a generator trained for another evaluation "
+                     "(count: 3 -> 5): choose another --output_dir, or pass that generator "
+                     "as --generator to sample from it")
+    assert same == ("ok", "")
 
 
 def test_flags_the_condition_ignores_are_named_in_a_warning(tmp_path):

@@ -19,10 +19,12 @@ from absl import flags
 from absl import logging
 
 from tfgenaug import evaluation
+from tfgenaug import jsonio
 from tfgenaug import runs
 from tfgenaug import savedmodels
 from tfgenaug.evaluation.conditions.dada import dada_network
 from tfgenaug.runs.model_dir import run_quality
+from tfgenaug.runs.same_run import setting_differences
 
 _DEFAULTS = evaluation.EvalConfig()
 
@@ -147,17 +149,44 @@ def resolve_generator(config: evaluation.EvalConfig, output_dir: str) -> str | N
         return path
     model_dir = os.path.join(output_dir, "generator")
     export_dir = os.path.join(model_dir, "export")
+    train_config = runs.TrainConfig(
+        **evaluation.generator_run_fields(trainer, FLAGS.gan_steps), dataset=config.dataset,
+        data_dir=config.data_dir,
+        image_size=config.image_size, count=config.count,
+        minority_classes=config.minority_classes, imbalance_ratio=config.imbalance_ratio,
+        checkpoint_every=min(250, FLAGS.gan_steps),
+        model_dir=model_dir, seed=config.seed, export_dir=export_dir,
+        **{"judge_epochs": FLAGS.judge_epochs, **condition.run_options},
+    )
+    check_generator_run(train_config)
     if not savedmodels.list_versions(export_dir):
-        runs.train_generator(runs.TrainConfig(
-            **evaluation.generator_run_fields(trainer, FLAGS.gan_steps), dataset=config.dataset,
-            data_dir=config.data_dir,
-            image_size=config.image_size, count=config.count,
-            minority_classes=config.minority_classes, imbalance_ratio=config.imbalance_ratio,
-            checkpoint_every=min(250, FLAGS.gan_steps),
-            model_dir=model_dir, seed=config.seed, export_dir=export_dir,
-            **{"judge_epochs": FLAGS.judge_epochs, **condition.run_options},
-        ))
+        runs.train_generator(train_config)
     return model_dir if reads_run else export_dir
+
+
+def check_generator_run(train_config) -> None:
+    """Raises `app.UsageError` when `train_config.model_dir` holds a generator run begun
+    with other settings: its export would be sampled from (or its run resumed) as if it
+    had been trained for this evaluation (a second evaluation with another --count in
+    the same --output_dir reported on the first one's generator without a word)."""
+    recorded = model_dir_config(train_config.model_dir)
+    if recorded is None:
+        return
+    differences = setting_differences(
+        recorded.get("train_config", {}), jsonio.to_jsonable(dataclasses.asdict(train_config)))
+    if differences:
+        raise app.UsageError(
+            f"{train_config.model_dir} holds a generator trained for another evaluation "
+            f"({'; '.join(differences)}): choose another --output_dir, or pass that "
+            f"generator as --generator to sample from it")
+
+
+def model_dir_config(model_dir: str) -> dict | None:
+    """The run config of `model_dir`, or None if no run began there."""
+    try:
+        return runs.read_run_config(model_dir)
+    except FileNotFoundError:
+        return None
 
 
 def generator_quality(path: str | None) -> dict | None:
