@@ -114,6 +114,7 @@ class AdversarialTrainer(Trainer):
         self.seed_generator = keras.random.SeedGenerator(self.seed)
 
     step_optimizer = "optimizer"
+    uses_sample_weights = True  # Keras' compiled loss weights the rows (appended ones too)
 
     def networks(self) -> tuple[keras.Model, ...]:
         return (self.classifier,)

@@ -50,6 +50,7 @@ from tfgenaug.data import batch_checks
 from tfgenaug.networks import spectral_norm
 from tfgenaug.trainers import compile_config
 from tfgenaug.trainers import compile_path
+from tfgenaug.trainers import fit_arguments
 from tfgenaug.trainers import held_out
 from tfgenaug.trainers import portable_random
 from tfgenaug.trainers import precision
@@ -58,7 +59,7 @@ from tfgenaug.validation import check_seed
 
 
 class Trainer(compile_config.CompileConfigMixin, compile_path.CompilePathMixin,
-              held_out.HeldOutMixin, keras.Model):
+              fit_arguments.FitArgumentsMixin, held_out.HeldOutMixin, keras.Model):
     """Base class of every tfgenaug trainer (see the module docstring).
 
     Args:
@@ -361,6 +362,7 @@ class Trainer(compile_config.CompileConfigMixin, compile_path.CompilePathMixin,
         returned tensors fail when the batch is consumed, before the step runs.
         """
         images, labels = batch_checks.images_and_labels(batch)
+        self.check_batch_weights(batch)
         batch_checks.check_static(spec, images, labels)
         images, labels = batch_checks.checked(spec, images, labels)
         if isinstance(batch, dict):
@@ -387,8 +389,7 @@ class Trainer(compile_config.CompileConfigMixin, compile_path.CompilePathMixin,
                 its next order. For the same batches as a forced path, choose the path
                 first on a second copy of the dataset).
         """
-        if kwargs.get("validation_data") is not None or kwargs.get("validation_split"):
-            self.check_held_out("fit(validation_data=..., validation_split=...)")
+        self.check_fit_arguments(kwargs)
         if self.compile_path is None:
             self.choose_path_for_fit(x, y, range_check, kwargs)
         spec = self.batch_spec(range_check=range_check)
