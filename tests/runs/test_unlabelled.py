@@ -20,6 +20,14 @@ def test_rest_is_the_labelled_images_then_the_pool(selection):
     np.testing.assert_array_equal(images[20:], selection.pool[0])
 
 
+def test_none_is_the_labelled_images_alone(selection):
+    """What an always-mixed trainer (ssgan) given no --unlabelled trains on (it failed
+    with "unlabelled='' cannot be read")."""
+    images = unlabelled.unlabelled_images("", selection)
+    np.testing.assert_array_equal(images, selection.train_arrays[0])
+    assert images.dtype == np.float32
+
+
 def test_rest_needs_the_pool():
     no_pool = data.select(data.DataCase(image_size=8, count=2, seed=0))
     with pytest.raises(ValueError, match="unlabelled='rest' needs the selection's pool"):

@@ -19,8 +19,8 @@ def unlabelled_images(unlabelled: str, selection: data.Selection,
     """The unlabelled images of a run: its labelled ones, then those `unlabelled` names.
 
     Args:
-        unlabelled: `"rest"` (needs `selection` made with `with_pool=True`) or a dataset
-            name `tfgenaug.data.load` takes.
+        unlabelled: `"rest"` (needs `selection` made with `with_pool=True`), a dataset
+            name `tfgenaug.data.load` takes, or `""` for none (the labelled images only).
         selection: the run's `tfgenaug.data.Selection`.
         data_dir: tfds data directory for a dataset name.
 
@@ -32,6 +32,8 @@ def unlabelled_images(unlabelled: str, selection: data.Selection,
             than the run's, or no image at all.
     """
     labelled = selection.train_arrays[0].astype(np.float32)
+    if not unlabelled:  # a trainer that always mixes (ssgan) given no more images
+        return labelled
     if unlabelled == data.REST_OF_TRAIN:
         if selection.pool is None:
             raise ValueError("unlabelled='rest' needs the selection's pool: "
