@@ -5,6 +5,7 @@ import sys
 
 from tests import launch
 from tests.bin.usage import assert_usage_errors
+from tests.bin.usage import start
 from tests.bin.usage import usage_errors
 
 TINY = ["--image_size=8", "--steps=3", "--width=4", "--batch_size=16"]
@@ -95,3 +96,11 @@ def test_flags_the_condition_ignores_are_named_in_a_warning(tmp_path):
         assert f"{name} is ignored: it applies only to " in result.stderr, name
     assert "not to --condition=classic" in result.stderr
     assert (tmp_path / "classic" / "report.json").exists()
+    # DADA's generator runs train for epochs: --gan_steps is named before the data error
+    # (--count too large) stops the command, so nothing trains here.
+    process = start("tfgenaug.bin.evaluate", [[
+        *TINY, "--condition=dada_classifier", "--gan_steps=3", "--count=500",
+        f"--output_dir={tmp_path / 'dada'}"]])
+    _, stderr = process.communicate(timeout=300)
+    assert "--gan_steps is ignored: it applies only to a generator trained here (a GAN " \
+           "condition without --generator) by steps (DADA's runs train for epochs)" in stderr

@@ -58,6 +58,15 @@ def test_bad_flags_fail_with_a_message(tmp_path):
          "dataset='no_such_dataset_xyz' cannot be loaded"),
         ([*TINY, "--strategy=horovod", model_dir],
          "flag --strategy=horovod: value should be one of"),
+        # A flag the trainer does not read (DADA trained for hours on --steps=3).
+        (["--trainer=dada", "--steps=3", model_dir],
+         "--steps does not apply to --trainer=dada; of --steps, --width, --critic_width, "
+         "--width_multiplier, --gan_epochs, --epochs, --aug, --aug_flip it reads "
+         "--gan_epochs, --epochs, --width_multiplier, --aug, --aug_flip"),
+        ([*TINY, "--epochs=3", model_dir], "--epochs does not apply to --trainer=wgan_gp; "),
+        ([*TINY, "--trainer=ssgan", model_dir], "--width does not apply to --trainer=ssgan; "),
+        ([*TINY, "--trainer=dagan", "--aug", model_dir],
+         "--aug does not apply to --trainer=dagan; "),
     ])
     assert not os.path.exists(os.path.join(tmp_path, "checkpoints"))
 

@@ -23,6 +23,7 @@ from tfgenaug import jsonio
 from tfgenaug import runs
 from tfgenaug import savedmodels
 from tfgenaug.evaluation.conditions.dada import dada_network
+from tfgenaug.runs.generator_recipes import recipe_for
 from tfgenaug.runs.model_dir import run_quality
 from tfgenaug.runs.same_run import setting_differences
 
@@ -101,10 +102,13 @@ def ignored_flags(config: evaluation.EvalConfig) -> list[str]:
     entry = evaluation.registry.get(config.condition)
     samples = entry.generator_run is not None
     trains_one = samples and FLAGS.generator is None
+    counts_steps = samples and "steps" in recipe_for(
+        evaluation.generator_run_fields(entry.generator_run)["trainer"]).reads
     unused = {
         "generator": (not samples, "the conditions that sample from or read a generator"),
-        "gan_steps": (not trains_one, "a generator trained here (a GAN condition without "
-                      "--generator)"),
+        "gan_steps": (not (trains_one and counts_steps),
+                      "a generator trained here (a GAN condition without --generator) by "
+                      "steps (DADA's runs train for epochs)"),
         "judge_epochs": (not trains_one, "a generator trained here (a GAN condition without "
                          "--generator)"),
         "gan_rate": (not getattr(entry.batches, "generated", False),

@@ -35,6 +35,8 @@ from tfgenaug import runs
 from tfgenaug import strategies
 from tfgenaug import trainers
 from tfgenaug.bin import jit_flag
+from tfgenaug.runs.generator_recipes import TRAINER_SPECIFIC_FIELDS
+from tfgenaug.runs.generator_recipes import recipe_for
 
 _DEFAULTS = runs.TrainConfig()
 _DFG_DEFAULTS = runs.DFGConfig()
@@ -275,6 +277,19 @@ def run_kind() -> RunKind:
     return DFG_RUN if FLAGS.trainer == DFG_TRAINER else GENERATOR_RUN
 
 
+def check_trainer_reads(trainer: str) -> None:
+    """Raises `app.UsageError` for a flag given on the command line that `trainer` does
+    not read (`TrainerRecipe.reads`): `--steps` to DADA, which trains for `--epochs`,
+    was dropped without a word and the run trained for hours."""
+    reads = recipe_for(trainer).reads
+    for name in TRAINER_SPECIFIC_FIELDS:
+        if name not in reads and FLAGS[name].present:
+            raise app.UsageError(
+                f"--{name} does not apply to --trainer={trainer}; of "
+                f"{', '.join('--' + flag for flag in TRAINER_SPECIFIC_FIELDS)} it reads "
+                f"{', '.join('--' + flag for flag in reads)}")
+
+
 def config_from_flags(kind: RunKind | None = None):
     """Maps the flags onto the config of `kind` (default: `run_kind()`), validated.
 
@@ -289,6 +304,8 @@ def config_from_flags(kind: RunKind | None = None):
     if refused:
         raise app.UsageError(kind.refusal.format(flag=refused[0])
                              + kind.hints.get(refused[0], ""))
+    if kind is GENERATOR_RUN:
+        check_trainer_reads(FLAGS.trainer)
     values = {}
     for field in dataclasses.fields(kind.config_class):
         flag = kind.flag_names.get(field.name, field.name)

@@ -129,6 +129,9 @@ class TrainerRecipe:
             labelled images are then its unlabelled ones too).
         class_faithful: its samples follow the labels asked for, so label agreement
             measures it; a trainer whose product is its classifier is not.
+        reads: the fields of `TRAINER_SPECIFIC_FIELDS` its `arguments` and `schedule`
+            read (the train binary refuses the others' flags: DADA trains for
+            `epochs`, so a `--steps` given to it would be dropped without a word).
     """
 
     arguments: Callable[["TrainConfig", int | None], dict]
@@ -143,12 +146,16 @@ class TrainerRecipe:
     takes_unlabelled: bool = False
     always_mixed: bool = False
     class_faithful: bool = True
+    reads: tuple[str, ...] = ("steps", "width", "critic_width")
 
     def mixed_batches(self, config: "TrainConfig") -> bool:
         """Whether a run of `config` trains on labelled + unlabelled batches."""
         return self.always_mixed or (self.takes_unlabelled and bool(config.unlabelled))
 
 
+# `TrainConfig` fields that only some trainers read (`TrainerRecipe.reads`).
+TRAINER_SPECIFIC_FIELDS = ("steps", "width", "critic_width", "width_multiplier", "gan_epochs",
+                           "epochs", "aug", "aug_flip")
 GAN_RECIPE = TrainerRecipe(arguments=_gan_arguments)
 # 3 critic steps, not WGANGP's own 5 (the WGAN-GP paper's): on the default run (digits
 # 16x16, 2000 steps) they keep label agreement >= 0.95 on seeds 0-2 (0.976, 0.978, 0.976;
@@ -159,12 +166,13 @@ DADA_RECIPE = TrainerRecipe(
     arguments=_dada_arguments, learning_rate=3e-4, schedule=_dada_steps,
     prepare=_weight_norm_initialize, report=_classifier_report, critic_augmentation=False,
     augmentation_hint=" (DADA augments with --aug)", takes_unlabelled=True,
+    reads=("gan_epochs", "epochs", "width_multiplier", "aug", "aug_flip"),
 )
 SSGAN_RECIPE = TrainerRecipe(
     arguments=_ssgan_arguments, learning_rate=3e-4, prepare=_weight_norm_initialize,
     report=_classifier_report, critic_augmentation=False, takes_unlabelled=True,
     always_mixed=True,
-    class_faithful=False,
+    class_faithful=False, reads=("steps", "width_multiplier"),
 )
 DAGAN_RECIPE = TrainerRecipe(
     arguments=_dagan_arguments, learning_rate=1e-4, prepare=_keep_sources,
