@@ -206,6 +206,8 @@ def test_sample_uses_the_generator():
         ({"ema_decay": 1.0}, r"ema_decay must be in \[0, 1\)"),
         ({"feature_matching_weight": -0.5}, "feature_matching_weight must be a number >= 0"),
         ({"translation": 1.5}, r"translation must be in \[0, 1\)"),
+        ({"aug_flip": True}, r"aug_flip=True flips as part of aug's augmentation, which is "
+                             r"off: pass aug=True too"),
     ],
 )
 def test_bad_hyperparameters(kwargs, match):

@@ -158,6 +158,9 @@ class DADA(EMAClassifierMixin, ConditionalGANTrainer):
             raise ValueError(f"rotation_degrees must be in [0, 180]; got {rotation_degrees}")
         if not 0.0 <= translation < 1.0:
             raise ValueError(f"translation must be in [0, 1); got {translation}")
+        if aug_flip and not aug:
+            raise ValueError("aug_flip=True flips as part of aug's augmentation, which is off: "
+                             "pass aug=True too (or leave aug_flip out)")
         generator, discriminator = weight_norm_networks(
             image_shape, num_classes, noise_dim, width_multiplier, gaussian_noise, dropout,
             generator, discriminator, logits_per_class=2)
