@@ -67,6 +67,8 @@ def test_bad_flags_fail_with_a_message(tmp_path):
         ([*TINY, "--trainer=ssgan", model_dir], "--width does not apply to --trainer=ssgan; "),
         ([*TINY, "--trainer=dagan", "--aug", model_dir],
          "--aug does not apply to --trainer=dagan; "),
+        ([*TINY, "--ada_speed=400", model_dir],
+         "--ada_speed tunes --ada_target, which is not set: set --ada_target too"),
     ])
     assert not os.path.exists(os.path.join(tmp_path, "checkpoints"))
 

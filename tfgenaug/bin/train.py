@@ -277,6 +277,19 @@ def run_kind() -> RunKind:
     return DFG_RUN if FLAGS.trainer == DFG_TRAINER else GENERATOR_RUN
 
 
+# Flags that tune another one and do nothing without it.
+TUNING_FLAGS = {"ada_speed": "ada_target"}
+
+
+def check_tuning_flags() -> None:
+    """Raises `app.UsageError` for a flag given without the flag it tunes (`--ada_speed`
+    without `--ada_target` trained without ADA, the speed dropped without a word)."""
+    for name, tuned in TUNING_FLAGS.items():
+        if FLAGS[name].present and getattr(FLAGS, tuned) is None:
+            raise app.UsageError(f"--{name} tunes --{tuned}, which is not set: set --{tuned} "
+                                 f"too (or leave --{name} out)")
+
+
 def check_trainer_reads(trainer: str) -> None:
     """Raises `app.UsageError` for a flag given on the command line that `trainer` does
     not read (`TrainerRecipe.reads`): `--steps` to DADA, which trains for `--epochs`,
@@ -306,6 +319,7 @@ def config_from_flags(kind: RunKind | None = None):
                              + kind.hints.get(refused[0], ""))
     if kind is GENERATOR_RUN:
         check_trainer_reads(FLAGS.trainer)
+        check_tuning_flags()
     values = {}
     for field in dataclasses.fields(kind.config_class):
         flag = kind.flag_names.get(field.name, field.name)
