@@ -74,8 +74,15 @@ def test_a_gan_condition_without_generator_trains_one_on_the_same_images(tmp_pat
     # the same one run again samples from it.
     again = [*TINY, "--condition=wgan_gp", "--count=3", "--gan_steps=2", "--judge_epochs=1",
              f"--output_dir={tmp_path}"]
-    other, same = usage_errors("tfgenaug.bin.evaluate", [
-        [arg.replace("--count=3", "--count=5") for arg in again], again])
+    export = tmp_path / "generator" / "export"
+    other, same, wrong_size = usage_errors("tfgenaug.bin.evaluate", [
+        [arg.replace("--count=3", "--count=5") for arg in again], again,
+        [*TINY[1:], "--image_size=16", "--condition=wgan_gp", "--count=3",
+         f"--generator={export}", f"--output_dir={tmp_path / 'sixteen'}"]])
+    assert wrong_size == ("UsageError",
+                          f"--generator={export} makes 8x8x1 images of 10 classes; this "
+                          "evaluation's data are 16x16x1 images of 10 classes: choose a "
+                          "generator trained on this data (or its --image_size)")
     assert other == ("UsageError",
                      f"{tmp_path}/generator holds a generator trained for another evaluation "
                      "(count: 3 -> 5): choose another --output_dir, or pass that generator "

@@ -185,6 +185,32 @@ def check_generator_run(train_config) -> None:
             f"generator as --generator to sample from it")
 
 
+def check_generator_fits(path: str | None, info) -> None:
+    """Raises `app.UsageError` when the generator at `path` makes images of another shape,
+    or of another number of classes, than the evaluation's data (`info`).
+
+    Before the classifier trains: `GANAugment` refuses such a generator too, but only once
+    the first batch is drawn, inside Keras' traceback.
+    """
+    if path is None:
+        return
+    if os.path.exists(os.path.join(path, "config.json")):  # a train run's model_dir
+        made = runs.read_run_config(path)["dataset"]
+    else:
+        made = savedmodels.read_metadata(savedmodels.resolve_version_dir(path))
+    theirs = (tuple(made["image_shape"]), int(made["num_classes"]))
+    ours = (tuple(info.image_shape), int(info.num_classes))
+    if theirs != ours:
+        raise app.UsageError(
+            f"--generator={path} makes {_shape_text(*theirs)}; this evaluation's data are "
+            f"{_shape_text(*ours)}: choose a generator trained on this data (or its "
+            f"--image_size)")
+
+
+def _shape_text(image_shape: tuple, num_classes: int) -> str:
+    return f"{'x'.join(str(n) for n in image_shape)} images of {num_classes} classes"
+
+
 def model_dir_config(model_dir: str) -> dict | None:
     """The run config of `model_dir`, or None if no run began there."""
     try:
@@ -219,8 +245,9 @@ def main(argv):
         logging.warning(warning)
     try:
         # Data errors (count too large, bad classes) surface before any generator training.
-        evaluation.select_training_data(config)
+        *_, info = evaluation.select_training_data(config)
         config.generator = resolve_generator(config, FLAGS.output_dir)
+        check_generator_fits(config.generator, info)
         report = evaluation.evaluate_condition(config)
     except ValueError as error:
         raise app.UsageError(str(error)) from error
