@@ -257,6 +257,17 @@ def test_sample_grid_callback_during_fit(tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["samples.png", "samples_epoch_0002.png"]
 
 
+def test_sample_grid_callback_refuses_a_model_that_cannot_sample_before_training(tmp_path):
+    classifier = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    classifier.compile(optimizer="sgd", loss="mse")
+    x = np.zeros((4, 2), np.float32)
+    with pytest.raises(ValueError, match="SampleGrid needs a class-conditional model with "
+                                         r"`num_classes` and `sample\(labels, seed=None\)`.*"
+                                         "Sequential has no num_classes and no sample"):
+        classifier.fit(x, x[:, :1], epochs=1, verbose=0, callbacks=[SampleGrid(str(tmp_path))])
+    assert classifier.optimizer.iterations.numpy() == 0  # refused before the first step
+
+
 def test_sample_grid_callback_tensorboard_summary(tmp_path):
     model = FakeGenerator(noisy=True)
     log_dir = tmp_path / "logs"

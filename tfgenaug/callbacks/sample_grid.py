@@ -234,6 +234,15 @@ class SampleGrid(keras.callbacks.Callback):
         self._last_epoch = 0  # 1-based number of the last finished epoch.
         self._last_written = None
 
+    def on_train_begin(self, logs=None):
+        # Before the first epoch, not after it: a model that cannot sample fails at once.
+        missing = [name for name in ("num_classes", "sample") if not hasattr(self.model, name)]
+        if missing:
+            raise ValueError(
+                f"SampleGrid needs a class-conditional model with `num_classes` and "
+                f"`sample(labels, seed=None)` (a tfgenaug trainer); "
+                f"{type(self.model).__name__} has no {' and no '.join(missing)}")
+
     def on_epoch_end(self, epoch, logs=None):
         self._last_epoch = epoch + 1
         if self._last_epoch % self.every_n_epochs == 0:
