@@ -58,7 +58,24 @@ def test_rerun_resumes_and_extends(tmp_path):
     train_generator(tiny_config(tmp_path, judge_epochs=0), verbose=0)
     report = train_generator(tiny_config(tmp_path, judge_epochs=0, steps=6),
                                         verbose=0)
-    assert report == {"step": 6}
+    assert report == {"step": 6, "judge_epochs": 0}
+
+
+def test_a_finished_run_run_again_is_neither_judged_nor_exported_again(tmp_path, monkeypatch):
+    config = tiny_config(tmp_path, steps=2, export_dir=str(tmp_path / "exports"))
+    report = train_generator(config, verbose=0)
+
+    def judged(*args, **kwargs):
+        raise AssertionError("judged again")
+
+    monkeypatch.setattr(label_agreement, "measure_label_agreement", judged)
+    assert train_generator(config, verbose=0) == report
+    assert sorted(p.name for p in (tmp_path / "exports").iterdir()) == ["1"]
+    other = train_generator(dataclasses.replace(config, judge_epochs=0,
+                                                export_dir=str(tmp_path / "other")), verbose=0)
+    assert other == {"step": 2, "judge_epochs": 0, "export_path": str(tmp_path / "other" / "1")}
+    with pytest.raises(AssertionError, match="judged again"):  # another judge budget
+        train_generator(dataclasses.replace(config, judge_epochs=2), verbose=0)
 
 
 def test_a_resumed_run_keeps_its_critic_steps_unless_they_are_set(tmp_path, capsys):

@@ -5,6 +5,7 @@ directly.
 """
 
 import dataclasses
+import json
 import os
 
 import keras
@@ -49,7 +50,9 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
     Writes to `config.model_dir`: `checkpoints/`, `logs/` (TensorBoard scalars and
     sample images), `samples.png` (one row per class), `config.json` and
     `metrics.json` (label agreement, overall and per class); with
-    `config.export_dir`, a SavedModel version there.
+    `config.export_dir`, a SavedModel version there. A finished run run again (no step
+    left) whose report and export are already those this call would write returns
+    its report without judging or exporting again.
 
     Args:
         config: a `TrainConfig`.
@@ -107,10 +110,18 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
         ],
         non_finite_advice=NON_FINITE_ADVICE, log_resume=True, stream=stream,
     )
-    report = {"step": fit_loop.fit_run(trainer, plan, verbose=verbose)}
+    metrics_path = os.path.join(config.model_dir, model_dir.METRICS_FILE)
+    before = _read_report(metrics_path)
+    report = {"step": fit_loop.fit_run(trainer, plan, verbose=verbose),
+              "judge_epochs": config.judge_epochs}
     if not chief:  # the chief evaluates, exports and keeps the files
         strategies.remove_scratch(config.model_dir, strategy)
         return report
+    if _up_to_date(before, report, config):
+        print(f"The run reached step {report['step']} before and was judged and exported "
+              f"then: {metrics_path}" + (f", {before['export_path']}" if config.export_dir
+                                          else ""), flush=True)
+        return before
     if recipe.report is not None:
         report.update(recipe.report(trainer, selection))
     if config.judge_epochs and not recipe.class_faithful:
@@ -130,7 +141,6 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
             tf.summary.scalar("label_agreement", report["label_agreement"], step=report["step"])
             for name, value in quality.items():
                 tf.summary.scalar(f"judge_features/{name}", value, step=report["step"])
-    metrics_path = os.path.join(config.model_dir, model_dir.METRICS_FILE)
     jsonio.write_json(metrics_path, report)  # the export's metadata carries its quality
     if config.export_dir:
         report["export_path"] = model_dir.export_from_model_dir(
@@ -140,3 +150,24 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
         print(f"Exported the {product} to {report['export_path']}", flush=True)
     jsonio.write_json(metrics_path, report)
     return report
+
+
+def _read_report(path: str) -> dict | None:
+    """The `metrics.json` a run wrote before this call, or None."""
+    if not tf.io.gfile.exists(path):
+        return None
+    with tf.io.gfile.GFile(path) as f:
+        return json.load(f)
+
+
+def _up_to_date(before: dict | None, report: dict, config: TrainConfig) -> bool:
+    """Whether the report written `before` is what this call would write: the same step
+    (nothing trained since), judged for as many epochs, and exported into
+    `config.export_dir` if it is set (an export still there)."""
+    if before is None or any(before.get(key) != report[key] for key in report):
+        return False
+    if not config.export_dir:
+        return True
+    exported = before.get("export_path")
+    return (exported is not None and tf.io.gfile.exists(exported)
+            and os.path.dirname(os.path.normpath(exported)) == os.path.normpath(config.export_dir))
