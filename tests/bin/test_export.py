@@ -111,7 +111,7 @@ def test_bad_flags_name_the_flag(model_dir, exported, tmp_path):
          f"WGANGP run): export with --model_dir={dcgan_run}"),
         ([f"--model_dir={model_dir}", "--export_dir=y",
           f"--checkpoint={wider_run}/checkpoints/ckpt-4"],
-         f"whose WGANGP differs from --model_dir={model_dir}'s in width"),
+         f"whose WGANGP differs from --model_dir={model_dir}'s (width: 4 -> 8)"),
         (["--export_dir=x"], "--model_dir is required"),
         (["--model_dir=x"], "--export_dir is required"),
         ([f"--model_dir={model_dir}", "--export_dir=y", "--version=-1"],

@@ -16,6 +16,7 @@ from absl import flags
 
 from tfgenaug import runs
 from tfgenaug import savedmodels
+from tfgenaug.runs.same_run import setting_differences
 
 flags.DEFINE_string("model_dir", None,
                     "Output directory of tfgenaug.bin.train (config.json, checkpoints/).")
@@ -60,13 +61,15 @@ def check_checkpoint_run(model_dir: str, checkpoint: str) -> None:
     if theirs["trainer_class"] != ours["trainer_class"]:
         difference = (f"a {theirs['trainer_class']} run (--model_dir={model_dir} is a "
                       f"{ours['trainer_class']} run)")
-    elif theirs["trainer_config"] != ours["trainer_config"]:
-        names = sorted(key for key in {*theirs["trainer_config"], *ours["trainer_config"]}
-                       if theirs["trainer_config"].get(key) != ours["trainer_config"].get(key))
-        difference = (f"whose {ours['trainer_class']} differs from --model_dir={model_dir}'s "
-                      f"in {', '.join(names)}")
     else:
-        return
+        # Scalar settings only (as a resumed run compares them): the nested network
+        # configs are what those build, in a form that changes with Keras' version.
+        differences = setting_differences(ours["trainer_config"], theirs["trainer_config"],
+                                          scalars_only=True)
+        if not differences:
+            return
+        difference = (f"whose {ours['trainer_class']} differs from --model_dir={model_dir}'s "
+                      f"({'; '.join(differences)})")
     raise app.UsageError(f"--checkpoint={checkpoint} belongs to the train run "
                          f"{checkpoint_run}, {difference}: export with "
                          f"--model_dir={checkpoint_run}")
