@@ -13,6 +13,7 @@ from tfgenaug.data.batch_checks import BatchSpec
 from tfgenaug.data.batch_checks import check_labels_in_range
 from tfgenaug.data.batch_checks import check_static
 from tfgenaug.data.batch_checks import checked
+from tfgenaug.data.batch_checks import class_id_vector
 
 IMAGES = (4, 8, 8, 1)
 
@@ -136,3 +137,25 @@ def test_check_labels_in_range_names_the_owner():
     with pytest.raises(ValueError, match=r"^sample: labels must be class ids in \[0, 3\) "
                                          r"\(num_classes=3\); got values from 0 to 3$"):
         check_labels_in_range([0, 3], 3, owner="sample")
+
+
+@pytest.mark.parametrize("labels, expected", [
+    ([2, 0], [2, 0]), ([[2], [0]], [2, 0]), (1, [1]), ([], []),
+    (np.array([0, 2], np.int64), [0, 2]), (tf.constant([1], tf.int16), [1]),
+])
+def test_class_id_vector_takes_ids_in_the_forms_a_sampler_is_given(labels, expected):
+    ids = class_id_vector(labels, num_classes=3)
+    assert ids.dtype == tf.int32 and ids.numpy().tolist() == expected
+
+
+@pytest.mark.parametrize("labels, message", [
+    ([1.0], "WGANGP.sample: labels must be int class ids; got dtype float32"),
+    ([[1, 2]], r"WGANGP.sample: labels must be a vector of class ids of shape \(N,\); got "
+               r"shape \(1, 2\)"),
+    ([0, 3], r"WGANGP.sample: labels must be class ids in \[0, 3\) \(num_classes=3\); got "
+             "values from 0 to 3"),
+])
+def test_class_id_vector_names_what_is_wrong(labels, message):
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        class_id_vector(labels, num_classes=3, owner="WGANGP.sample")
+

@@ -88,6 +88,8 @@ def test_sample_is_reproducible_and_checked(name):
     assert not np.allclose(a, c)
     with pytest.raises(ValueError, match=r"labels must be class ids in \[0, 3\)"):
         trainer.sample([0, 3])
+    with pytest.raises(ValueError, match="labels must be int class ids; got dtype float32"):
+        trainer.sample([1.0])  # was TensorFlow's "Cannot convert [1.0] to EagerTensor"
     with pytest.raises(ValueError, match="noise must have shape"):
         trainer.sample([0, 1], noise=np.zeros((2, 5), "float32"))
 

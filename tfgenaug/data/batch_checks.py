@@ -220,6 +220,45 @@ def check_labels_in_range(labels, num_classes: int, owner: str | None = None) ->
         raise ValueError(message.format(labels.min(), labels.max()))
 
 
+def class_id_vector(labels, num_classes: int, owner: str | None = None) -> tf.Tensor:
+    """int32 class ids `(N,)` from the labels a sampler is asked for, checked.
+
+    The one check of `sample`-style entry points (trainers' `sample`, a loaded export's
+    call): int class ids, `(N,)`, `(N, 1)` or a single id, within `[0, num_classes)`
+    (the range only when eager; a graph checks it in its own signature).
+
+    Args:
+        labels: int class ids (list, NumPy array or tensor); `[]` for none.
+        num_classes: int. Number of classes K.
+        owner: optional name of the entry point, prefixed to the messages.
+
+    Returns:
+        int32 tensor `(N,)`.
+
+    Raises:
+        ValueError: naming `labels`: float labels, another shape, or ids out of range.
+
+    Example:
+
+    >>> class_id_vector([[2], [0]], num_classes=3)
+    <tf.Tensor: shape=(2,), dtype=int32, numpy=array([2, 0], dtype=int32)>
+    """
+    prefix = f"{owner}: " if owner else ""
+    if isinstance(labels, list | tuple) and not labels:
+        labels = tf.zeros((0,), tf.int32)  # `[]` has no dtype to check
+    labels = tf.convert_to_tensor(labels)
+    if not labels.dtype.is_integer:
+        raise ValueError(f"{prefix}labels must be int class ids; got dtype {labels.dtype.name}")
+    if labels.shape.rank == 0 or (labels.shape.rank == 2 and labels.shape[1] == 1):
+        labels = tf.reshape(labels, [-1])
+    if labels.shape.rank != 1:
+        raise ValueError(f"{prefix}labels must be a vector of class ids of shape (N,); got "
+                         f"shape {tuple(labels.shape)}")
+    if tf.executing_eagerly():
+        check_labels_in_range(labels.numpy(), num_classes, owner)
+    return tf.cast(labels, tf.int32)
+
+
 def _range_guard(spec: BatchSpec, images: tf.Tensor) -> list:
     inside, smallest, largest = within_range(images, spec.value_range, RANGE_SLACK)
     turn_off = "" if spec.range_off is None else f", or turn the check off with {spec.range_off}"

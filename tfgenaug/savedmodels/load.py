@@ -14,6 +14,7 @@ import re
 import tensorflow as tf
 from absl import logging
 
+from tfgenaug.data import batch_checks
 from tfgenaug.trainers.noise import check_truncation
 from tfgenaug.trainers.noise import normal_from_uniform
 
@@ -319,27 +320,7 @@ class LoadedGenerator:
         return self.signatures["transform"](images=images, noise=noise)["images"]
 
     def _check_labels(self, labels) -> tf.Tensor:
-        if isinstance(labels, list | tuple) and not labels:
-            labels = tf.zeros((0,), tf.int32)  # `[]` has no dtype to check
-        labels = tf.convert_to_tensor(labels)
-        if not labels.dtype.is_integer:
-            raise ValueError(f"labels must be int class ids; got dtype {labels.dtype.name}")
-        if labels.shape.rank == 2 and labels.shape[1] == 1:
-            labels = tf.reshape(labels, [-1])
-        if labels.shape.rank != 1:
-            raise ValueError(
-                f"labels must be a vector of class ids of shape (N,); got shape "
-                f"{tuple(labels.shape)}"
-            )
-        if tf.executing_eagerly():
-            values = labels.numpy()
-            if values.size and (values.min() < 0 or values.max() >= self.num_classes):
-                raise ValueError(
-                    f"labels must be class ids in [0, {self.num_classes}) "
-                    f"(num_classes={self.num_classes}); got values from {values.min()} "
-                    f"to {values.max()}"
-                )
-        return tf.cast(labels, tf.int32)
+        return batch_checks.class_id_vector(labels, self.num_classes)
 
 
 def load(path: str) -> LoadedGenerator:

@@ -18,7 +18,7 @@ import types
 import keras
 import tensorflow as tf
 
-from tfgenaug.data.batch_checks import check_labels_in_range
+from tfgenaug.data.batch_checks import class_id_vector
 from tfgenaug.networks import conditional_critic
 from tfgenaug.networks import conditional_generator
 from tfgenaug.networks.empty_batch import call_on_rows
@@ -283,8 +283,7 @@ class ConditionalGANTrainer(Trainer):
         typical = trainer.sample(np.arange(10), seed=0, truncation=0.5)
         ```
         """
-        labels = tf.reshape(tf.convert_to_tensor(labels, tf.int32), [-1])
-        check_labels_in_range(labels.numpy(), self.num_classes)
+        labels = class_id_vector(labels, self.num_classes)
         batch = int(labels.shape[0])
         check_truncation(truncation, self.noise_distribution)
         if noise is None:
