@@ -192,10 +192,18 @@ def test_label_forms(labels):
     np.testing.assert_array_equal(np.bincount(all_labels), [10, 10, 10])
 
 
-def test_num_classes_is_max_label_plus_one():
-    labels = np.where(LABELS == 1, 3, LABELS)  # classes 0, 2, 3
-    _, _, info = from_arrays(GRAY, labels)
-    assert info.num_classes == 4 and info.class_names == ["0", "1", "2", "3"]
+def test_num_classes_is_max_label_plus_one_and_no_class_is_left_empty():
+    _, _, info = from_arrays(GRAY, LABELS)
+    assert info.num_classes == 3 and info.class_names == ["0", "1", "2"]
+    # 1-based ids (1..3) would make a class 0 no image has, which nothing can learn.
+    with pytest.raises(ValueError, match=r"labels are class ids 0\.\.3 \(num_classes = max "
+                                         r"label \+ 1\), but no image has class 0: pass "
+                                         r"0-based ids \(e\.g\. labels - 1 for ids from 1\)"):
+        from_arrays(GRAY, LABELS + 1)
+    labels = np.where(LABELS == 1, 3, LABELS)  # classes 0, 2, 3: 1 is empty
+    with pytest.raises(ValueError, match="but no image has class 1: "):
+        from_arrays(GRAY, labels)
+    _, _, info = from_arrays(GRAY, labels, class_names=["a", "b", "c", "d"])  # kept, named
     assert info.train_counts == (8, 0, 8, 8)
 
 

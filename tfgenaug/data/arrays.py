@@ -182,7 +182,17 @@ def _checked_ids(label_sets, names):
                 f"{len(names)} names: class ids must be < len(class_names)"
             )
     if names is None:
-        names = [str(class_id) for class_id in range(max(int(i.max()) for i in ids) + 1)]
+        num_classes = max(int(i.max()) for i in ids) + 1
+        present = set().union(*(set(i.tolist()) for i in ids))
+        missing = [k for k in range(num_classes) if k not in present]
+        if missing:  # 1-based ids (1..K) made an empty class 0 that nothing could learn
+            empty = ", ".join(str(k) for k in missing[:5]) + (", ..." if missing[5:] else "")
+            raise ValueError(
+                f"labels are class ids 0..{num_classes - 1} (num_classes = max label + 1), "
+                f"but no image has class {empty}: "
+                "pass 0-based ids (e.g. labels - 1 for ids from 1), class names (str), or "
+                "class_names=[...] naming every class to keep the empty ones")
+        names = [str(class_id) for class_id in range(num_classes)]
     return ids, names
 
 
@@ -232,7 +242,9 @@ def from_arrays(
     (e.g. very dark `[0, 255]` float images all below 1 would pass for `(0, 1)`).
 
     Labels are int class ids (any int dtype, or floats holding whole numbers; an `(N, 1)`
-    column is fine), with `num_classes = max label + 1` unless `class_names` is given; or
+    column is fine), with `num_classes = max label + 1` unless `class_names` is given (then
+    every id below it must have an image: 1-based ids are refused, not given an empty
+    class 0); or
     str class names, mapped to ids by their position in `class_names` (default: the sorted
     unique names, so `["dog", "cat"]` gives `cat=0, dog=1`).
 
