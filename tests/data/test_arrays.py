@@ -1,6 +1,7 @@
 """Tests for tfgenaug.data.arrays: from_arrays and from_npz."""
 
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -192,18 +193,23 @@ def test_label_forms(labels):
     np.testing.assert_array_equal(np.bincount(all_labels), [10, 10, 10])
 
 
-def test_num_classes_is_max_label_plus_one_and_no_class_is_left_empty():
-    _, _, info = from_arrays(GRAY, LABELS)
+def test_num_classes_is_max_label_plus_one_and_an_empty_class_is_warned_about():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # ids 0..K-1, every class present: no warning
+        _, _, info = from_arrays(GRAY, LABELS)
     assert info.num_classes == 3 and info.class_names == ["0", "1", "2"]
-    # 1-based ids (1..3) would make a class 0 no image has, which nothing can learn.
-    with pytest.raises(ValueError, match=r"labels are class ids 0\.\.3 \(num_classes = max "
-                                         r"label \+ 1\), but no image has class 0: pass "
+    # 1-based ids (1..3) make a class 0 no image has, which nothing can learn.
+    with pytest.warns(UserWarning, match=r"labels are class ids 0\.\.3 \(num_classes = max "
+                                         r"label \+ 1\), but no image has class 0: .* Pass "
                                          r"0-based ids \(e\.g\. labels - 1 for ids from 1\)"):
-        from_arrays(GRAY, LABELS + 1)
+        _, _, info = from_arrays(GRAY, LABELS + 1)
+    assert info.num_classes == 4 and info.train_counts == (0, 8, 8, 8)
     labels = np.where(LABELS == 1, 3, LABELS)  # classes 0, 2, 3: 1 is empty
-    with pytest.raises(ValueError, match="but no image has class 1: "):
+    with pytest.warns(UserWarning, match="but no image has class 1: "):
         from_arrays(GRAY, labels)
-    _, _, info = from_arrays(GRAY, labels, class_names=["a", "b", "c", "d"])  # kept, named
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # named by the user: kept without a warning
+        _, _, info = from_arrays(GRAY, labels, class_names=["a", "b", "c", "d"])
     assert info.train_counts == (8, 0, 8, 8)
 
 

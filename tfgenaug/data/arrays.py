@@ -7,6 +7,7 @@ unbatched `tf.data.Dataset`s of `(image float32 [H, W, C] in [-1, 1], label int3
 
 import io
 import os
+import warnings
 import zipfile
 from collections.abc import Sequence
 
@@ -185,13 +186,16 @@ def _checked_ids(label_sets, names):
         num_classes = max(int(i.max()) for i in ids) + 1
         present = set().union(*(set(i.tolist()) for i in ids))
         missing = [k for k in range(num_classes) if k not in present]
-        if missing:  # 1-based ids (1..K) made an empty class 0 that nothing could learn
+        if missing:  # 1-based ids (1..K) make an empty class 0 that nothing can learn
             empty = ", ".join(str(k) for k in missing[:5]) + (", ..." if missing[5:] else "")
-            raise ValueError(
+            # A warning, not an error: an unlabelled pool (`load_unlabelled`) ignores its
+            # labels, whatever ids they leave out.
+            warnings.warn(
                 f"labels are class ids 0..{num_classes - 1} (num_classes = max label + 1), "
-                f"but no image has class {empty}: "
-                "pass 0-based ids (e.g. labels - 1 for ids from 1), class names (str), or "
-                "class_names=[...] naming every class to keep the empty ones")
+                f"but no image has class {empty}: a generator or classifier trained on "
+                "them has nothing to learn there. Pass 0-based ids (e.g. labels - 1 for ids "
+                "from 1), class names (str), or class_names=[...] naming every class",
+                stacklevel=4)
         names = [str(class_id) for class_id in range(num_classes)]
     return ids, names
 
@@ -242,9 +246,9 @@ def from_arrays(
     (e.g. very dark `[0, 255]` float images all below 1 would pass for `(0, 1)`).
 
     Labels are int class ids (any int dtype, or floats holding whole numbers; an `(N, 1)`
-    column is fine), with `num_classes = max label + 1` unless `class_names` is given (then
-    every id below it must have an image: 1-based ids are refused, not given an empty
-    class 0); or
+    column is fine), with `num_classes = max label + 1` unless `class_names` is given (a
+    class id below it that no image has gets a warning: 1-based ids make an empty class
+    0); or
     str class names, mapped to ids by their position in `class_names` (default: the sorted
     unique names, so `["dog", "cat"]` gives `cat=0, dog=1`).
 
