@@ -76,6 +76,9 @@ def test_a_finished_run_run_again_is_neither_judged_nor_exported_again(tmp_path,
     assert other == {"step": 2, "judge_epochs": 0, "export_path": str(tmp_path / "other" / "1")}
     with pytest.raises(AssertionError, match="judged again"):  # another judge budget
         train_generator(dataclasses.replace(config, judge_epochs=2), verbose=0)
+    (tmp_path / "run" / "metrics.json").write_text("{not json")  # unreadable: judged again
+    with pytest.raises(AssertionError, match="judged again"):
+        train_generator(config, verbose=0)
 
 
 def test_a_resumed_run_keeps_its_critic_steps_unless_they_are_set(tmp_path, capsys):

@@ -153,11 +153,16 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
 
 
 def _read_report(path: str) -> dict | None:
-    """The `metrics.json` a run wrote before this call, or None."""
+    """The `metrics.json` a run wrote before this call, or None (none, or not readable:
+    the run then judges and writes it again)."""
     if not tf.io.gfile.exists(path):
         return None
-    with tf.io.gfile.GFile(path) as f:
-        return json.load(f)
+    try:
+        with tf.io.gfile.GFile(path) as f:
+            report = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return report if isinstance(report, dict) else None
 
 
 def _up_to_date(before: dict | None, report: dict, config: TrainConfig) -> bool:
