@@ -24,6 +24,7 @@ from tfgenaug import runs
 from tfgenaug import savedmodels
 from tfgenaug.evaluation.conditions.dada import dada_network
 from tfgenaug.runs.generator_recipes import recipe_for
+from tfgenaug.runs.model_dir import recorded_run_config
 from tfgenaug.runs.model_dir import run_quality
 from tfgenaug.runs.same_run import setting_differences
 
@@ -173,7 +174,7 @@ def check_generator_run(train_config) -> None:
     with other settings: its export would be sampled from (or its run resumed) as if it
     had been trained for this evaluation (a second evaluation with another --count in
     the same --output_dir reported on the first one's generator without a word)."""
-    recorded = model_dir_config(train_config.model_dir)
+    recorded = recorded_run_config(train_config.model_dir)
     if recorded is None:
         return
     differences = setting_differences(
@@ -194,10 +195,9 @@ def check_generator_fits(path: str | None, info) -> None:
     """
     if path is None:
         return
-    if os.path.exists(os.path.join(path, "config.json")):  # a train run's model_dir
-        made = runs.read_run_config(path)["dataset"]
-    else:
-        made = savedmodels.read_metadata(savedmodels.resolve_version_dir(path))
+    run = recorded_run_config(path)  # a train run's model_dir, or None
+    made = (run["dataset"] if run is not None
+            else savedmodels.read_metadata(savedmodels.resolve_version_dir(path)))
     theirs = (tuple(made["image_shape"]), int(made["num_classes"]))
     ours = (tuple(info.image_shape), int(info.num_classes))
     if theirs != ours:
@@ -209,14 +209,6 @@ def check_generator_fits(path: str | None, info) -> None:
 
 def _shape_text(image_shape: tuple, num_classes: int) -> str:
     return f"{'x'.join(str(n) for n in image_shape)} images of {num_classes} classes"
-
-
-def model_dir_config(model_dir: str) -> dict | None:
-    """The run config of `model_dir`, or None if no run began there."""
-    try:
-        return runs.read_run_config(model_dir)
-    except FileNotFoundError:
-        return None
 
 
 def generator_quality(path: str | None) -> dict | None:

@@ -196,10 +196,11 @@ def fit_run(trainer, plan: FitPlan, verbose="auto") -> int:
         callbacks.NonFiniteLossError: a loss became NaN or infinite (before the
             checkpoint of that step could be written).
     """
-    same_run.check_same_run(trainer, plan.restore_dir or plan.out_dir, plan.run_config)
+    run_dir = plan.restore_dir or plan.out_dir  # where the run's record is read
+    same_run.check_same_run(trainer, run_dir, plan.run_config)
     checkpoint, start = restore(trainer, plan)
     batches = run_batches(plan, start)
-    recorded = model_dir.recorded_compile_path(plan.restore_dir or plan.out_dir) if start else None
+    recorded = model_dir.recorded_compile_path(run_dir) if start else None
     began = time.perf_counter()
     # The probe gets a stream of its own (see `run_batches`).
     path = (resolve_compile_path(trainer, run_batches(plan, start), recorded,

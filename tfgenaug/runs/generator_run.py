@@ -111,7 +111,7 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
         non_finite_advice=NON_FINITE_ADVICE, log_resume=True, stream=stream,
     )
     metrics_path = os.path.join(config.model_dir, model_dir.METRICS_FILE)
-    before = _read_report(metrics_path)
+    before = _read_report(config.model_dir)
     report = {"step": fit_loop.fit_run(trainer, plan, verbose=verbose),
               "judge_epochs": config.judge_epochs}
     if not chief:  # the chief evaluates, exports and keeps the files
@@ -152,14 +152,11 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
     return report
 
 
-def _read_report(path: str) -> dict | None:
+def _read_report(run_dir: str) -> dict | None:
     """The `metrics.json` a run wrote before this call, or None (none, or not readable:
     the run then judges and writes it again)."""
-    if not tf.io.gfile.exists(path):
-        return None
     try:
-        with tf.io.gfile.GFile(path) as f:
-            report = json.load(f)
+        report = model_dir.read_run_metrics(run_dir)
     except (json.JSONDecodeError, UnicodeDecodeError):
         return None
     return report if isinstance(report, dict) else None

@@ -112,6 +112,18 @@ def recorded_compile_path(model_dir: str) -> compile_path.CompilePath | None:
                                reason="recorded")
 
 
+def recorded_run_config(model_dir: str) -> dict | None:
+    """`read_run_config(model_dir)`, or None when `model_dir` has no `config.json` (no
+    run began there).
+
+    Raises:
+        ValueError: naming the file if it is not a valid run config.
+    """
+    if not tf.io.gfile.exists(posixpath.join(str(model_dir), CONFIG_FILE)):
+        return None
+    return read_run_config(model_dir)
+
+
 def recorded_trainer_config(model_dir: str) -> dict | None:
     """The trainer config a run began with (`config.json`'s `trainer_config`), or None.
 
@@ -120,9 +132,8 @@ def recorded_trainer_config(model_dir: str) -> dict | None:
     Raises:
         ValueError: naming the file if it is not a valid run config.
     """
-    if not tf.io.gfile.exists(posixpath.join(str(model_dir), CONFIG_FILE)):
-        return None
-    return read_run_config(model_dir)["trainer_config"]
+    recorded = recorded_run_config(model_dir)
+    return None if recorded is None else recorded["trainer_config"]
 
 
 def _trainer_class(config: dict, path: str) -> type[ConditionalGANTrainer]:
@@ -252,6 +263,20 @@ def export_from_model_dir(
                   metadata=metadata)
 
 
+def read_run_metrics(model_dir: str) -> dict | None:
+    """The report a run wrote (`model_dir/metrics.json`, what `train_generator` returned),
+    or None when it has none.
+
+    Raises:
+        json.JSONDecodeError: the file is not JSON.
+    """
+    path = posixpath.join(str(model_dir), METRICS_FILE)
+    if not tf.io.gfile.exists(path):
+        return None
+    with tf.io.gfile.GFile(path) as f:
+        return json.load(f)
+
+
 def run_quality(model_dir: str, step: int | None = None) -> dict | None:
     """The judged quality a run measured at `step`: what its export's metadata carries.
 
@@ -265,11 +290,9 @@ def run_quality(model_dir: str, step: int | None = None) -> dict | None:
         or None when the run measured nothing or measured another step (a rerun that
         went on training without a judge).
     """
-    path = posixpath.join(str(model_dir), METRICS_FILE)
-    if not tf.io.gfile.exists(path):
+    report = read_run_metrics(model_dir)
+    if report is None:
         return None
-    with tf.io.gfile.GFile(path) as f:
-        report = json.load(f)
     if step is not None and report.get("step") != step:
         return None
     quality = {key: report[key] for key in QUALITY_KEYS if key in report}

@@ -48,17 +48,17 @@ def check_same_run(trainer, directory: str, run_config: dict) -> None:
     """
     if tf.train.latest_checkpoint(posixpath.join(directory, "checkpoints")) is None:
         return
-    if not tf.io.gfile.exists(posixpath.join(directory, model_dir.CONFIG_FILE)):
+    recorded = model_dir.recorded_run_config(directory)
+    if recorded is None:
         return
-    recorded = model_dir.read_run_config(directory)
     name = type(trainer).__name__
     if recorded["trainer_class"] != name:
         raise ValueError(
             f"cannot resume the run in {directory}: it trains a {recorded['trainer_class']}, "
             f"and this run a {name}. Choose another model_dir for a new run")
     differences = setting_differences(recorded["trainer_config"],
-                               jsonio.to_jsonable(trainer.get_config()),
-                               skip=RESUMABLE_TRAINER_SETTINGS, scalars_only=True)
+                                      jsonio.to_jsonable(trainer.get_config()),
+                                      skip=RESUMABLE_TRAINER_SETTINGS, scalars_only=True)
     differences += setting_differences(recorded, model_dir.run_fields(run_config))
     if differences:
         raise ValueError(
