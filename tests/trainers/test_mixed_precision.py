@@ -151,7 +151,8 @@ def test_dfg_bfloat16_steps_give_finite_float32_losses():
     eagerly, the seeds varying between runs, and finite under
     `tf.debugging.enable_check_numerics`), while with `TF_ENABLE_ONEDNN_OPTS=0` it stays
     finite: a oneDNN bfloat16 kernel, not this code. This test pins the maths; the oneDNN
-    case is left open (README, "Mixed precision").
+    case is left open (README, "Mixed precision"; measured by
+    `python -m benchmarks.dfg_bfloat16_onednn`).
     """
     env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": "0", "TF_CPP_MIN_LOG_LEVEL": "2"}
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
