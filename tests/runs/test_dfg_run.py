@@ -102,6 +102,15 @@ def test_tiny_dfg_run_writes_metrics_and_exports_and_never_trains_on_test_data(
     features = loaded.signatures["serving_default"](labels=tf.constant([0, 4]))["features"]
     assert features.shape == (2, 4, 4, 6)  # LeNet-5's first block on 8-px digits
 
+    # Run again when finished: the recorded report, no second export version of the
+    # same weights; a new export_dir still exports.
+    assert run_dfg(config, verbose=0) == result
+    for name in ("classifier", "feature_generator"):
+        assert os.listdir(os.path.join(export_dir, name)) == ["1"]
+    other = str(tmp_path / "export2")
+    again = run_dfg(dataclasses.replace(config, export_dir=other), verbose=0)
+    assert again["export_paths"]["classifier"].startswith(other)
+
     prepared = prepare_data(DFGConfig(image_size=8))
     assert np.isnan(prepared.target_test_images).all()
     assert np.isfinite(prepared.source_images).all()
@@ -116,8 +125,18 @@ def test_rerun_resumes_from_the_checkpoint(tmp_path, capsys):
     more = run_dfg(dataclasses.replace(config, steps=6), verbose=0)
     assert "Resuming from step 4 of 6" in capsys.readouterr().out
     assert more["step"] == 6 and more["source"]["cached"] is True
-    with pytest.raises(ValueError, match="holds a run with method='original', not 'delta'"):
-        run_dfg(dataclasses.replace(config, method="delta"), verbose=0)
+    with pytest.raises(ValueError, match="other settings \\(method: 'original' -> 'delta'; "
+                                         "seed: 0 -> 1\\)"):
+        run_dfg(dataclasses.replace(config, method="delta", seed=1), verbose=0)
+
+
+def test_a_generator_run_directory_is_refused(tmp_path):
+    run = tmp_path / "wgan"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"trainer_class": "WGANGP",
+                                                 "trainer_config": {"width": 4}}))
+    with pytest.raises(ValueError, match="it trains a WGANGP generator, not DFG's transfer"):
+        run_dfg(DFGConfig(method="original", model_dir=str(run), **TINY), verbose=0)
 
 
 def test_source_pretraining_is_cached_and_shared(tmp_path):

@@ -36,7 +36,6 @@ The protocol (Suh et al. 2020):
 
 
 import dataclasses
-import json
 import os
 import time
 from collections.abc import Callable
@@ -44,7 +43,6 @@ from collections.abc import Sequence
 
 import keras
 import numpy as np
-import tensorflow as tf
 from absl import logging
 
 from tfgenaug import data
@@ -52,6 +50,7 @@ from tfgenaug import jsonio
 from tfgenaug import metrics
 from tfgenaug.runs import fit_loop
 from tfgenaug.runs import model_dir
+from tfgenaug.runs import same_run
 from tfgenaug.runs.dfg_config import DFGConfig
 from tfgenaug.runs.dfg_data import DFGData
 from tfgenaug.runs.dfg_data import prepare_data
@@ -209,7 +208,16 @@ def run_dfg(config: DFGConfig, verbose="auto") -> dict:
         on_fresh_start=(None if method.on_fresh_start is None
                         else lambda fresh: method.on_fresh_start(fresh, *sample)),
     )
+    metrics_path = os.path.join(config.model_dir, model_dir.METRICS_FILE)
+    before = model_dir.previous_report(config.model_dir)
     step = fit_loop.fit_run(trainer, plan, verbose=verbose)
+    if _up_to_date(before, step, config):
+        exported = "".join(f", {path}" for path in before.get("export_paths", {}).values()
+                           if config.export_dir)
+        print(f"DFG ({config.method}) reached step {step} before and was evaluated "
+              f"{'and exported ' if exported else ''}then: {metrics_path}{exported}",
+              flush=True)
+        return before
     report = evaluate_classifier(trainer.classifier_model(), prepared.target_test_images,
                                  prepared.target_test_labels, num_classes, minority)
     result = {
@@ -234,31 +242,56 @@ def run_dfg(config: DFGConfig, verbose="auto") -> dict:
           f"{result['minority_recall']:.4f}", flush=True)
     if config.export_dir:
         result["export_paths"] = export_models(trainer, config, prepared, image_shape)
-    jsonio.write_json(os.path.join(config.model_dir, "metrics.json"), result)
+    jsonio.write_json(metrics_path, result)
     return result
 
 
-# Fields that must not change between a run and its resumption in the same model_dir.
+def _up_to_date(before: dict | None, step: int, config: DFGConfig) -> bool:
+    """Whether the report written `before` is what this call would write: the same method
+    at the same step (nothing trained since), and its exports still in
+    `config.export_dir` if it is set (rerunning a finished command wrote a duplicate
+    export version of the same weights each time)."""
+    if before is None or (before.get("method"), before.get("step")) != (config.method, step):
+        return False
+    if not config.export_dir:
+        return True
+    names = ["classifier"]
+    if METHOD_RECORDS[config.method].exports_feature_generator:
+        names.append("feature_generator")
+    paths = before.get("export_paths") or {}
+    return all(model_dir.exported_into(paths.get(name), os.path.join(config.export_dir, name))
+               for name in names)
+
+
+# Fields that must not change between a run and its resumption in the same model_dir:
+# the data, the method, the networks and the stream. May change: steps, checkpoint_every,
+# attention_every, export_dir, jit_compile, data_dir, and where the source is cached.
 _RUN_FIELDS = ("dataset", "image_size", "source_classes", "target_classes", "minor_class_num",
                "imbalance_ratio", "method", "batch_size", "seed", "architecture",
                "source_dataset", "channels")
 
 
 def _check_same_run(config: DFGConfig) -> None:
-    """Raises a ValueError if `model_dir` holds a run of other settings."""
-    path = os.path.join(config.model_dir, model_dir.CONFIG_FILE)
-    if not tf.io.gfile.exists(path):
+    """Raises a ValueError naming every `_RUN_FIELDS` field in which `model_dir`'s
+    recorded run differs from `config`."""
+    recorded = model_dir.recorded_run_config(config.model_dir)
+    if recorded is None:
         return
-    with tf.io.gfile.GFile(path) as f:
-        previous = json.load(f).get("dfg_config", {})
-    current = jsonio.to_jsonable(dataclasses.asdict(config))
-    changed = [k for k in _RUN_FIELDS if k in previous and previous[k] != current[k]]
-    if changed:
+    if "dfg_config" not in recorded:
         raise ValueError(
-            f"model_dir {config.model_dir!r} holds a run with {changed[0]}="
-            f"{previous[changed[0]]!r}, not {current[changed[0]]!r}: use another model_dir "
-            "(a rerun may only change steps, checkpoint_every and export_dir)"
-        )
+            f"cannot resume the run in {config.model_dir}: it trains a "
+            f"{recorded['trainer_class']} generator, not DFG's transfer experiment. Choose "
+            "another model_dir for a new run")
+    current = jsonio.to_jsonable(dataclasses.asdict(config))
+    differences = same_run.setting_differences(
+        {k: v for k, v in recorded["dfg_config"].items() if k in _RUN_FIELDS},
+        {k: current[k] for k in _RUN_FIELDS})
+    if differences:
+        raise ValueError(
+            f"cannot resume the DFG run in {config.model_dir}: it was begun with other "
+            f"settings ({'; '.join(differences)}). Resume it with the settings it began "
+            "with (a rerun may change steps, checkpoint_every, attention_every, export_dir, "
+            "jit_compile and data_dir), or choose another model_dir for a new run")
 
 
 def export_models(trainer: DFG | FineTuner, config: DFGConfig, prepared: DFGData,

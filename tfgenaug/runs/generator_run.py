@@ -5,7 +5,6 @@ directly.
 """
 
 import dataclasses
-import json
 import os
 
 import keras
@@ -111,7 +110,7 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
         non_finite_advice=NON_FINITE_ADVICE, log_resume=True, stream=stream,
     )
     metrics_path = os.path.join(config.model_dir, model_dir.METRICS_FILE)
-    before = _read_report(config.model_dir)
+    before = model_dir.previous_report(config.model_dir)
     report = {"step": fit_loop.fit_run(trainer, plan, verbose=verbose),
               "judge_epochs": config.judge_epochs}
     if not chief:  # the chief evaluates, exports and keeps the files
@@ -152,16 +151,6 @@ def train_generator(config: TrainConfig, verbose="auto") -> dict:
     return report
 
 
-def _read_report(run_dir: str) -> dict | None:
-    """The `metrics.json` a run wrote before this call, or None (none, or not readable:
-    the run then judges and writes it again)."""
-    try:
-        report = model_dir.read_run_metrics(run_dir)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return None
-    return report if isinstance(report, dict) else None
-
-
 def _up_to_date(before: dict | None, report: dict, config: TrainConfig) -> bool:
     """Whether the report written `before` is what this call would write: the same step
     (nothing trained since), judged for as many epochs, and exported into
@@ -170,6 +159,4 @@ def _up_to_date(before: dict | None, report: dict, config: TrainConfig) -> bool:
         return False
     if not config.export_dir:
         return True
-    exported = before.get("export_path")
-    return (exported is not None and tf.io.gfile.exists(exported)
-            and os.path.dirname(os.path.normpath(exported)) == os.path.normpath(config.export_dir))
+    return model_dir.exported_into(before.get("export_path"), config.export_dir)

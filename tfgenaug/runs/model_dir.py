@@ -277,6 +277,24 @@ def read_run_metrics(model_dir: str) -> dict | None:
         return json.load(f)
 
 
+def previous_report(model_dir: str) -> dict | None:
+    """The report a run wrote before, for a rerun to compare with: `read_run_metrics`, or
+    None when there is none or it is not a readable JSON object (the rerun then writes
+    it again instead of failing on it)."""
+    try:
+        report = read_run_metrics(model_dir)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return report if isinstance(report, dict) else None
+
+
+def exported_into(path: str | None, export_dir: str) -> bool:
+    """Whether `path`, an export version a run recorded, still exists in `export_dir`
+    (a rerun that finds it need not export the same weights again)."""
+    return (path is not None and tf.io.gfile.exists(path)
+            and os.path.dirname(os.path.normpath(path)) == os.path.normpath(export_dir))
+
+
 def run_quality(model_dir: str, step: int | None = None) -> dict | None:
     """The judged quality a run measured at `step`: what its export's metadata carries.
 
