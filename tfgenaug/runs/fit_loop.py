@@ -222,6 +222,7 @@ def fit_run(trainer, plan: FitPlan, verbose="auto") -> int:
             callbacks=[
                 *plan.callbacks_before,
                 callbacks.StopAtStep(plan.steps),
+                callbacks.RunProgress(plan.steps),
                 # Before the checkpoint: a diverged step raises before it can save.
                 callbacks.StopOnNonFinite(),
                 checkpoint,
