@@ -4,6 +4,7 @@ import dataclasses
 import re
 
 from benchmarks import throughput
+from tests.benchmarks.usage import assert_usage_error
 from tfgenaug.networks.reference import reference_critic
 from tfgenaug.networks.reference import reference_generator
 from tfgenaug.trainers.compile_path import CompilePath
@@ -50,6 +51,19 @@ def test_quick_mode_writes_speedups_peak_shares_and_the_machine_line(tmp_path):
         assert all(float(value) > 0 for value in match.groups())
     assert re.search(r"XLA step at \d+ % of the matmul peak", text)
     assert re.search(r"wgan_gp C=1: graph \d+\.\d+, analytic \d+\.\d+ GFLOP", text)
+    assert re.search(r"^- wgan_gp C=1: XLA / no-XLA speed \d+\.\d\dx: issue 22's \*\*(met|NOT "
+                     r"met)\*\* \(goal >= 1\); issue 10's \*\*(met|NOT met)\*\* \(goal >= 1\.3\)$",
+                     text, re.MULTILINE), text
+
+    # The raw results kept beside the report rebuild it, measuring nothing.
+    out.write_text("spoilt")
+    assert throughput.main(["--report_only", f"--out={out}"]) == 0
+    assert out.read_text() == text
+
+
+def test_report_only_without_raw_results_is_a_usage_error(tmp_path, capsys):
+    assert_usage_error(throughput.main, ["--report_only", f"--out={tmp_path / 't.md'}"],
+                       "--report_only needs the raw results of a run", capsys)
 
 
 def test_analytic_flops_of_the_reference_networks():

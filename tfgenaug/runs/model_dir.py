@@ -107,9 +107,7 @@ def recorded_compile_path(model_dir: str) -> compile_path.CompilePath | None:
         fields = json.load(f).get(COMPILE_PATH_KEY)
     if not fields:
         return None
-    spreads = {k: tuple(v) for k, v in fields.items() if k.endswith("_spread") and v}
-    return dataclasses.replace(compile_path.CompilePath(**{**fields, **spreads}),
-                               reason="recorded")
+    return dataclasses.replace(compile_path.CompilePath.from_json(fields), reason="recorded")
 
 
 def recorded_run_config(model_dir: str) -> dict | None:

@@ -136,6 +136,12 @@ class CompilePath:
         """A JSON-ready dict (the run's `config.json` keeps it)."""
         return dataclasses.asdict(self)
 
+    @classmethod
+    def from_json(cls, fields: dict) -> "CompilePath":
+        """The choice `to_json` wrote, read back (JSON's lists made tuples again)."""
+        spreads = {k: tuple(v) for k, v in fields.items() if k.endswith("_spread") and v}
+        return cls(**{**fields, **spreads})
+
 
 def is_short_run(steps: int | None) -> bool:
     """Whether a run of `steps` (None: not known) is too short to be worth timing: no
