@@ -73,6 +73,8 @@ BAD = [
     (["--trainer=wgan_gp", "--source_classes=1,2"],
      "--source_classes applies only to --trainer=dfg"),
     (["--trainer=dfg", "--unlabelled=rest"], "--unlabelled does not apply to --trainer=dfg"),
+    (["--trainer=dfg", "--dfg_method=delta", "--attention_every=10"],
+     "--attention_every applies only to --dfg_method=dfg; got --dfg_method=delta"),
     (["--trainer=wgan_gp", "--unlabelled=rest"],
      "--unlabelled applies to ssgan and dada; got trainer='wgan_gp'"),
 ]

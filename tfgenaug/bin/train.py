@@ -303,6 +303,17 @@ def check_trainer_reads(trainer: str) -> None:
                 f"{', '.join('--' + flag for flag in reads)}")
 
 
+def check_method_reads(method: str) -> None:
+    """Raises `app.UsageError` for a flag given on the command line that DFG's `method`
+    does not read (`--attention_every` with `--dfg_method=original` was dropped without
+    a word)."""
+    for name, methods in runs.METHOD_SPECIFIC_FIELDS.items():
+        if method not in methods and FLAGS[name].present:
+            raise app.UsageError(
+                f"--{name} applies only to --dfg_method={' or '.join(methods)}; got "
+                f"--dfg_method={method}")
+
+
 def config_from_flags(kind: RunKind | None = None):
     """Maps the flags onto the config of `kind` (default: `run_kind()`), validated.
 
@@ -320,6 +331,8 @@ def config_from_flags(kind: RunKind | None = None):
     if kind is GENERATOR_RUN:
         check_trainer_reads(FLAGS.trainer)
         check_tuning_flags()
+    else:
+        check_method_reads(FLAGS.dfg_method)
     values = {}
     for field in dataclasses.fields(kind.config_class):
         flag = kind.flag_names.get(field.name, field.name)

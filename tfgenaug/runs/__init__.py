@@ -9,6 +9,7 @@
 """
 
 from tfgenaug.runs.dfg_config import ARCHITECTURES
+from tfgenaug.runs.dfg_config import METHOD_SPECIFIC_FIELDS
 from tfgenaug.runs.dfg_config import METHODS
 from tfgenaug.runs.dfg_config import DFGConfig
 from tfgenaug.runs.dfg_data import DFGData
@@ -31,6 +32,7 @@ __all__ = [
     "ARCHITECTURES",
     "DEFAULT_LEARNING_RATES",
     "METHODS",
+    "METHOD_SPECIFIC_FIELDS",
     "DFGConfig",
     "DFGData",
     "TrainConfig",

@@ -12,6 +12,8 @@ from tfgenaug.validation import check_int
 from tfgenaug.validation import check_positive_int
 
 METHODS = ("original", "delta", "dfg")
+# DFGConfig fields only some methods read: {field: the methods reading it}.
+METHOD_SPECIFIC_FIELDS = {"attention_every": ("dfg",)}
 ARCHITECTURES = ("lenet5", "vgg16", "resnet50")
 
 
