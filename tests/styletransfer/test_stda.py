@@ -74,3 +74,21 @@ def test_bad_arguments_are_named():
                           **kwargs)
     with pytest.raises(ValueError, match="style_images must be a non-empty batch"):
         stda_dataset(images, images[:, :4], threshold=0.5, **kwargs)
+
+
+def test_images_outside_the_encoders_range_or_not_finite_are_named():
+    # 0..255 pixels were stylised into clipped noise without a word.
+    encoder, decoder = tiny_encoder_decoder()
+    images, _ = tiny_images(4)
+    pixels = (images + 1) * 127.5
+    with pytest.raises(ValueError, match=r"stylise: content: images must lie in \[-1, 1\].*"
+                                         r"to_model_range"):
+        stylise(pixels, images, encoder, decoder)
+    with pytest.raises(ValueError, match="stylise: style: images must be finite"):
+        stylise(images, np.full_like(images, np.nan), encoder, decoder)
+    kwargs = {"encoder": encoder, "decoder": decoder, "teacher": constant_teacher()}
+    with pytest.raises(ValueError, match=r"stda_dataset: style_images: images must lie in"):
+        stda_dataset(images, pixels, threshold=0.5, **kwargs)
+    with pytest.raises(ValueError, match="stda_dataset: content_images: images must be "
+                                         "numbers"):
+        stda_dataset(images.astype(str), images, threshold=0.5, **kwargs)

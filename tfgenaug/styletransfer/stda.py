@@ -3,6 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
+from tfgenaug.data import batch_checks
 from tfgenaug.styletransfer.adain import DEFAULT_EPS
 from tfgenaug.styletransfer.adain import adain
 from tfgenaug.styletransfer.encoder import run_network
@@ -10,6 +11,18 @@ from tfgenaug.styletransfer.pseudo_labels import check_threshold
 from tfgenaug.styletransfer.pseudo_labels import pseudo_label
 from tfgenaug.validation import check_int
 from tfgenaug.validation import check_number
+
+
+def _checked_images(images, argument: str, owner: str) -> np.ndarray:
+    """`images` as float32 after the batch checks every entry point runs: numbers, finite,
+    in the encoder's range [-1, 1] (0..255 pixels were stylised into clipped noise
+    without a word); messages start with `owner` and `argument`."""
+    images = np.asarray(images)
+    spec = batch_checks.BatchSpec(owner=f"{owner}: {argument}", labels=None, range_off=None)
+    if images.ndim == 4:  # other ranks: the caller names the expected shape
+        batch_checks.check_static(spec, images)
+        batch_checks.checked(spec, images)
+    return images.astype(np.float32)
 
 
 def stylise(
@@ -39,12 +52,13 @@ def stylise(
         float32 `(N, H, W, C)` in [-1, 1].
 
     Raises:
-        ValueError: naming `content` or `style` when their shapes do not match, or
-            `alpha` outside [0, 1].
+        ValueError: naming `content` or `style` when their shapes do not match, when
+            they are not finite numbers in [-1, 1] (up to half its span beyond passes),
+            or `alpha` outside [0, 1].
     """
     alpha = check_number(alpha, "alpha", minimum=0, maximum=1)
-    content = np.asarray(content, np.float32)
-    style = np.asarray(style, np.float32)
+    content = _checked_images(content, "content", "stylise")
+    style = _checked_images(style, "style", "stylise")
     if content.ndim != 4:
         raise ValueError(f"content must be images (N, H, W, C); got shape {content.shape}")
     if style.ndim != 4 or style.shape[1:] != content.shape[1:]:
@@ -118,13 +132,13 @@ def stda_dataset(
 
     Raises:
         ValueError: naming the argument: `threshold` outside (0, 1], `num_per_image`
-            < 1, shapes that differ, missing labels, or a content class with no
-            style image of another class.
+            < 1, shapes that differ, images that are not finite numbers in [-1, 1],
+            missing labels, or a content class with no style image of another class.
     """
     threshold = check_threshold(threshold)
     check_int(num_per_image, "num_per_image", minimum=1)
-    content_images = np.asarray(content_images, np.float32)
-    style_images = np.asarray(style_images, np.float32)
+    content_images = _checked_images(content_images, "content_images", "stda_dataset")
+    style_images = _checked_images(style_images, "style_images", "stda_dataset")
     if content_images.ndim != 4 or len(content_images) == 0:
         raise ValueError(
             f"content_images must be a non-empty batch (N, H, W, C); got {content_images.shape}"
