@@ -1,8 +1,11 @@
 """Tests of `tfgenaug.selftrain` on synthetic three-class data and a linear model."""
 
+import re
+
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from tfgenaug.selftrain import generated_pool
 from tfgenaug.selftrain import select_confident
@@ -364,3 +367,39 @@ def test_predict_probabilities_must_be_callable_and_return_a_matrix():
     with pytest.raises(ValueError, match=r"predict_probabilities must return \(N, K\)"):
         self_train(Builder(), labelled, pool, fit_kwargs=FIT,
                    predict_probabilities=lambda model, images: np.ones(len(images)))
+
+
+@pytest.mark.parametrize("case, message", [
+    ("nan_labelled", "labelled images must be finite (no NaN or Inf values); got 1 non-finite"),
+    ("nan_pool", "unlabelled images must be finite"),
+    ("pool_in_pixels", "unlabelled images must be on the labelled images' scale"),
+    ("validation_in_pixels", "validation images must be on the labelled images' scale"),
+    ("pool_dataset", "unlabelled must be NumPy arrays, not a tf.data.Dataset: materialise"),
+    ("labelled_dataset", "labelled must be NumPy arrays, not a tf.data.Dataset"),
+])
+def test_bad_images_are_named_before_any_fit(case, message):
+    # Each of these trained without a word before: NaN weights that then selected
+    # nothing, or a pool on another scale pseudo-labelled by a model that never saw it.
+    rng = np.random.default_rng(0)
+    images = rng.uniform(size=(12, 4, 4, 1)).astype("float32")
+    labels = np.arange(12) % 3
+    pool = rng.uniform(size=(6, 4, 4, 1)).astype("float32")
+    validation = None
+    if case == "nan_labelled":
+        images[0, 0, 0, 0] = np.nan
+    elif case == "nan_pool":
+        pool[1] = np.inf
+    elif case == "pool_in_pixels":
+        pool = (pool * 255).astype("uint8")
+    elif case == "validation_in_pixels":
+        validation = (images[:3] * 255 + 1, labels[:3])
+    elif case == "pool_dataset":
+        pool = tf.data.Dataset.from_tensor_slices(pool)
+    labelled = (tf.data.Dataset.from_tensor_slices((images, labels))
+                if case == "labelled_dataset" else (images, labels))
+
+    def never_built():
+        raise AssertionError("a model was built")
+
+    with pytest.raises(ValueError, match=re.escape(message)):
+        self_train(never_built, labelled, pool, validation=validation)

@@ -6,7 +6,9 @@ from collections.abc import Callable
 
 import keras
 import numpy as np
+import tensorflow as tf
 
+from tfgenaug.data.value_range import RANGE_SLACK
 from tfgenaug.validation import check_int
 
 DEFAULT_FIT_KWARGS = {"epochs": 10, "batch_size": 32, "verbose": 0}
@@ -140,8 +142,10 @@ def self_train(
     Raises:
         ValueError: naming the argument: `rounds < 1`, `threshold` outside (0, 1],
             `per_class_top_k < 1`, neither of them given, an empty `unlabelled` pool,
-            lengths that do not match, image shapes that differ, labels outside [0, K),
-            or a validation set overlapping the training data.
+            lengths that do not match, image shapes that differ, images that are not
+            finite numbers, pool or validation images beyond the labelled images' value
+            range by more than half its span, labels outside [0, K), a `tf.data.Dataset`
+            instead of arrays, or a validation set overlapping the training data.
 
     Example:
     ```python
@@ -187,10 +191,13 @@ def self_train(
     images, labels = _check_pair(labelled, "labelled")
     if len(images) == 0:
         raise ValueError("labelled must hold at least one image")
-    pool = np.asarray(unlabelled)
+    _check_finite(images, "labelled")
+    pool = _as_array(unlabelled, "unlabelled")
     if pool.ndim == 0 or len(pool) == 0:
         raise ValueError(f"unlabelled pool must hold at least one image; got shape {pool.shape}")
     _check_image_shape(pool, images, "unlabelled")
+    _check_finite(pool, "unlabelled")
+    _check_same_scale(pool, images, "unlabelled")
     if unlabelled_labels is not None:
         unlabelled_labels = _as_class_ids(unlabelled_labels, "unlabelled_labels")
         if len(unlabelled_labels) != len(pool):
@@ -201,6 +208,8 @@ def self_train(
     if validation is not None:
         validation = _check_pair(validation, "validation")
         _check_image_shape(validation[0], images, "validation")
+        _check_finite(validation[0], "validation")
+        _check_same_scale(validation[0], images, "validation")
         if check_overlap:
             _check_no_overlap(validation[0], images, "labelled")
             _check_no_overlap(validation[0], pool, "unlabelled")
@@ -373,10 +382,20 @@ def _num_classes(model, images: np.ndarray) -> int:
     return int(width)
 
 
+def _as_array(value, name: str) -> np.ndarray:
+    if isinstance(value, tf.data.Dataset):
+        raise ValueError(
+            f"{name} must be NumPy arrays, not a tf.data.Dataset: materialise it first, e.g. "
+            "images, labels = tfgenaug.data.as_numpy(ds) (unbatched (image, label) pairs)")
+    return np.asarray(value)
+
+
 def _check_pair(pair, name: str) -> tuple[np.ndarray, np.ndarray]:
+    if isinstance(pair, tf.data.Dataset):
+        _as_array(pair, name)
     if not isinstance(pair, tuple | list) or len(pair) != 2:
         raise ValueError(f"{name} must be a pair (images, labels) of arrays; got {type(pair)}")
-    images, labels = np.asarray(pair[0]), _as_class_ids(pair[1], f"{name} labels")
+    images, labels = _as_array(pair[0], name), _as_class_ids(pair[1], f"{name} labels")
     if images.ndim < 2:
         raise ValueError(f"{name} images must have shape (N, ...); got {images.shape}")
     if len(images) != len(labels):
@@ -393,6 +412,31 @@ def _check_image_shape(images: np.ndarray, reference: np.ndarray, name: str) -> 
             f"{name} images must have the shape of the labelled images {reference.shape[1:]}; "
             f"got {images.shape[1:]}"
         )
+
+
+def _check_finite(images: np.ndarray, name: str) -> None:
+    """NaN or Inf images trained NaN weights, which then selected nothing, without a word."""
+    if not np.issubdtype(images.dtype, np.number):
+        raise ValueError(f"{name} images must be numbers; got dtype {images.dtype}")
+    if np.issubdtype(images.dtype, np.floating):
+        bad = int(images.size - np.count_nonzero(np.isfinite(images)))
+        if bad:
+            raise ValueError(f"{name} images must be finite (no NaN or Inf values); got {bad} "
+                             "non-finite values")
+
+
+def _check_same_scale(images: np.ndarray, reference: np.ndarray, name: str) -> None:
+    """Refuses images beyond the labelled images' value range by more than half its span
+    (`RANGE_SLACK`, the batch checks' rule): 0..255 pixels in a pool beside 0..1
+    labelled images were pseudo-labelled by a model that never saw that scale."""
+    low, high = float(reference.min()), float(reference.max())
+    slack = (high - low) * RANGE_SLACK
+    smallest, largest = float(images.min()), float(images.max())
+    if high > low and (smallest < low - slack or largest > high + slack):
+        raise ValueError(
+            f"{name} images must be on the labelled images' scale: those lie in "
+            f"[{low:g}, {high:g}], these from {smallest:g} to {largest:g} (e.g. 0..255 pixels "
+            "beside 0..1 ones). Convert them as the labelled images were")
 
 
 def _check_in_range(labels, num_classes: int, name: str) -> None:
