@@ -20,6 +20,8 @@ def test_generator_runs_name_their_trainer_and_options():
         "trainer": "wgan_gp", "steps": 6000}
     assert generator_runs.generator_run_fields("wgan_gp", 1500) == {
         "trainer": "wgan_gp", "steps": 1500}
+    # DADA trains for its epochs: the benchmark's steps are not its to take.
+    assert generator_runs.generator_run_fields("dada", 1500) == {"trainer": "dada"}
     assert registry.generator_trainer("wgan_gp_long") == "wgan_gp_long"
     with pytest.raises(ValueError, match=r"run must be one of \['wgan_gp', 'dcgan', 'dada', "
                                          r"'dagan', 'dada_semi', 'wgan_gp_diffaug', "

@@ -13,6 +13,8 @@ from tfgenaug.runs import TrainConfig
 from tfgenaug.runs import build_trainer
 from tfgenaug.runs import label_agreement
 from tfgenaug.runs import train_generator
+from tfgenaug.runs.generator_recipes import TRAINER_SPECIFIC_FIELDS
+from tfgenaug.runs.generator_recipes import recipe_for
 from tfgenaug.runs.generator_recipes import takes_n_critic
 
 
@@ -23,6 +25,10 @@ def tiny_config(tmp_path, **overrides) -> TrainConfig:
         jit_compile=False,  # the run loop's own behaviour; "auto" has its own test
     )
     values.update(overrides)
+    reads = recipe_for(values.get("trainer", "wgan_gp")).reads
+    for name in TRAINER_SPECIFIC_FIELDS:  # the tiny sizes above, where the trainer reads them
+        if name not in reads and name not in overrides:
+            values.pop(name, None)
     if takes_n_critic(values.get("trainer", "wgan_gp")):
         values.setdefault("n_critic", 1)  # the run loop's behaviour, at a fifth of the traces
     return TrainConfig(**values)
@@ -155,6 +161,12 @@ def test_few_shot_count_too_large(tmp_path):
         ({"jit_compile": "yes"}, r"jit_compile must be True, False or 'auto'; got 'yes'"),
         ({"trainer": "dada", "spectral_norm": True},
          "spectral_norm applies to wgan_gp and dcgan; got trainer='dada'"),
+        # Fields a trainer does not read were dropped: DADA trained its 700 epochs.
+        ({"trainer": "dada", "steps": 3},
+         "steps=3 does not apply to trainer='dada', which would train without it: of "
+         "steps, .* it reads gan_epochs, epochs"),
+        ({"trainer": "ssgan", "width": 8}, "width=8 does not apply to trainer='ssgan'"),
+        ({"trainer": "wgan_gp", "epochs": 3}, "epochs=3 does not apply to trainer='wgan_gp'"),
     ],
 )
 def test_bad_config(tmp_path, overrides, match):

@@ -23,6 +23,7 @@ from tfgenaug import jsonio
 from tfgenaug import runs
 from tfgenaug import savedmodels
 from tfgenaug.evaluation.conditions.dada import dada_network
+from tfgenaug.runs.generator_recipes import TRAINER_SPECIFIC_FIELDS
 from tfgenaug.runs.generator_recipes import recipe_for
 from tfgenaug.runs.model_dir import recorded_run_config
 from tfgenaug.runs.model_dir import run_quality
@@ -177,8 +178,13 @@ def check_generator_run(train_config) -> None:
     recorded = recorded_run_config(train_config.model_dir)
     if recorded is None:
         return
+    # Fields the trainer does not read cannot make its generator differ (a DADA run
+    # recorded before its unread steps were left at their default).
+    reads = recipe_for(train_config.trainer).reads
+    unread = tuple(name for name in TRAINER_SPECIFIC_FIELDS if name not in reads)
     differences = setting_differences(
-        recorded.get("train_config", {}), jsonio.to_jsonable(dataclasses.asdict(train_config)))
+        recorded.get("train_config", {}), jsonio.to_jsonable(dataclasses.asdict(train_config)),
+        skip=unread)
     if differences:
         raise app.UsageError(
             f"{train_config.model_dir} holds a generator trained for another evaluation "

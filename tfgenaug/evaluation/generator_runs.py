@@ -5,6 +5,7 @@ use the `wgan_gp` run); a `Condition` names its run in `generator_run`.
 """
 
 from tfgenaug import data
+from tfgenaug.runs.generator_recipes import recipe_for
 
 DIFFAUGMENT_POLICY = "color,translation,cutout"
 LONG_STEPS_MULTIPLIER = 4
@@ -33,7 +34,8 @@ def generator_run_fields(run: str, steps: int | None = None) -> dict:
     Args:
         run: a key of `GENERATOR_RUNS`.
         steps: the benchmark's generator steps; the run's `steps` field is this times
-            its `steps_multiplier` (1 for most runs). `None` leaves `steps` out.
+            its `steps_multiplier` (1 for most runs). `None` leaves `steps` out, as does
+            a trainer that does not read it (DADA trains for its `epochs`).
 
     Returns:
         A new dict of `TrainConfig` fields.
@@ -50,6 +52,6 @@ def generator_run_fields(run: str, steps: int | None = None) -> dict:
         raise ValueError(f"run must be one of {list(GENERATOR_RUNS)}; got {run!r}")
     fields = dict(GENERATOR_RUNS[run])
     multiplier = fields.pop("steps_multiplier", 1)
-    if steps is not None:
+    if steps is not None and "steps" in recipe_for(fields["trainer"]).reads:
         fields["steps"] = int(steps) * multiplier
     return fields

@@ -4,6 +4,7 @@ import dataclasses
 
 from tfgenaug import data
 from tfgenaug import trainers
+from tfgenaug.runs.generator_recipes import TRAINER_SPECIFIC_FIELDS
 from tfgenaug.runs.generator_recipes import recipe_for
 from tfgenaug.runs.generator_recipes import takes_n_critic
 from tfgenaug.strategies import STRATEGIES
@@ -37,7 +38,10 @@ class TrainConfig:
         batch_size: global batch size.
         steps: generator steps to reach (a restarted run continues to this number).
             DADA counts train steps (discriminator updates) and takes its number from
-            `epochs` instead.
+            `epochs` instead. The fields only some trainers read (`steps`, `width`,
+            `critic_width`, `width_multiplier`, `gan_epochs`, `epochs`, `aug`,
+            `aug_flip`; `generator_recipes.TRAINER_SPECIFIC_FIELDS`) must keep their
+            defaults for a trainer that does not read them: `validate` refuses them.
         checkpoint_every: steps between checkpoints, sample grids and log lines.
         model_dir: where checkpoints, logs, samples and metrics go.
         seed: seed of the data selection, the weights and the training randomness.
@@ -198,6 +202,13 @@ class TrainConfig:
                              f"trainer={self.trainer!r}")
         if not isinstance(self.deterministic, bool):
             raise ValueError(f"deterministic must be True or False; got {self.deterministic!r}")
+        unread = unread_settings(self)
+        if unread:
+            raise ValueError(
+                f"{unread[0]}={getattr(self, unread[0])!r} does not apply to trainer="
+                f"{self.trainer!r}, which would train without it: of "
+                f"{', '.join(TRAINER_SPECIFIC_FIELDS)} it reads {', '.join(recipe.reads)} "
+                "(leave the others at their defaults)")
 
     def native_if_zero(self):
         """`image_size` as `load` takes it: 0 is None (native), a list a tuple."""
@@ -212,3 +223,21 @@ class TrainConfig:
             count=self.count, minority_classes=self.minority_classes,
             imbalance_ratio=self.imbalance_ratio, seed=self.seed,
         )
+
+
+def unread_settings(config: TrainConfig) -> list[str]:
+    """The trainer-specific fields (`TRAINER_SPECIFIC_FIELDS`) set away from their defaults
+    that `config.trainer` does not read (`TrainerRecipe.reads`): DADA trains for `epochs`,
+    so `steps=100` was dropped and the run trained its 700 epochs.
+
+    Example:
+    ```python
+    unread_settings(TrainConfig(trainer="dada", steps=100))  # ["steps"]
+    ```
+    """
+    reads = recipe_for(config.trainer).reads
+    return [name for name in TRAINER_SPECIFIC_FIELDS
+            if name not in reads and getattr(config, name) != _DEFAULTS[name]]
+
+
+_DEFAULTS = {field.name: field.default for field in dataclasses.fields(TrainConfig)}
