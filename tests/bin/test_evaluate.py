@@ -1,12 +1,19 @@
 """The evaluate binary as a user runs it: reports and clear errors for bad flags."""
 
+import dataclasses
 import json
 import sys
+
+import pytest
+from absl import app
 
 from tests import launch
 from tests.bin.usage import assert_usage_errors
 from tests.bin.usage import start
 from tests.bin.usage import usage_errors
+from tfgenaug import jsonio
+from tfgenaug import runs
+from tfgenaug.bin import evaluate
 
 TINY = ["--image_size=8", "--steps=3", "--width=4", "--batch_size=16"]
 
@@ -111,3 +118,15 @@ def test_flags_the_condition_ignores_are_named_in_a_warning(tmp_path):
     _, stderr = process.communicate(timeout=300)
     assert "--gan_steps is ignored: it applies only to a generator trained here (a GAN " \
            "condition without --generator) by steps (DADA's runs train for epochs)" in stderr
+
+
+def test_generator_run_check_ignores_fields_the_trainer_does_not_read(tmp_path):
+    # A DADA generator run recorded the benchmark's steps before they were left out
+    # (DADA never read them): still the same run. Its count is read: another run.
+    config = runs.TrainConfig(trainer="dada", count=3, model_dir=str(tmp_path))
+    recorded = {**jsonio.to_jsonable(dataclasses.asdict(config)), "steps": 1500}
+    (tmp_path / "config.json").write_text(json.dumps(
+        {"trainer_class": "DADA", "trainer_config": {}, "train_config": recorded}))
+    evaluate.check_generator_run(config)
+    with pytest.raises(app.UsageError, match=r"count: 3 -> 5"):
+        evaluate.check_generator_run(dataclasses.replace(config, count=5))
