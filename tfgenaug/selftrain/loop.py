@@ -6,9 +6,8 @@ from collections.abc import Callable
 
 import keras
 import numpy as np
-import tensorflow as tf
 
-from tfgenaug.data.value_range import RANGE_SLACK
+from tfgenaug.selftrain import inputs
 from tfgenaug.validation import check_int
 
 DEFAULT_FIT_KWARGS = {"epochs": 10, "batch_size": 32, "verbose": 0}
@@ -188,31 +187,31 @@ def self_train(
         raise ValueError("predict_probabilities must be a callable (model, images) -> "
                          f"probabilities; got {predict_probabilities!r}")
     check_int(predict_batch_size, "predict_batch_size", minimum=1)
-    images, labels = _check_pair(labelled, "labelled")
+    images, labels = inputs.check_pair(labelled, "labelled")
     if len(images) == 0:
         raise ValueError("labelled must hold at least one image")
-    _check_finite(images, "labelled")
-    pool = _as_array(unlabelled, "unlabelled")
+    inputs.check_finite(images, "labelled")
+    pool = inputs.as_array(unlabelled, "unlabelled")
     if pool.ndim == 0 or len(pool) == 0:
         raise ValueError(f"unlabelled pool must hold at least one image; got shape {pool.shape}")
-    _check_image_shape(pool, images, "unlabelled")
-    _check_finite(pool, "unlabelled")
-    _check_same_scale(pool, images, "unlabelled")
+    inputs.check_image_shape(pool, images, "unlabelled")
+    inputs.check_finite(pool, "unlabelled")
+    inputs.check_same_scale(pool, images, "unlabelled")
     if unlabelled_labels is not None:
-        unlabelled_labels = _as_class_ids(unlabelled_labels, "unlabelled_labels")
+        unlabelled_labels = inputs.as_class_ids(unlabelled_labels, "unlabelled_labels")
         if len(unlabelled_labels) != len(pool):
             raise ValueError(
                 f"unlabelled_labels must have one label per unlabelled image; got "
                 f"{len(unlabelled_labels)} labels for {len(pool)} images"
             )
     if validation is not None:
-        validation = _check_pair(validation, "validation")
-        _check_image_shape(validation[0], images, "validation")
-        _check_finite(validation[0], "validation")
-        _check_same_scale(validation[0], images, "validation")
+        validation = inputs.check_pair(validation, "validation")
+        inputs.check_image_shape(validation[0], images, "validation")
+        inputs.check_finite(validation[0], "validation")
+        inputs.check_same_scale(validation[0], images, "validation")
         if check_overlap:
-            _check_no_overlap(validation[0], images, "labelled")
-            _check_no_overlap(validation[0], pool, "unlabelled")
+            inputs.check_no_overlap(validation[0], images, "labelled")
+            inputs.check_no_overlap(validation[0], pool, "unlabelled")
     fit_kwargs = {**DEFAULT_FIT_KWARGS, **(fit_kwargs or {})}
 
     history: list[dict] = []
@@ -227,10 +226,10 @@ def self_train(
             model = build_model()
         if num_classes is None:
             num_classes = _num_classes(model, images)
-            _check_in_range(labels, num_classes, "labelled")
+            inputs.check_in_range(labels, num_classes, "labelled")
             if validation is not None:
-                _check_in_range(validation[1], num_classes, "validation")
-            _check_in_range(unlabelled_labels, num_classes, "unlabelled_labels")
+                inputs.check_in_range(validation[1], num_classes, "validation")
+            inputs.check_in_range(unlabelled_labels, num_classes, "unlabelled_labels")
         if fit is None:
             model.fit(images, labels, **fit_kwargs)
         else:
@@ -356,21 +355,6 @@ def _probabilities(model, images, batch_size: int, from_logits: bool | None,
     return outputs
 
 
-def _as_class_ids(values, name: str) -> np.ndarray:
-    values = np.asarray(values)
-    if values.ndim == 2 and values.shape[1] == 1:
-        values = values[:, 0]
-    integral = np.issubdtype(values.dtype, np.integer) or (
-        np.issubdtype(values.dtype, np.floating) and np.all(np.mod(values, 1) == 0)
-    )
-    if values.ndim != 1 or not integral:
-        raise ValueError(
-            f"{name} must be int class ids of shape (N,); got shape {values.shape} and dtype "
-            f"{values.dtype}"
-        )
-    return values.astype(np.int32)
-
-
 def _num_classes(model, images: np.ndarray) -> int:
     """The width K of the model's output, from its output shape or one prediction."""
     try:
@@ -380,81 +364,3 @@ def _num_classes(model, images: np.ndarray) -> int:
     if width is None:
         width = np.asarray(model.predict(images[:1], verbose=0)).shape[-1]
     return int(width)
-
-
-def _as_array(value, name: str) -> np.ndarray:
-    if isinstance(value, tf.data.Dataset):
-        raise ValueError(
-            f"{name} must be NumPy arrays, not a tf.data.Dataset: materialise it first, e.g. "
-            "images, labels = tfgenaug.data.as_numpy(ds) (unbatched (image, label) pairs)")
-    return np.asarray(value)
-
-
-def _check_pair(pair, name: str) -> tuple[np.ndarray, np.ndarray]:
-    if isinstance(pair, tf.data.Dataset):
-        _as_array(pair, name)
-    if not isinstance(pair, tuple | list) or len(pair) != 2:
-        raise ValueError(f"{name} must be a pair (images, labels) of arrays; got {type(pair)}")
-    images, labels = _as_array(pair[0], name), _as_class_ids(pair[1], f"{name} labels")
-    if images.ndim < 2:
-        raise ValueError(f"{name} images must have shape (N, ...); got {images.shape}")
-    if len(images) != len(labels):
-        raise ValueError(
-            f"{name} images and labels must have the same length; got {len(images)} images "
-            f"and {len(labels)} labels"
-        )
-    return images, labels
-
-
-def _check_image_shape(images: np.ndarray, reference: np.ndarray, name: str) -> None:
-    if images.shape[1:] != reference.shape[1:]:
-        raise ValueError(
-            f"{name} images must have the shape of the labelled images {reference.shape[1:]}; "
-            f"got {images.shape[1:]}"
-        )
-
-
-def _check_finite(images: np.ndarray, name: str) -> None:
-    """NaN or Inf images trained NaN weights, which then selected nothing, without a word."""
-    if not np.issubdtype(images.dtype, np.number):
-        raise ValueError(f"{name} images must be numbers; got dtype {images.dtype}")
-    if np.issubdtype(images.dtype, np.floating):
-        bad = int(images.size - np.count_nonzero(np.isfinite(images)))
-        if bad:
-            raise ValueError(f"{name} images must be finite (no NaN or Inf values); got {bad} "
-                             "non-finite values")
-
-
-def _check_same_scale(images: np.ndarray, reference: np.ndarray, name: str) -> None:
-    """Refuses images beyond the labelled images' value range by more than half its span
-    (`RANGE_SLACK`, the batch checks' rule): 0..255 pixels in a pool beside 0..1
-    labelled images were pseudo-labelled by a model that never saw that scale."""
-    low, high = float(reference.min()), float(reference.max())
-    slack = (high - low) * RANGE_SLACK
-    smallest, largest = float(images.min()), float(images.max())
-    if high > low and (smallest < low - slack or largest > high + slack):
-        raise ValueError(
-            f"{name} images must be on the labelled images' scale: those lie in "
-            f"[{low:g}, {high:g}], these from {smallest:g} to {largest:g} (e.g. 0..255 pixels "
-            "beside 0..1 ones). Convert them as the labelled images were")
-
-
-def _check_in_range(labels, num_classes: int, name: str) -> None:
-    if labels is None or len(labels) == 0:
-        return
-    if labels.min() < 0 or labels.max() >= num_classes:
-        raise ValueError(
-            f"{name} labels must be in [0, {num_classes}) (the model's output width); got "
-            f"values in [{labels.min()}, {labels.max()}]"
-        )
-
-
-def _check_no_overlap(validation: np.ndarray, other: np.ndarray, name: str) -> None:
-    seen = {np.ascontiguousarray(row).tobytes() for row in np.asarray(other, validation.dtype)}
-    shared = sum(np.ascontiguousarray(row).tobytes() in seen for row in validation)
-    if shared:
-        raise ValueError(
-            f"validation shares {shared} image(s) with the {name} data: validation accuracy "
-            "would not be held out. Pass disjoint data (or check_overlap=False if the "
-            "duplicates are genuine)"
-        )
