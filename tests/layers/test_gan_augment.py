@@ -530,8 +530,11 @@ def test_path_that_is_not_a_savedmodel_export(tmp_path):
 
 
 @pytest.mark.parametrize(("change", "message"), [
-    ({"format": "tfgenaug.classifier"},
+    ({"format": "somebody.else"},
      r"tfgenaug.json' is not tfgenaug metadata: its 'format' is not 'tfgenaug.generator'$"),
+    ({"format": "tfgenaug.classifier"},
+     r"is an export of a classifier .* Load this one with tf.saved_model.load or serve it "
+     r"with TF Serving$"),
     ({"format_version": 2},
      r"tfgenaug.json' has format_version 2; this tfgenaug reads up to 1: upgrade tfgenaug$"),
 ])

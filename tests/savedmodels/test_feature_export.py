@@ -111,6 +111,24 @@ def test_exports_load_with_plain_tensorflow_and_match_the_models(models, tmp_pat
     assert meta["noise_range"] == [-1.0, 1.0]
 
 
+def test_image_sampling_names_these_exports_instead_of_calling_them_foreign(models, tmp_path):
+    # Given to GANAugment, generate or savedmodels.load they were "not tfgenaug metadata".
+    from tfgenaug import savedmodels
+
+    extractor, classifier, generator = models
+    classifier_dir = feature_export.export_classifier(extractor, classifier,
+                                                      str(tmp_path / "classifier"))
+    generator_dir = feature_export.export_feature_generator(
+        generator, str(tmp_path / "features"), num_classes=NUM_CLASSES)
+    with pytest.raises(ValueError, match=r"is an export of a classifier .*format "
+                                         r"'tfgenaug.classifier': sampling images needs an "
+                                         r"image generator's export"):
+        savedmodels.load(classifier_dir)
+    with pytest.raises(ValueError, match=r"is an export of DFG's feature generator .*not "
+                                         r"images\), format 'tfgenaug.feature_generator'"):
+        savedmodels.load(generator_dir)
+
+
 def test_versions_and_atomic_failure(models, tmp_path, monkeypatch):
     _, _, generator = models
     base = str(tmp_path / "features")

@@ -30,12 +30,12 @@ import keras
 import tensorflow as tf
 from absl import logging
 
+from tfgenaug.savedmodels.load import CLASSIFIER_FORMAT
+from tfgenaug.savedmodels.load import FEATURE_GENERATOR_FORMAT
 from tfgenaug.savedmodels.load import METADATA_FILE
 from tfgenaug.savedmodels.publish import publish_version
 from tfgenaug.version import __version__
 
-CLASSIFIER_FORMAT = "tfgenaug.classifier"
-FEATURE_GENERATOR_FORMAT = "tfgenaug.feature_generator"
 FORMAT_VERSION = 1
 # Images come in [0, 1] (as the generator exports give them) and E sees [-1, 1].
 IMAGE_RANGE = (0.0, 1.0)

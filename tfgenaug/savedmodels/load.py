@@ -22,6 +22,15 @@ METADATA_FILE = "tfgenaug.json"
 METADATA_PATH = posixpath.join("assets", METADATA_FILE)
 FORMAT = "tfgenaug.generator"
 FORMAT_VERSION = 1
+# tfgenaug's other export kinds (`feature_export`), which image sampling cannot serve.
+CLASSIFIER_FORMAT = "tfgenaug.classifier"
+FEATURE_GENERATOR_FORMAT = "tfgenaug.feature_generator"
+_NOT_IMAGE_GENERATORS = {
+    CLASSIFIER_FORMAT: "a classifier (images to class scores: DFG's E+C, or an ssgan "
+                       "run's classifier)",
+    FEATURE_GENERATOR_FORMAT: "DFG's feature generator (class ids to feature maps of its "
+                              "extractor, not images)",
+}
 SIGNATURES = ("serving_default", "generate")
 REQUIRED_METADATA = ("num_classes", "image_shape", "noise_dim", "noise_distribution")
 _VERSION_DIR_MARKERS = ("saved_model.pb", "saved_model.pbtxt", "variables", "assets",
@@ -142,7 +151,14 @@ def read_metadata(version_dir: str) -> dict:
             metadata = json.load(f)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ValueError(f"{path!r} is corrupt: not valid JSON ({error})") from error
-    if not isinstance(metadata, dict) or metadata.get("format") != FORMAT:
+    kind = metadata.get("format") if isinstance(metadata, dict) else None
+    if kind in _NOT_IMAGE_GENERATORS:
+        raise ValueError(
+            f"{version_dir!r} is an export of {_NOT_IMAGE_GENERATORS[kind]}, format {kind!r}: "
+            f"sampling images needs an image generator's export ({FORMAT!r}, e.g. of a "
+            "wgan_gp, dcgan or dada run). Load this one with tf.saved_model.load or serve "
+            "it with TF Serving")
+    if kind != FORMAT:
         raise ValueError(f"{path!r} is not tfgenaug metadata: its 'format' is not {FORMAT!r}")
     missing = [key for key in REQUIRED_METADATA if key not in metadata]
     if missing:
