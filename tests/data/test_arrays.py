@@ -111,7 +111,8 @@ def test_value_range_ambiguous(low, high):
         ValueError,
         match=rf"value_range=None cannot tell the range of images: its values lie in "
         rf"\[{low:g}, {high:g}\], within none of \[0, 1\], \[-1, 1\] or \[0, 255\]; pass "
-        r"value_range=\(low, high\)",
+        r"value_range=\(low, high\), the range your pixels use, to from_arrays or from_npz, "
+        r"or \(for load\('npz:...'\) and the binaries, which detect it\) store the pixels",
     ):
         from_arrays(images, [0, 1, 0, 1])
 

@@ -68,7 +68,9 @@ def _detected_value_range(images: np.ndarray, name: str) -> tuple[float, float]:
     raise ValueError(
         f"value_range=None cannot tell the range of {name}: its values lie in "
         f"[{low:g}, {high:g}], within none of [0, 1], [-1, 1] or [0, 255]; pass "
-        "value_range=(low, high), the range your pixels use"
+        "value_range=(low, high), the range your pixels use, to from_arrays or from_npz, "
+        "or (for load('npz:...') and the binaries, which detect it) store the pixels in "
+        "one of those ranges, e.g. images / 65535 as float32 for 16-bit images"
     )
 
 
