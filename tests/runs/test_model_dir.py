@@ -80,6 +80,15 @@ def test_trainer_from_model_dir_errors_name_the_path(tmp_path):
         runs.trainer_from_model_dir(str(tmp_path))
 
 
+def test_a_dfg_run_is_named_with_how_it_exports(tmp_path):
+    # The export binary said "names an unknown trainer_class 'DFG'".
+    (tmp_path / "config.json").write_text(json.dumps({
+        "trainer_class": "DFG", "trainer_config": {}, "dfg_config": {"method": "dfg"}}))
+    with pytest.raises(ValueError, match=r"records a DFG transfer run \(--trainer=dfg, method "
+                                         r"'dfg'\).*Run its command again with --export_dir"):
+        runs.export_from_model_dir(str(tmp_path), str(tmp_path / "export"))
+
+
 def test_checkpoint_of_another_architecture_is_refused(tmp_path):
     other = WGANGP(image_shape=IMAGE_SHAPE, num_classes=NUM_CLASSES, noise_dim=NOISE_DIM,
                    width=8)

@@ -136,6 +136,12 @@ def recorded_trainer_config(model_dir: str) -> dict | None:
 
 def _trainer_class(config: dict, path: str) -> type[ConditionalGANTrainer]:
     name = config["trainer_class"]
+    if "dfg_config" in config:  # DFG, or the FineTuner of its original and delta methods
+        raise ValueError(
+            f"{path!r} records a DFG transfer run (--trainer=dfg, method "
+            f"{config['dfg_config'].get('method')!r}), whose models are not a generator "
+            "trainer's: the run exports them itself. Run its command again with "
+            "--export_dir (a finished run exports without training again)")
     registered = keras.saving.get_registered_object(f"tfgenaug>{name}")
     if isinstance(registered, type) and issubclass(registered, ConditionalGANTrainer):
         return registered
