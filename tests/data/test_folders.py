@@ -408,3 +408,20 @@ def test_to_directory_never_overwrites(tmp_path):
     os.makedirs(tmp_path / "empty")
     to_directory(tmp_path / "empty", np.zeros((1, 8, 8, 1)), [0], ["a"])
     assert os.listdir(tmp_path / "empty" / "a") == ["00000.png"]
+
+
+def test_16_bit_pngs_keep_their_depth(tmp_path):
+    # Decoded as uint8, 1000 and 1001 (and anything within 1/257 of each other) were
+    # rounded to one 8-bit level without a word.
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        for i in range(3):
+            pixels = np.full((8, 8, 1), 1000 + i, np.uint16)
+            pixels[0, 0, 0] = 65535
+            tf.io.write_file(str(tmp_path / name / f"{i}.png"),
+                             tf.io.encode_png(tf.constant(pixels)))
+    train, _, _ = from_directory(str(tmp_path), test_fraction=0.34)
+    images, _ = as_numpy(train)
+    levels = sorted(set(np.round((images[:, 1, 1, 0] + 1) / 2 * 65535).astype(int)))
+    assert levels == [1000, 1001, 1002][:len(levels)] and len(levels) >= 2
+    np.testing.assert_array_equal(images[:, 0, 0, 0], 1.0)

@@ -100,16 +100,31 @@ def _op_message(error: tf.errors.OpError) -> str:
 
 
 def _decode(file: str) -> np.ndarray:
-    """The uint8 `[H, W, C]` pixels of an image file, C as stored (1 to 4)."""
+    """The pixels `[H, W, C]` of an image file, C as stored (1 to 4): uint16 for a 16-bit
+    PNG (decoded as uint8 it was rounded to 256 levels without a word, a loss for medical
+    and industrial scans), uint8 for every other file."""
     try:
         contents = tf.io.read_file(file)
-        image = tf.io.decode_image(contents, channels=0, dtype=tf.uint8, expand_animations=False)
+        if _is_16_bit_png(contents.numpy()[:_PNG_DEPTH_BYTE + 1]):
+            return tf.io.decode_png(contents, channels=0, dtype=tf.uint16).numpy()
+        image = tf.io.decode_image(contents, channels=0, dtype=tf.uint8,
+                                   expand_animations=False)
     except tf.errors.OpError as error:
         raise ValueError(
             f"image file {file!r} is corrupt or not an image ({_op_message(error)}); replace or "
             "remove it"
         ) from error
     return image.numpy()
+
+
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_PNG_DEPTH_BYTE = 24  # the bit depth's offset: signature, IHDR length and tag, width, height
+
+
+def _is_16_bit_png(head: bytes) -> bool:
+    """Whether a file starting with `head` is a PNG of 16 bits per channel."""
+    return (head.startswith(_PNG_SIGNATURE) and len(head) > _PNG_DEPTH_BYTE
+            and head[_PNG_DEPTH_BYTE] == 16)
 
 
 def _native_channels(files: list[str], images: list[np.ndarray]) -> int:
@@ -135,7 +150,7 @@ def _native_channels(files: list[str], images: list[np.ndarray]) -> int:
 
 
 def _with_channels(image: np.ndarray, channels: int) -> np.ndarray:
-    """uint8 pixels with their alpha channel dropped, converted to 1 or 3 channels."""
+    """Pixels with their alpha channel dropped, converted to 1 or 3 channels."""
     if image.shape[-1] in _ALPHA_KINDS:
         image = image[..., :-1]
     if image.shape[-1] == channels:
@@ -166,15 +181,16 @@ def _check_native_sizes(files: list[str], images: list[np.ndarray]) -> None:
 
 
 def _model_images(images: list[np.ndarray], size: tuple[int, int] | None) -> np.ndarray:
-    """uint8 images (one size, or any with `size`) → float32 `[N, H, W, C]` in `[-1, 1]`."""
-    by_shape = {}
+    """uint8 or uint16 images (one size, or any with `size`) → float32 `[N, H, W, C]` in
+    `[-1, 1]`, each from its own type's range (0 to 255 or 65535)."""
+    by_kind = {}
     for position, image in enumerate(images):
-        by_shape.setdefault(image.shape, []).append(position)
+        by_kind.setdefault((image.shape, image.dtype), []).append(position)
     out_shape = images[0].shape[:2] if size is None else size
     result = np.empty((len(images), *out_shape, images[0].shape[-1]), np.float32)
-    for positions in by_shape.values():
+    for (_, dtype), positions in by_kind.items():
         stack = np.stack([images[position] for position in positions])
-        result[positions] = to_model_images(stack, (0, 255), size)
+        result[positions] = to_model_images(stack, (0, np.iinfo(dtype).max), size)
     return result
 
 
@@ -196,8 +212,9 @@ def from_directory(
     """Reads a folder with one sub-folder of images per class, as `tfgenaug.data.load` does.
 
     Class names are the sorted sub-folder names, a label is a class's index among them (the
-    rules of `keras.utils.image_dataset_from_directory(labels="inferred")`). The 8-bit
-    pixels map to `[-1, 1]` exactly: 0 → -1 and 255 → 1.
+    rules of `keras.utils.image_dataset_from_directory(labels="inferred")`). Pixels map
+    to `[-1, 1]` exactly: 0 → -1 and white → 1 (255 in 8-bit files, 65535 in 16-bit PNGs,
+    which keep their depth).
 
     Without `test_directory` a fixed stratified test split is carved off as `load` does:
     `round(test_fraction * n)` seeded-random images of each class's n.
