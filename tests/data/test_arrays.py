@@ -152,9 +152,9 @@ def test_image_size(image_size, shape):
         (np.zeros((8, 8), np.uint8), r"images must be NHWC .*got shape \(8, 8\)"),
         (np.zeros((4, 1, 8, 8, 1), np.uint8), r"images must be NHWC .*got shape \(4, 1, 8, 8, 1\)"),
         (np.zeros((0, 8, 8), np.uint8), r"images must hold at least one image; got shape \(0, 8"),
-        (np.zeros((4, 8, 8), bool), r"images must be an array of uint8 or float pixels; got "
+        (np.zeros((4, 8, 8), bool), r"images must be an array of int or float pixels; got "
          r"dtype bool"),
-        (np.full((4, 8, 8), "a"), r"images must be an array of uint8 or float pixels"),
+        (np.full((4, 8, 8), "a"), r"images must be an array of int or float pixels"),
         (np.full((4, 8, 8), np.nan), r"images must be finite; found NaN or infinite pixels"),
         (np.zeros((4, 6, 8), np.uint8), r"images are 6x8 \(height x width\): with "
          r"image_size=None, image sides must be >= 8; pass image_size=\(height, width\)"),
@@ -444,3 +444,16 @@ def test_npz_object_arrays_are_not_unpickled(tmp_path):
     np.savez(path, images=GRAY, labels=np.array(["a", 1] * 15, dtype=object))
     with pytest.raises(ValueError, match=r"array 'labels' cannot be read without pickle"):
         from_npz(path)
+
+
+def test_uint16_images_are_detected_as_16_bit():
+    # They were refused as out of every range (0..65535 is none of [0, 1], [-1, 1],
+    # [0, 255]), as 16-bit PNGs in folders were rounded to 8 bits.
+    images = np.full((4, 8, 8), 1000, np.uint16)
+    images[1] = 1001
+    images[0, 0, 0] = 65535
+    train, _, _ = from_arrays(images, [0, 1, 0, 1], test_images=images,
+                              test_labels=[0, 1, 0, 1])
+    pixels = sorted(as_numpy(train)[0][:, 1, 1, 0].tolist())
+    assert pixels[0] == pytest.approx(1000 / 32767.5 - 1, abs=1e-7)
+    assert pixels[-1] == pytest.approx(1001 / 32767.5 - 1, abs=1e-7)

@@ -40,7 +40,7 @@ def _nhwc(images, name: str) -> np.ndarray:
     array = np.asarray(images)
     if array.dtype.kind not in "uif":
         raise ValueError(
-            f"{name} must be an array of uint8 or float pixels; got dtype {array.dtype}"
+            f"{name} must be an array of int or float pixels; got dtype {array.dtype}"
         )
     if array.ndim == 3:
         array = array[..., np.newaxis]
@@ -58,9 +58,10 @@ def _nhwc(images, name: str) -> np.ndarray:
 
 
 def _detected_value_range(images: np.ndarray, name: str) -> tuple[float, float]:
-    """uint8 → (0, 255); otherwise the first of [0, 1], [-1, 1], [0, 255] holding the values."""
-    if images.dtype == np.uint8:
-        return 0.0, 255.0
+    """uint8 → (0, 255), uint16 → (0, 65535) (16-bit scans, as 16-bit PNGs in folders);
+    otherwise the first of [0, 1], [-1, 1], [0, 255] holding the values."""
+    if images.dtype in (np.uint8, np.uint16):
+        return 0.0, float(np.iinfo(images.dtype).max)
     low, high = float(images.min()), float(images.max())
     for candidate in ((0.0, 1.0), (-1.0, 1.0), (0.0, 255.0)):
         if candidate[0] <= low and high <= candidate[1]:
@@ -70,7 +71,7 @@ def _detected_value_range(images: np.ndarray, name: str) -> tuple[float, float]:
         f"[{low:g}, {high:g}], within none of [0, 1], [-1, 1] or [0, 255]; pass "
         "value_range=(low, high), the range your pixels use, to from_arrays or from_npz, "
         "or (for load('npz:...') and the binaries, which detect it) store the pixels in "
-        "one of those ranges, e.g. images / 65535 as float32 for 16-bit images"
+        "one of those ranges, e.g. as float32 in [0, 1], or as uint8 or uint16"
     )
 
 
@@ -241,8 +242,9 @@ def from_arrays(
 ) -> tuple[tf.data.Dataset, tf.data.Dataset, DatasetInfo]:
     """Makes `tfgenaug.data.load`'s `(train, test, info)` from NumPy arrays.
 
-    Images are uint8 or float, NHWC with 1 or 3 channels or NHW (one channel). With
-    `value_range=None` their range is detected: uint8 is `(0, 255)`; floats within `[0, 1]`
+    Images are ints or floats, NHWC with 1 or 3 channels or NHW (one channel). With
+    `value_range=None` their range is detected: uint8 is `(0, 255)`, uint16 `(0, 65535)`
+    (16-bit scans keep their depth); other ints and floats within `[0, 1]`
     are `(0, 1)`, within `[-1, 1]` with negatives `(-1, 1)`, within `[0, 255]` with a
     maximum above 1 `(0, 255)`; anything else is an error. Pass `value_range` to be sure
     (e.g. very dark `[0, 255]` float images all below 1 would pass for `(0, 1)`).
