@@ -423,5 +423,5 @@ def test_16_bit_pngs_keep_their_depth(tmp_path):
     train, _, _ = from_directory(str(tmp_path), test_fraction=0.34)
     images, _ = as_numpy(train)
     levels = sorted(set(np.round((images[:, 1, 1, 0] + 1) / 2 * 65535).astype(int)))
-    assert levels == [1000, 1001, 1002][:len(levels)] and len(levels) >= 2
+    assert set(levels) <= {1000, 1001, 1002} and len(levels) >= 2  # 8 bits: one level
     np.testing.assert_array_equal(images[:, 0, 0, 0], 1.0)
