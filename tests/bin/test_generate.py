@@ -30,7 +30,7 @@ def test_png_npz_and_folder_with_a_seed(export_dir, tmp_path):
     png, npz = str(tmp_path / "grid.png"), str(tmp_path / "deep" / "samples.npz")
     folder = str(tmp_path / "generated") + "/"
     result = run_generate(f"--export_dir={export_dir}", "--per_class=2",
-                          f"--out={png},{npz},{folder}", "--seed=3")
+                          f"--out={png},{npz},{folder}", "--seed=3", "--bit_depth=16")
     assert result.returncode == 0, result.stderr[-3000:]
     assert result.stdout.split() == [png, npz, folder]
 
@@ -51,12 +51,16 @@ def test_png_npz_and_folder_with_a_seed(export_dir, tmp_path):
     assert expected.shape == (28, 19, 1)
     np.testing.assert_array_equal(grid, np.repeat(np.repeat(expected, 4, axis=0), 4, axis=1))
 
-    # One PNG per image at the native size, one sub-folder per class: read back as data.
+    # One 16-bit PNG per image at the native size, one sub-folder per class: read back as
+    # data at that depth (the grid stays 8-bit).
     assert sorted(os.listdir(folder)) == ["a", "b", "c"]
+    first = tf.io.read_file(os.path.join(folder, "a", "00000.png"))
+    assert tf.io.decode_png(first, dtype=tf.uint16).dtype == tf.uint16
+    assert first.numpy()[24] == 16  # the PNG header's bit depth
     train, _, info = data.from_directory(folder, test_fraction=0.01)
     assert info.image_shape == (8, 8, 1) and info.train_counts == (2, 2, 2)
     read = sorted(np.round(image, 4).tobytes() for image, _ in train.as_numpy_iterator())
-    quantized = (np.rint(images * 255.0) / 127.5 - 1.0).astype("float32")
+    quantized = (np.rint(images * 65535.0) / 32767.5 - 1.0).astype("float32")
     assert read == sorted(np.round(image, 4).tobytes() for image in quantized)
 
 
@@ -94,6 +98,11 @@ def test_bad_flags_name_the_flag(export_dir, tmp_path, tmp_path_factory):
         (["--export_dir=x", "--out=a.png,b.txt"], "got 'b.txt'"),
         (["--export_dir=x", "--out=a.png", "--per_class=0"], "--per_class must be >= 1; got 0"),
         (["--export_dir=x", "--out=a.png", "--upscale=-2"], "--upscale must be >= 0"),
+        (["--export_dir=x", "--out=a.npz,d/", "--upscale=2"],
+         "--upscale applies to a .png grid in --out, which has none; got --out=a.npz,d/"),
+        (["--export_dir=x", "--out=a.png", "--bit_depth=16"],
+         "--bit_depth applies to a <dir>/ folder in --out, which has none"),
+        (["--export_dir=x", "--out=d/", "--bit_depth=12"], "flag --bit_depth=12"),
         (["--export_dir=x", "--out=a.png", "--truncation=0"],
          "--truncation must be a number > 0; got 0.0"),
         ([f"--export_dir={tmp_path}", f"--out={out}"],

@@ -425,3 +425,17 @@ def test_16_bit_pngs_keep_their_depth(tmp_path):
     levels = sorted(set(np.round((images[:, 1, 1, 0] + 1) / 2 * 65535).astype(int)))
     assert set(levels) <= {1000, 1001, 1002} and len(levels) >= 2  # 8 bits: one level
     np.testing.assert_array_equal(images[:, 0, 0, 0], 1.0)
+
+
+def test_to_directory_writes_16_bit_pngs_that_read_back_at_that_depth(tmp_path):
+    images = np.zeros((4, 8, 8, 1), np.float32)
+    images[:, 1, 1, 0] = np.array([6000, 6001, 6000, 6001]) / 65535  # one 8-bit level
+    images[:, 0, 0, 0] = 1.0
+    to_directory(str(tmp_path / "out"), images, [0, 0, 1, 1], ["a", "b"], (0, 1),
+                 bit_depth=16)
+    train, _, _ = from_directory(str(tmp_path / "out"), test_fraction=0.01)
+    read = sorted(set(np.round((as_numpy(train)[0][:, 1, 1, 0] + 1) * 32767.5).astype(int)))
+    assert read == [6000, 6001]
+    with pytest.raises(ValueError, match=r"bit_depth must be 8 or 16 .*; got 12"):
+        to_directory(str(tmp_path / "bad"), images, [0, 0, 1, 1], ["a", "b"], (0, 1),
+                     bit_depth=12)

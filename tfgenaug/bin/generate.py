@@ -5,7 +5,8 @@ Example:
         --out=samples.png,samples.npz,generated/ --seed=0
 
 A path ending in `/` becomes a folder with one sub-folder of PNG files per class at the
-native size (`generated/<class name>/00000.png`, ...), the layout
+native size (`generated/<class name>/00000.png`, ...; 8-bit, or 16-bit with
+`--bit_depth=16` for a generator of 16-bit scans), the layout
 `keras.utils.image_dataset_from_directory` and `tfgenaug.data.load("folder:generated")`
 read; it must not exist yet (or be empty) and appears whole or not at all.
 
@@ -43,6 +44,9 @@ flags.DEFINE_integer("seed", None,
 flags.DEFINE_float("truncation", None,
                    "Truncation of normal noise: every |z| <= this (> 0): fewer, more typical "
                    "variations. Unset draws untruncated noise; uniform-noise exports refuse it.")
+flags.DEFINE_enum("bit_depth", "8", ["8", "16"],
+                  "Bits per channel of the PNG files of a <dir>/ output: 16 for a generator "
+                  "trained on 16-bit scans (the .png grid, a picture to look at, is 8-bit).")
 flags.DEFINE_integer("upscale", 0,
                      "Nearest-neighbour magnification of the PNG; 0 picks the smallest "
                      f"making each cell at least {MIN_CELL_PIXELS} pixels.")
@@ -68,6 +72,13 @@ def check_flags() -> None:
         raise app.UsageError(f"--truncation must be a number > 0; got {FLAGS.truncation}")
     if FLAGS.upscale < 0:
         raise app.UsageError(f"--upscale must be >= 0 (0 = automatic); got {FLAGS.upscale}")
+    kinds = {"/" if _is_folder(path) else posixpath.splitext(path)[1].lower()
+             for path in FLAGS.out}
+    for name, kind, what in (("upscale", ".png", "a .png grid"),
+                             ("bit_depth", "/", "a <dir>/ folder")):
+        if FLAGS[name].present and kind not in kinds:
+            raise app.UsageError(f"--{name} applies to {what} in --out, which has none; "
+                                 f"got --out={','.join(FLAGS.out)}")
 
 
 def _is_folder(path: str) -> bool:
@@ -103,7 +114,8 @@ def main(argv):
     for path in FLAGS.out:
         if _is_folder(path):
             try:
-                data.to_directory(path, images, labels, generator.class_names, (0, 1))
+                data.to_directory(path, images, labels, generator.class_names, (0, 1),
+                                  bit_depth=int(FLAGS.bit_depth))
             except ValueError as error:
                 raise app.UsageError(f"--out={path}: {error}") from error
         elif path.lower().endswith(".png"):

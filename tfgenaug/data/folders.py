@@ -43,6 +43,7 @@ COLOR_MODES = {"grayscale": 1, "rgb": 3}
 
 _LAYOUT = "a folder with one sub-folder of images per class, e.g. <path>/cat/1.png"
 _ALPHA_KINDS = {2: "grayscale+alpha", 4: "RGBA"}
+BIT_DEPTHS = (8, 16)  # of the PNG files `to_directory` writes
 
 
 def _folder(directory, name: str) -> str:
@@ -286,6 +287,7 @@ def to_directory(
     labels,
     class_names,
     value_range=(-1.0, 1.0),
+    bit_depth: int = 8,
 ) -> str:
     """Writes images as PNG files, one sub-folder per class: the layout `from_directory` reads.
 
@@ -295,11 +297,14 @@ def to_directory(
 
     Args:
         path: The folder to create.
-        images: `(N, H, W, C)` images in `value_range`, C 1 or 3; quantized to 8 bits.
+        images: `(N, H, W, C)` images in `value_range`, C 1 or 3; quantized to
+            `bit_depth` bits.
         labels: `(N,)` class ids in `[0, len(class_names))`.
         class_names: The sub-folder name of each class (characters other than letters,
             digits, `.`, `-` and `_` become `_`).
         value_range: `(low, high)` of `images`. Defaults to `(-1, 1)`.
+        bit_depth: 8, or 16 for 16-bit PNGs (e.g. images generated for 16-bit scans;
+            `from_directory` reads them at that depth). Defaults to 8.
 
     Returns:
         `path`, as a str.
@@ -323,7 +328,11 @@ def to_directory(
     ):
         raise ValueError(f"path={path!r} already exists: to_directory writes a new folder (or "
                          "fills an empty one) and never overwrites images")
-    pixels, labels, folders = _checked_output(images, labels, class_names, value_range)
+    if isinstance(bit_depth, bool) or bit_depth not in BIT_DEPTHS:
+        raise ValueError(f"bit_depth must be 8 or 16 (bits per channel of the PNG files); "
+                         f"got {bit_depth!r}")
+    pixels, labels, folders = _checked_output(images, labels, class_names, value_range,
+                                              bit_depth)
     parent, base = os.path.split(os.path.normpath(path))
     staging = os.path.join(parent, f".{base}.tmp-{os.getpid()}")
     counters = [0] * len(folders)
@@ -339,8 +348,9 @@ def to_directory(
     return path
 
 
-def _checked_output(images, labels, class_names, value_range):
-    """`(uint8 pixels, int labels, folder names)`, the batch checked as every batch is."""
+def _checked_output(images, labels, class_names, value_range, bit_depth: int = 8):
+    """`(uint8 or uint16 pixels, int labels, folder names)`, the batch checked as every
+    batch is."""
     names = [file_safe(str(name)) or "_" for name in class_names]
     if len(set(names)) != len(names):
         raise ValueError(f"class_names must give distinct folder names; got {list(class_names)}")
@@ -356,6 +366,7 @@ def _checked_output(images, labels, class_names, value_range):
     if images.shape[-1] not in (1, 3):
         raise ValueError(f"images must be (N, H, W, C) with C 1 or 3; got shape {images.shape}")
     labels = labels.reshape(-1)
-    unit = from_model_range(to_model_range(images, value_range), (0, 255))
-    pixels = np.clip(np.rint(unit), 0, 255).astype(np.uint8)
+    white = 2**bit_depth - 1
+    unit = from_model_range(to_model_range(images, value_range), (0, white))
+    pixels = np.clip(np.rint(unit), 0, white).astype(np.uint8 if bit_depth == 8 else np.uint16)
     return pixels, labels.astype(int), names
