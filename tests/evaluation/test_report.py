@@ -1,5 +1,12 @@
 """Tests of `tfgenaug.evaluation.report`'s markdown: the generator's judged quality."""
 
+import json
+import pathlib
+
+import pytest
+
+from tfgenaug import jsonio
+from tfgenaug.evaluation import report as report_module
 from tfgenaug.evaluation.report import generator_quality_markdown
 from tfgenaug.evaluation.report import report_markdown
 
@@ -34,3 +41,20 @@ def test_report_shows_the_generator_section_only_when_measured():
     markdown = report_markdown(classifier_report(generator_quality={"label_agreement": 0.5}))
     assert "## Generator (judged by its run" in markdown and "| label agreement | 0.5000 |" in (
         markdown)
+
+
+def test_a_failed_rewrite_leaves_the_previous_report_whole(tmp_path, monkeypatch):
+    # report.json was written in place: a crash mid-write left half a file.
+    report = classifier_report(confusion_matrix=[[9, 1], [1, 9]])
+    paths = report_module.write_report(report, str(tmp_path))
+    before = {kind: pathlib.Path(path).read_bytes() for kind, path in paths.items()}
+
+    def half_then_crash(payload, f, **kwargs):
+        f.write('{"accuracy": ')
+        raise OSError("disk full")
+
+    monkeypatch.setattr(jsonio.json, "dump", half_then_crash)
+    with pytest.raises(OSError, match="disk full"):
+        report_module.write_report(classifier_report(accuracy=0.1), str(tmp_path))
+    assert json.loads(pathlib.Path(paths["json"]).read_text())["accuracy"] == 0.9
+    assert {kind: pathlib.Path(path).read_bytes() for kind, path in paths.items()} == before

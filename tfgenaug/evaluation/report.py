@@ -1,11 +1,11 @@
 """One `evaluate_condition` report as markdown, and its files (JSON, markdown, confusion PNG)."""
 
-import json
 import os
 
 import numpy as np
 import tensorflow as tf
 
+from tfgenaug import jsonio
 from tfgenaug import metrics
 
 
@@ -86,10 +86,12 @@ def write_report(report: dict, output_dir: str) -> dict[str, str]:
         "markdown": os.path.join(output_dir, "report.md"),
         "confusion": os.path.join(output_dir, "confusion.png"),
     }
-    with tf.io.gfile.GFile(paths["json"], "w") as f:
-        json.dump(report, f, indent=2)
-    with tf.io.gfile.GFile(paths["markdown"], "w") as f:
-        f.write(report_markdown(report))
+    # Each file whole or not at all: a crash mid-write leaves the previous report.
+    jsonio.write_json(paths["json"], report)
+    markdown = report_markdown(report)
+    with tf.io.gfile.GFile(paths["markdown"] + ".tmp", "w") as f:
+        f.write(markdown)
+    tf.io.gfile.rename(paths["markdown"] + ".tmp", paths["markdown"], overwrite=True)
     metrics.confusion_matrix_png(np.asarray(report["confusion_matrix"]), paths["confusion"],
                                  class_names=report["class_names"])
     return paths

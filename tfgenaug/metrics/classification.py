@@ -254,5 +254,7 @@ def confusion_matrix_png(
     parent = os.path.dirname(path)
     if parent:
         os.makedirs(parent, exist_ok=True)
-    figure.savefig(path, format="png", dpi=100)
+    tmp = path + ".tmp"  # written whole, then renamed: never a half-written picture
+    figure.savefig(tmp, format="png", dpi=100)
+    os.replace(tmp, path)
     return path
