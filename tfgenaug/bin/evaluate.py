@@ -23,8 +23,8 @@ from tfgenaug import jsonio
 from tfgenaug import runs
 from tfgenaug import savedmodels
 from tfgenaug.evaluation.conditions.dada import dada_network
-from tfgenaug.runs.generator_recipes import TRAINER_SPECIFIC_FIELDS
 from tfgenaug.runs.generator_recipes import recipe_for
+from tfgenaug.runs.generator_recipes import unread_fields
 from tfgenaug.runs.model_dir import recorded_run_config
 from tfgenaug.runs.model_dir import run_quality
 from tfgenaug.runs.same_run import setting_differences
@@ -180,11 +180,9 @@ def check_generator_run(train_config) -> None:
         return
     # Fields the trainer does not read cannot make its generator differ (a DADA run
     # recorded before its unread steps were left at their default).
-    reads = recipe_for(train_config.trainer).reads
-    unread = tuple(name for name in TRAINER_SPECIFIC_FIELDS if name not in reads)
     differences = setting_differences(
         recorded.get("train_config", {}), jsonio.to_jsonable(dataclasses.asdict(train_config)),
-        skip=unread)
+        skip=unread_fields(train_config.trainer))
     if differences:
         raise app.UsageError(
             f"{train_config.model_dir} holds a generator trained for another evaluation "

@@ -37,6 +37,7 @@ from tfgenaug import trainers
 from tfgenaug.bin import jit_flag
 from tfgenaug.runs.generator_recipes import TRAINER_SPECIFIC_FIELDS
 from tfgenaug.runs.generator_recipes import recipe_for
+from tfgenaug.runs.generator_recipes import unread_fields
 
 _DEFAULTS = runs.TrainConfig()
 _DFG_DEFAULTS = runs.DFGConfig()
@@ -294,13 +295,12 @@ def check_trainer_reads(trainer: str) -> None:
     """Raises `app.UsageError` for a flag given on the command line that `trainer` does
     not read (`TrainerRecipe.reads`): `--steps` to DADA, which trains for `--epochs`,
     was dropped without a word and the run trained for hours."""
-    reads = recipe_for(trainer).reads
-    for name in TRAINER_SPECIFIC_FIELDS:
-        if name not in reads and FLAGS[name].present:
+    for name in unread_fields(trainer):
+        if FLAGS[name].present:
             raise app.UsageError(
                 f"--{name} does not apply to --trainer={trainer}; of "
                 f"{', '.join('--' + flag for flag in TRAINER_SPECIFIC_FIELDS)} it reads "
-                f"{', '.join('--' + flag for flag in reads)}")
+                f"{', '.join('--' + flag for flag in recipe_for(trainer).reads)}")
 
 
 def check_method_reads(method: str) -> None:

@@ -7,6 +7,7 @@ from tfgenaug import trainers
 from tfgenaug.runs.generator_recipes import TRAINER_SPECIFIC_FIELDS
 from tfgenaug.runs.generator_recipes import recipe_for
 from tfgenaug.runs.generator_recipes import takes_n_critic
+from tfgenaug.runs.generator_recipes import unread_fields
 from tfgenaug.strategies import STRATEGIES
 from tfgenaug.trainers import ada
 from tfgenaug.trainers import compile_path
@@ -235,9 +236,8 @@ def unread_settings(config: TrainConfig) -> list[str]:
     unread_settings(TrainConfig(trainer="dada", steps=100))  # ["steps"]
     ```
     """
-    reads = recipe_for(config.trainer).reads
-    return [name for name in TRAINER_SPECIFIC_FIELDS
-            if name not in reads and getattr(config, name) != _DEFAULTS[name]]
+    return [name for name in unread_fields(config.trainer)
+            if getattr(config, name) != _DEFAULTS[name]]
 
 
 _DEFAULTS = {field.name: field.default for field in dataclasses.fields(TrainConfig)}

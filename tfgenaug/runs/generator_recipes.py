@@ -195,6 +195,20 @@ def recipe_for(trainer: str) -> TrainerRecipe:
     return RECIPES.get(trainer, GAN_RECIPE)
 
 
+def unread_fields(trainer: str) -> tuple[str, ...]:
+    """The `TRAINER_SPECIFIC_FIELDS` the trainer called `trainer` does not read (its
+    recipe's `reads`): what the train binary refuses as flags, `TrainConfig.validate`
+    refuses away from their defaults, and the evaluate binary does not compare.
+
+    Example:
+    ```python
+    unread_fields("dada")  # ("steps", "width", "critic_width")
+    ```
+    """
+    reads = recipe_for(trainer).reads
+    return tuple(name for name in TRAINER_SPECIFIC_FIELDS if name not in reads)
+
+
 def build_trainer(
     config: "TrainConfig", info: data.DatasetInfo, gan_steps: int | None = None
 ) -> trainers.ConditionalGANTrainer:
