@@ -63,7 +63,7 @@ def check_flags() -> None:
     if not FLAGS.out:
         raise app.UsageError("--out is required: one or more *.png / *.npz files or <dir>/")
     for path in FLAGS.out:
-        if not _is_folder(path) and posixpath.splitext(path)[1].lower() not in OUTPUT_KINDS:
+        if _output_kind(path) not in OUTPUT_KINDS:
             raise app.UsageError(
                 f"--out must name files ending in .png or .npz, or a folder ending in /; "
                 f"got {path!r}"
@@ -72,8 +72,7 @@ def check_flags() -> None:
         raise app.UsageError(f"--truncation must be a number > 0; got {FLAGS.truncation}")
     if FLAGS.upscale < 0:
         raise app.UsageError(f"--upscale must be >= 0 (0 = automatic); got {FLAGS.upscale}")
-    kinds = {"/" if _is_folder(path) else posixpath.splitext(path)[1].lower()
-             for path in FLAGS.out}
+    kinds = {_output_kind(path) for path in FLAGS.out}
     for name, kind, what in (("upscale", ".png", "a .png grid"),
                              ("bit_depth", "/", "a <dir>/ folder")):
         if FLAGS[name].present and kind not in kinds:
@@ -83,6 +82,11 @@ def check_flags() -> None:
 
 def _is_folder(path: str) -> bool:
     return path.endswith("/")
+
+
+def _output_kind(path: str) -> str:
+    """What `--out`'s `path` asks for: `"/"` (a folder) or its lower-case extension."""
+    return "/" if _is_folder(path) else posixpath.splitext(path)[1].lower()
 
 
 def write_npz(path: str, **arrays) -> str:
